@@ -1,0 +1,2 @@
+/** Public entry point of the `masque` package. */
+export * from './wire/index.js';
