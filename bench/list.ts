@@ -1,0 +1,9 @@
+/**
+ * The benchmark modules `bench/run.ts` knows, in the order they run. Each module's default
+ * export is a {@link BenchModule}.
+ */
+import type { BenchModule } from './types.js';
+
+type Loader = () => Promise<{ default: BenchModule }>;
+
+export const BENCHES: Array<[string, Loader]> = [];
