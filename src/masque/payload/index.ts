@@ -1,0 +1,2 @@
+/** MASQUE HTTP Datagram payload codecs. */
+export * from './bind.js';
