@@ -1,0 +1,190 @@
+/**
+ * Crypto choices by measurement: node:crypto vs @noble/ciphers for each AEAD at 1200 and 50
+ * bytes, header-protection masks (reused AES-ECB context vs per-packet Cipheriv vs noble; own
+ * ChaCha20 block vs node vs noble), full packet protect / unprotect with the chosen primitives,
+ * and HKDF-Expand-Label. The figures are recorded in the headers of src/crypto/*.ts.
+ */
+import { createCipheriv, createHmac, createSecretKey } from 'node:crypto';
+import { ecb, gcm } from '@noble/ciphers/aes.js';
+import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { expand as nobleExpand } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { createAead } from '../src/crypto/aead.js';
+import { createHeaderProtection } from '../src/crypto/header-protection.js';
+import { hkdfExpandLabel, hkdfLabel } from '../src/crypto/hkdf.js';
+import { CipherSuite } from '../src/crypto/suites.js';
+import { PacketProtector } from '../src/quic/protection/packet-protector.js';
+import { type BenchRow, type MeasureOptions, measure } from './harness.js';
+import type { BenchModule } from './types.js';
+
+const SLOW: MeasureOptions = { batch: 200, rounds: 9, warmup: 200 };
+const AES128 = CipherSuite.TLS_AES_128_GCM_SHA256;
+const AES256 = CipherSuite.TLS_AES_256_GCM_SHA384;
+const CHACHA = CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
+
+function fill(n: number, v: number): Uint8Array {
+  return new Uint8Array(n).fill(v);
+}
+
+function aeadRows(size: number): BenchRow[] {
+  const key16 = fill(16, 1);
+  const key32 = fill(32, 2);
+  const nonce = fill(12, 3);
+  const aad = fill(20, 4); // a typical short header with an 8-byte CID and 2-byte pn, rounded up
+  const pt = fill(size, 5);
+  const out = new Uint8Array(size + 16);
+  const aes128 = createAead(AES128, key16);
+  const aes256 = createAead(AES256, key32);
+  const cc = createAead(CHACHA, key32);
+  const rows = [
+    measure(`AES-128-GCM seal ${size} B node:crypto (chosen)`, () => {
+      aes128.sealInto(nonce, aad, pt, out, 0);
+    }),
+    measure(
+      `AES-128-GCM seal ${size} B @noble/ciphers`,
+      () => {
+        gcm(key16, nonce, aad).encrypt(pt);
+      },
+      SLOW,
+    ),
+    measure(`ChaCha20-Poly1305 seal ${size} B node:crypto (chosen)`, () => {
+      cc.sealInto(nonce, aad, pt, out, 0);
+    }),
+    measure(
+      `ChaCha20-Poly1305 seal ${size} B @noble/ciphers`,
+      () => {
+        chacha20poly1305(key32, nonce, aad).encrypt(pt, out);
+      },
+      SLOW,
+    ),
+  ];
+  if (size === 1200) {
+    rows.push(
+      measure(`AES-256-GCM seal ${size} B node:crypto (chosen)`, () => {
+        aes256.sealInto(nonce, aad, pt, out, 0);
+      }),
+      measure(
+        `AES-256-GCM seal ${size} B @noble/ciphers`,
+        () => {
+          gcm(key32, nonce, aad).encrypt(pt);
+        },
+        SLOW,
+      ),
+    );
+    const sealed = aes128.seal(nonce, aad, pt);
+    rows.push(
+      measure(`AES-128-GCM open ${size} B node:crypto (chosen)`, () => {
+        aes128.openInto(nonce, aad, sealed, out, 0);
+      }),
+    );
+  }
+  return rows;
+}
+
+function hpRows(): BenchRow[] {
+  const key16 = fill(16, 6);
+  const key32 = fill(32, 7);
+  const sample = Uint8Array.from({ length: 16 }, (_, i) => i * 17);
+  const zeros5 = new Uint8Array(5);
+  const out16 = new Uint8Array(16);
+  const out5 = new Uint8Array(5);
+  const keyObject = createSecretKey(key16);
+  const reused = createCipheriv('aes-128-ecb', keyObject, null).setAutoPadding(false);
+  const aesHp = createHeaderProtection(AES128, key16);
+  const ccHp = createHeaderProtection(CHACHA, key32);
+  // A short-header packet with an 8-byte CID: apply + remove exercise the whole path.
+  const packet = fill(64, 9);
+  packet[0] = 0x41;
+  const counter = sample[0] | (sample[1] << 8) | (sample[2] << 16) | (sample[3] << 24);
+  const nonce = sample.subarray(4);
+  return [
+    measure('HP AES-128 mask: reused ECB Cipheriv update()', () => {
+      reused.update(sample);
+    }),
+    measure('HP AES-128 mask: new ECB Cipheriv per packet', () => {
+      createCipheriv('aes-128-ecb', keyObject, null).setAutoPadding(false).update(sample);
+    }),
+    measure('HP AES-128 mask: @noble/ciphers ecb per packet', () => {
+      ecb(key16, { disablePadding: true }).encrypt(sample, out16);
+    }),
+    measure('HP AES-128 apply+remove (chosen: reused ECB)', () => {
+      aesHp.apply(packet, 9);
+      aesHp.remove(packet, 9);
+    }),
+    measure('HP ChaCha20 mask: node createCipheriv per packet', () => {
+      createCipheriv('chacha20', key32, sample).update(zeros5);
+    }),
+    measure('HP ChaCha20 mask: @noble/ciphers chacha20', () => {
+      chacha20(key32, nonce, zeros5, out5, counter >>> 0);
+    }),
+    measure('HP ChaCha20 apply+remove (chosen: own block)', () => {
+      ccHp.apply(packet, 9);
+      ccHp.remove(packet, 9);
+    }),
+  ];
+}
+
+function packetRows(): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const [name, suite, secretLen] of [
+    ['AES-128-GCM', AES128, 32],
+    ['ChaCha20-Poly1305', CHACHA, 32],
+  ] as const) {
+    const secret = fill(secretLen, 0x33);
+    const sender = PacketProtector.fromSecret(suite, secret);
+    const receiver = PacketProtector.fromSecret(suite, secret);
+    // 1200-byte datagram: 1-byte first byte + 8-byte DCID, 2-byte pn, 1173-byte payload, tag.
+    const buf = new Uint8Array(1200);
+    buf[0] = 0x41;
+    const payloadLength = 1200 - 9 - 2 - 16;
+    let pn = 0;
+    rows.push(
+      measure(`packet protect 1200 B ${name} (seal + HP)`, () => {
+        sender.seal(buf, 9, 2, pn++, payloadLength);
+      }),
+    );
+    const template = new Uint8Array(1200);
+    template[0] = 0x41;
+    sender.seal(template, 9, 2, 5, payloadLength);
+    const work = new Uint8Array(1200);
+    rows.push(
+      measure(`packet unprotect 1200 B ${name} (HP + open, incl. 1200 B copy)`, () => {
+        work.set(template);
+        receiver.open(work, 9, 4);
+      }),
+    );
+  }
+  return rows;
+}
+
+function hkdfRows(): BenchRow[] {
+  const secret = fill(32, 0x44);
+  const empty = new Uint8Array(0);
+  const info = hkdfLabel('quic key', empty, 16);
+  return [
+    measure('HKDF-Expand-Label 16 B node createHmac (chosen)', () => {
+      hkdfExpandLabel('sha256', secret, 'quic key', empty, 16);
+    }),
+    measure('HKDF-Expand 16 B node createHmac, raw', () => {
+      createHmac('sha256', secret).update(info).update(Uint8Array.of(1)).digest();
+    }),
+    measure('HKDF-Expand 16 B @noble/hashes', () => {
+      nobleExpand(sha256, secret, info, 16);
+    }),
+  ];
+}
+
+const bench: BenchModule = {
+  title: 'crypto: AEAD, header protection, packet protection, HKDF (node:crypto vs @noble)',
+  baseline: 'AES-128-GCM seal 1200 B node:crypto (chosen)',
+  run(): BenchRow[] {
+    const rows = [...aeadRows(1200), ...aeadRows(50), ...hpRows(), ...packetRows(), ...hkdfRows()];
+    for (const r of rows) {
+      const m = /seal (\d+) B/.exec(r.name) ?? /protect (\d+) B/.exec(r.name);
+      if (m) r.note = `${((Number(m[1]) / r.nsPerOp) * 1e3).toFixed(0)} MB/s`;
+    }
+    return rows;
+  },
+};
+
+export default bench;

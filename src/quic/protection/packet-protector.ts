@@ -1,0 +1,247 @@
+/**
+ * Packet protection for one direction at one encryption level (RFC 9001 §5.3-§5.4): an AEAD,
+ * its IV and the header protection, applied in place on a buffer the caller builds as
+ *
+ *   header | packet number | payload | 16 bytes of room for the tag
+ *
+ * Sealing: AEAD first (nonce = IV XOR left-padded packet number, AAD = the unprotected header up
+ * to and including the packet number), then header protection over the ciphertext sample.
+ * Opening: header protection first, then the AEAD. Nothing allocates per packet beyond the
+ * views node:crypto needs (AAD and payload subarrays) and the Buffers it returns.
+ *
+ * Packet number policy: `open` takes `largestPn` (largest packet number successfully processed
+ * in the space, -1 before any) and expands the truncated number with RFC 9000 A.3
+ * (packet-number.ts). Packet numbers are `number`: exact up to 2^53 - 1, which no connection
+ * reaches (the AES-GCM confidentiality limit forces a key update every 2^23 packets anyway).
+ */
+import { AEAD_TAG_LENGTH, type Aead, createAead } from '../../crypto/aead.js';
+import { AeadError, CryptoError } from '../../crypto/errors.js';
+import {
+  createHeaderProtection,
+  type HeaderProtection,
+  HP_SAMPLE_LENGTH,
+  HP_SAMPLE_OFFSET,
+} from '../../crypto/header-protection.js';
+import type { CipherSuite } from '../../crypto/suites.js';
+import { decodePacketNumber, type PacketNumberLength } from '../packet/packet-number.js';
+import { deriveKeys, nextSecret, type PacketKeys } from './keys.js';
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** The packet number recovered by removing header protection. */
+export interface UnprotectedHeader {
+  /** Full packet number, reconstructed with RFC 9000 A.3. */
+  pn: number;
+  /** Bytes of the Packet Number field (1-4). */
+  pnLength: number;
+}
+
+/** Result of {@link PacketProtector.open}. The payload is decrypted in place. */
+export interface OpenedPacket extends UnprotectedHeader {
+  /** Offset of the plaintext payload in the packet (pnOffset + pnLength). */
+  payloadOffset: number;
+  /** Plaintext payload length (the packet's length minus header, pn and tag). */
+  payloadLength: number;
+}
+
+export class PacketProtector {
+  /** The cipher suite of these keys. */
+  readonly suite: CipherSuite;
+  readonly #aead: Aead;
+  readonly #iv: Uint8Array;
+  readonly #hp: HeaderProtection;
+  /** Traffic secret, kept for the key update; null when built from bare keys. */
+  readonly #secret: Uint8Array | null;
+  /** Per-packet nonce scratch; node:crypto copies the IV at createCipheriv. */
+  readonly #nonce = new Uint8Array(12);
+
+  /**
+   * Prefer {@link PacketProtector.fromSecret}. `hp` may be shared with the protector this one
+   * replaces on a key update (RFC 9001 §6: "The header protection key is not updated").
+   */
+  constructor(
+    suite: CipherSuite,
+    keys: Pick<PacketKeys, 'key' | 'iv'>,
+    hp: HeaderProtection,
+    secret: Uint8Array | null = null,
+  ) {
+    if (keys.iv.length !== 12) {
+      throw new CryptoError('INVALID_ARGUMENT', `IV of ${keys.iv.length} bytes, need 12`);
+    }
+    this.suite = suite;
+    this.#aead = createAead(suite, keys.key);
+    this.#iv = Uint8Array.from(keys.iv);
+    this.#hp = hp;
+    this.#secret = secret;
+  }
+
+  /** Derives key, IV and HP key from a traffic secret (RFC 9001 §5.1). */
+  static fromSecret(suite: CipherSuite, secret: Uint8Array): PacketProtector {
+    const keys = deriveKeys(secret, suite);
+    return new PacketProtector(suite, keys, createHeaderProtection(suite, keys.hp), secret);
+  }
+
+  /** From already derived keys (no key update possible: the secret is unknown). */
+  static fromKeys(suite: CipherSuite, keys: PacketKeys): PacketProtector {
+    return new PacketProtector(suite, keys, createHeaderProtection(suite, keys.hp));
+  }
+
+  /** The header protection, unchanged across key updates. */
+  get headerProtection(): HeaderProtection {
+    return this.#hp;
+  }
+
+  /**
+   * The protector of the next key phase: secret ratcheted with "quic ku", new key and IV,
+   * same header protection (RFC 9001 §6.1).
+   */
+  nextKeyPhase(): PacketProtector {
+    if (this.#secret === null) {
+      throw new CryptoError('INVALID_ARGUMENT', 'key update needs the traffic secret');
+    }
+    const secret = nextSecret(this.#secret, this.suite);
+    const keys = deriveKeys(secret, this.suite);
+    return new PacketProtector(this.suite, keys, this.#hp, secret);
+  }
+
+  /**
+   * Protects a packet in place and returns its total length
+   * (`pnOffset + pnLength + payloadLength + 16`).
+   *
+   * On entry `packet[0, pnOffset)` is the header (for long headers with the Length field already
+   * counting pn, payload and tag), `packet[pnOffset + pnLength, + payloadLength)` the plaintext
+   * payload, and 16 more bytes of room follow. This method writes the Packet Number Length bits
+   * of `packet[0]` and the `pnLength` low bytes of `pn` at `pnOffset`, encrypts, appends the tag
+   * and applies header protection. Throws `CryptoError('SAMPLE_TOO_SHORT')` when
+   * pnLength + payloadLength < 4 (RFC 9001 §5.4.2: pad so the sample fits), before touching
+   * anything.
+   */
+  seal(
+    packet: Uint8Array,
+    pnOffset: number,
+    pnLength: number,
+    pn: number,
+    payloadLength: number,
+  ): number {
+    if (!(pnLength >= 1 && pnLength <= 4) || !Number.isInteger(pnLength)) {
+      throw new CryptoError('INVALID_ARGUMENT', `packet number length ${pnLength}`);
+    }
+    if (!Number.isSafeInteger(pn) || pn < 0) {
+      throw new CryptoError('INVALID_ARGUMENT', `packet number ${pn}`);
+    }
+    const payloadOffset = pnOffset + pnLength;
+    const end = payloadOffset + payloadLength + AEAD_TAG_LENGTH;
+    if (
+      !Number.isInteger(pnOffset) ||
+      pnOffset < 1 ||
+      !Number.isInteger(payloadLength) ||
+      payloadLength < 0 ||
+      end > packet.length
+    ) {
+      throw new CryptoError(
+        'INVALID_ARGUMENT',
+        `packet of ${end} bytes does not fit a ${packet.length}-byte buffer`,
+      );
+    }
+    if (pnOffset + HP_SAMPLE_OFFSET + HP_SAMPLE_LENGTH > end) {
+      throw new CryptoError(
+        'SAMPLE_TOO_SHORT',
+        `pn (${pnLength}) + payload (${payloadLength}) must be at least 4 bytes`,
+      );
+    }
+    packet[0] = (packet[0] & 0xfc) | (pnLength - 1);
+    // Truncated packet number, big-endian, low pnLength bytes (RFC 9000 §17.1).
+    let low = pn >>> 0;
+    for (let i = pnLength - 1; i >= 0; i--) {
+      packet[pnOffset + i] = low & 0xff;
+      low >>>= 8;
+    }
+    this.#aead.sealInto(
+      this.#makeNonce(pn),
+      packet.subarray(0, payloadOffset),
+      packet.subarray(payloadOffset, payloadOffset + payloadLength),
+      packet,
+      payloadOffset,
+    );
+    this.#hp.apply(packet, pnOffset);
+    return end;
+  }
+
+  /**
+   * Removes header protection and decrypts in place. `packet` is exactly one packet (its length
+   * bounds the sample and the ciphertext: for long headers, cut it at the Length field).
+   * Throws `CryptoError('SAMPLE_TOO_SHORT')` for a packet too short to sample and
+   * {@link AeadError} when authentication fails; in the latter case the header is left
+   * unmasked (retry with other keys through {@link decrypt}) and the payload untouched.
+   */
+  open(packet: Uint8Array, pnOffset: number, largestPn: number): OpenedPacket {
+    const pnLength = this.#hp.remove(packet, pnOffset);
+    const pn = expandPacketNumber(readTruncated(packet, pnOffset, pnLength), pnLength, largestPn);
+    const payloadLength = this.decrypt(packet, pnOffset, pnLength, pn);
+    return { pn, pnLength, payloadOffset: pnOffset + pnLength, payloadLength };
+  }
+
+  /**
+   * First half of {@link open}: removes header protection in place and reconstructs the
+   * packet number. For 1-RTT packets the key phase bit (`packet[0] & 0x04`) is readable after
+   * this, to pick the keys for {@link decrypt}.
+   */
+  unprotectHeader(packet: Uint8Array, pnOffset: number, largestPn: number): UnprotectedHeader {
+    const pnLength = this.#hp.remove(packet, pnOffset);
+    const truncated = readTruncated(packet, pnOffset, pnLength);
+    return { pn: expandPacketNumber(truncated, pnLength, largestPn), pnLength };
+  }
+
+  /**
+   * Second half of {@link open}: decrypts the payload in place (header already unprotected)
+   * and returns the plaintext length; the plaintext starts at `pnOffset + pnLength`. Throws
+   * {@link AeadError} on authentication failure, leaving the packet untouched.
+   */
+  decrypt(packet: Uint8Array, pnOffset: number, pnLength: number, pn: number): number {
+    if (!Number.isSafeInteger(pn) || pn < 0) {
+      // A reconstructed packet number past 2^53 - 1 cannot belong to any packet we accept:
+      // treat it as an authentication failure (the packet is dropped and counted).
+      throw new AeadError(`packet number ${pn} out of range`);
+    }
+    const payloadOffset = pnOffset + pnLength;
+    return this.#aead.openInto(
+      this.#makeNonce(pn),
+      packet.subarray(0, payloadOffset),
+      packet.subarray(payloadOffset),
+      packet,
+      payloadOffset,
+    );
+  }
+
+  /** nonce = iv XOR (packet number left-padded to 12 bytes) (RFC 9001 §5.3). */
+  #makeNonce(pn: number): Uint8Array {
+    const n = this.#nonce;
+    n.set(this.#iv);
+    const hi = Math.floor(pn / TWO_POW_32);
+    const lo = pn >>> 0;
+    n[4] ^= hi >>> 24;
+    n[5] ^= (hi >>> 16) & 0xff;
+    n[6] ^= (hi >>> 8) & 0xff;
+    n[7] ^= hi & 0xff;
+    n[8] ^= lo >>> 24;
+    n[9] ^= (lo >>> 16) & 0xff;
+    n[10] ^= (lo >>> 8) & 0xff;
+    n[11] ^= lo & 0xff;
+    return n;
+  }
+}
+
+function readTruncated(packet: Uint8Array, pnOffset: number, pnLength: number): number {
+  let v = 0;
+  for (let i = 0; i < pnLength; i++) v = v * 256 + packet[pnOffset + i];
+  return v;
+}
+
+/** RFC 9000 A.3 through the packet module; `largestPn` is -1 before any packet was processed. */
+function expandPacketNumber(truncated: number, pnLength: number, largestPn: number): number {
+  return decodePacketNumber(
+    truncated,
+    pnLength as PacketNumberLength,
+    largestPn < 0 ? undefined : largestPn,
+  );
+}
