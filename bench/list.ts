@@ -6,4 +6,7 @@ import type { BenchModule } from './types.js';
 
 type Loader = () => Promise<{ default: BenchModule }>;
 
-export const BENCHES: Array<[string, Loader]> = [];
+export const BENCHES: Array<[string, Loader]> = [
+  ['crypto', () => import('./crypto.bench.js')],
+  ['scramble', () => import('./scramble.bench.js')],
+];
