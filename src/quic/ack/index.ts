@@ -1,0 +1,11 @@
+/** ACK generation (RFC 9000 §13.2). */
+export {
+  type AckedRange,
+  type AckToSend,
+  EcnCodepoint,
+  type EcnCountsSnapshot,
+  type PacketNumberSpace,
+  ReceivedPackets,
+  type ReceivedPacketsOptions,
+  type ReceiveResult,
+} from './received-packets.js';

@@ -1,0 +1,28 @@
+/** Path state: anti-amplification, path validation, address tokens, stateless reset (RFC 9000 §8, §10.3). */
+export { AMPLIFICATION_FACTOR, AmplificationLimit } from './amplification.js';
+export {
+  PATH_CHALLENGE_LENGTH,
+  PathResponder,
+  type PathResponseResult,
+  type PathValidationState,
+  PathValidator,
+  type PathValidatorOptions,
+} from './path-validation.js';
+export {
+  buildStatelessReset,
+  IDEAL_MIN_STATELESS_RESET_LENGTH,
+  MIN_STATELESS_RESET_LENGTH,
+  STATELESS_RESET_TOKEN_LENGTH,
+  StatelessResetKey,
+  statelessResetTail,
+  statelessResetToken,
+  tokensEqual,
+} from './stateless-reset.js';
+export {
+  AddressTokens,
+  type AddressTokensOptions,
+  type TokenCheck,
+  type TokenContents,
+  type TokenKind,
+  type TokenRejection,
+} from './tokens.js';
