@@ -1,0 +1,122 @@
+/**
+ * (EC)DHE key shares (RFC 9846 §4.2.8, §7.4) for x25519 and secp256r1, with private keys made
+ * from a {@link Random} so tests are reproducible. A bad peer share is illegal_parameter.
+ */
+import {
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  type ECDH,
+  type KeyObject,
+} from 'node:crypto';
+import { type Random, randomBytes } from '../../util/random.js';
+import { TlsAlertError } from '../alert.js';
+import { NamedGroup } from '../constants.js';
+
+/** The groups this stack implements, by name. */
+export type GroupName = 'x25519' | 'secp256r1';
+
+/** Code points of the supported groups. */
+export const SUPPORTED_GROUPS: Readonly<Record<GroupName, number>> = {
+  x25519: NamedGroup.x25519,
+  secp256r1: NamedGroup.secp256r1,
+};
+
+/** True for a NamedGroup this stack implements. */
+export function isSupportedGroup(group: number): boolean {
+  return group === NamedGroup.x25519 || group === NamedGroup.secp256r1;
+}
+
+/** An ephemeral private key and its public share. */
+export interface KeyShare {
+  /** NamedGroup code point. */
+  readonly group: number;
+  /** key_exchange bytes: 32 for x25519, 65 (04 || X || Y) for secp256r1. */
+  readonly publicKey: Uint8Array;
+  /** The shared secret with a peer's key_exchange; throws illegal_parameter if it is invalid. */
+  computeSecret(peer: Uint8Array): Uint8Array;
+}
+
+// DER prefixes (RFC 8410 §7, §4): PKCS#8 for a raw X25519 private key, SPKI for a public one.
+const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+
+class X25519Share implements KeyShare {
+  readonly group = NamedGroup.x25519;
+  readonly publicKey: Uint8Array;
+  readonly #key: KeyObject;
+
+  constructor(random: Random) {
+    const d = randomBytes(random, 32);
+    this.#key = createPrivateKey({
+      key: Buffer.concat([X25519_PKCS8, d]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    const spki = createPublicKey(this.#key).export({ format: 'der', type: 'spki' });
+    this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));
+  }
+
+  computeSecret(peer: Uint8Array): Uint8Array {
+    if (peer.length !== 32) {
+      throw new TlsAlertError('illegal_parameter', `x25519 share of ${peer.length} bytes`);
+    }
+    try {
+      const publicKey = createPublicKey({
+        key: Buffer.concat([X25519_SPKI, peer]),
+        format: 'der',
+        type: 'spki',
+      });
+      const secret = new Uint8Array(diffieHellman({ privateKey: this.#key, publicKey }));
+      // RFC 9846 §7.4.2: implementations "MUST check whether the computed Diffie-Hellman shared
+      // secret is the all-zero value and abort if so" (OpenSSL already refuses to derive it).
+      if (secret.every((b) => b === 0)) throw new Error('all-zero shared secret');
+      return secret;
+    } catch (err) {
+      throw new TlsAlertError('illegal_parameter', 'x25519 share is invalid', { cause: err });
+    }
+  }
+}
+
+class P256Share implements KeyShare {
+  readonly group = NamedGroup.secp256r1;
+  readonly publicKey: Uint8Array;
+  readonly #ecdh: ECDH;
+
+  constructor(random: Random) {
+    this.#ecdh = createECDH('prime256v1');
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 64) throw new TlsAlertError('internal_error', 'Random yields no P-256 key');
+      try {
+        this.#ecdh.setPrivateKey(randomBytes(random, 32));
+        break;
+      } catch {
+        // zero or >= the group order (probability ~2^-32): draw again
+      }
+    }
+    this.publicKey = new Uint8Array(this.#ecdh.getPublicKey());
+  }
+
+  computeSecret(peer: Uint8Array): Uint8Array {
+    // RFC 9846 §4.2.8.2: "the UncompressedPointRepresentation" (04 || X || Y) is the only form;
+    // peers "MUST validate" the point.
+    if (peer.length !== 65 || peer[0] !== 4) {
+      throw new TlsAlertError('illegal_parameter', 'secp256r1 share is not an uncompressed point');
+    }
+    try {
+      return new Uint8Array(this.#ecdh.computeSecret(peer));
+    } catch (err) {
+      throw new TlsAlertError('illegal_parameter', 'secp256r1 share is not on the curve', {
+        cause: err,
+      });
+    }
+  }
+}
+
+/** A fresh key share for `group` (one of {@link SUPPORTED_GROUPS}). */
+export function generateKeyShare(group: number, random: Random): KeyShare {
+  if (group === NamedGroup.x25519) return new X25519Share(random);
+  if (group === NamedGroup.secp256r1) return new P256Share(random);
+  throw new TlsAlertError('internal_error', `no key exchange for group 0x${group.toString(16)}`);
+}
