@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrames, parseFrames } from '../../../src/quic/frames/index.js';
 import { fromHex, toHex } from '../../../src/wire/index.js';
-import { RFC9001_A2_CRYPTO, RFC9001_A3_PAYLOAD } from './rfc9001-vectors.js';
+import { RFC9001_A2_CRYPTO, RFC9001_A3_PAYLOAD } from '../../support/rfc9001-vectors.js';
 
 describe('RFC 9001 Appendix A vectors', () => {
   it('A.2: the client Initial payload is CRYPTO (offset 0, 241 bytes) then PADDING to 1162', () => {

@@ -6,7 +6,7 @@ import {
   resolveTransportParameters,
 } from '../../../src/quic/transport-params/index.js';
 import { ByteReader, fromHex, toHex } from '../../../src/wire/index.js';
-import { RFC9001_A2_CRYPTO } from '../frames/rfc9001-vectors.js';
+import { RFC9001_A2_CRYPTO } from '../../support/rfc9001-vectors.js';
 
 /** Walks the ClientHello (RFC 9846 §4.1.2) to the extension of the given type. */
 function clientHelloExtension(hello: Uint8Array, extensionType: number): Uint8Array {

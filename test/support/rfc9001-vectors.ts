@@ -1,5 +1,5 @@
-/** Frame payload bytes from RFC 9001 Appendix A, shared by the frame and transport-parameter tests. */
-import { fromHex } from '../../../src/wire/index.js';
+/** Payload bytes from RFC 9001 Appendix A, shared by the frame, transport-parameter, protection and TLS tests. */
+import { fromHex } from '../../src/wire/index.js';
 
 /** RFC 9001 Appendix A.2: the CRYPTO frame of the client Initial (ClientHello). */
 export const RFC9001_A2_CRYPTO = fromHex(`
