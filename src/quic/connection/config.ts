@@ -1,0 +1,152 @@
+/**
+ * Configuration of a {@link QuicConnection}: what both roles share, what each role adds, and the
+ * defaults. Transport parameter values are ours (what we advertise); the peer's arrive in the
+ * handshake.
+ */
+import type { Random } from '../../util/random.js';
+import type { TransportParameters } from '../transport-params/index.js';
+import type { TlsClientOptions, TlsFactory, TlsServerOptions } from './tls-adapter.js';
+
+/** Transport parameter values we advertise (RFC 9000 §18.2). Times are milliseconds. */
+export interface TransportSettings {
+  /** max_idle_timeout (0 disables our side of the idle timeout). */
+  maxIdleTimeout: number;
+  /** initial_max_data: connection-level receive window. */
+  initialMaxData: number;
+  /** initial_max_stream_data_bidi_local: window of bidirectional streams we open. */
+  initialMaxStreamDataBidiLocal: number;
+  /** initial_max_stream_data_bidi_remote: window of bidirectional streams the peer opens. */
+  initialMaxStreamDataBidiRemote: number;
+  /** initial_max_stream_data_uni: window of unidirectional streams the peer opens. */
+  initialMaxStreamDataUni: number;
+  /** initial_max_streams_bidi: bidirectional streams the peer may open. */
+  initialMaxStreamsBidi: number;
+  /** initial_max_streams_uni: unidirectional streams the peer may open. */
+  initialMaxStreamsUni: number;
+  /** max_datagram_frame_size (RFC 9221 §3); 0 disables DATAGRAM reception. */
+  maxDatagramFrameSize: number;
+  /** active_connection_id_limit (at least 2). */
+  activeConnectionIdLimit: number;
+  /** ack_delay_exponent (0..20). */
+  ackDelayExponent: number;
+  /** max_ack_delay (below 2^14 ms). */
+  maxAckDelay: number;
+  /** disable_active_migration. */
+  disableActiveMigration: boolean;
+}
+
+/** Defaults: generous windows so a single stream can fill a fast path. */
+export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.freeze({
+  maxIdleTimeout: 30_000,
+  initialMaxData: 16 * 1024 * 1024,
+  initialMaxStreamDataBidiLocal: 4 * 1024 * 1024,
+  initialMaxStreamDataBidiRemote: 4 * 1024 * 1024,
+  initialMaxStreamDataUni: 4 * 1024 * 1024,
+  initialMaxStreamsBidi: 100,
+  initialMaxStreamsUni: 100,
+  maxDatagramFrameSize: 0,
+  activeConnectionIdLimit: 4,
+  ackDelayExponent: 3,
+  maxAckDelay: 25,
+  disableActiveMigration: false,
+});
+
+/** A qlog-style event (draft-ietf-quic-qlog-quic-events naming, abridged). */
+export interface QlogEvent {
+  time: number;
+  name: 'transport:packet_sent' | 'transport:packet_received' | 'connectivity:connection_closed';
+  data: Record<string, unknown>;
+}
+
+/** Options common to both roles. */
+export interface CommonConfig {
+  /** Randomness for connection IDs, path challenges, key shares and padding. */
+  random: Random;
+  /** ALPN protocols, in preference order. */
+  alpn: readonly string[];
+  /** Transport parameter values to advertise (merged over {@link DEFAULT_TRANSPORT_SETTINGS}). */
+  transport?: Partial<TransportSettings>;
+  /** Length of the connection IDs we issue (default 8). */
+  cidLength?: number;
+  /** Congestion controller (default 'newreno'). */
+  congestionControl?: 'newreno' | 'cubic';
+  /** Receives NSS key log lines (SSLKEYLOGFILE format). */
+  keylog?: (line: string) => void;
+  /** Receives a few qlog-style events. */
+  qlog?: (event: QlogEvent) => void;
+  /** Largest UDP payload we send (1200..1452, default 1200). */
+  maxUdpPayload?: number;
+  /** Outgoing DATAGRAM frames queued at most (default 64); more are dropped. */
+  datagramQueueSize?: number;
+  /** Stateless reset token of a CID we issue (RFC 9000 §10.3.2); random tokens when absent. */
+  resetTokenFor?: (cid: Uint8Array) => Uint8Array;
+  /** Initial RTT estimate in ms (default 333, RFC 9002 §6.2.2). */
+  initialRtt?: number;
+  /**
+   * Builds the TLS session. Defaults to the project's TLS 1.3 implementation; tests may pass a
+   * stand-in that honours the same event contract.
+   */
+  tlsFactory?: TlsFactory;
+  /** Extra transport parameters (e.g. grease or experiments); ours win on conflicts. */
+  extraTransportParameters?: Partial<TransportParameters>;
+}
+
+/** Client configuration. */
+export interface ClientConfig extends CommonConfig {
+  /** TLS client options, passed through to the TLS session (SNI, CA, pins, ticket...). */
+  tls: TlsClientOptions;
+  /** Address of the server ("host:port"), where the first datagram goes. */
+  remote: string;
+  /** A NEW_TOKEN token from an earlier connection to this server (RFC 9000 §8.1.3). */
+  token?: Uint8Array;
+}
+
+/** Server configuration. */
+export interface ServerConfig extends CommonConfig {
+  /** TLS server options, passed through to the TLS session (certificate, key, ticket key...). */
+  tls: TlsServerOptions;
+  /** Our first Source Connection ID (the endpoint may choose it so it can route); random if absent. */
+  localCid?: Uint8Array;
+  /**
+   * Set when the endpoint sent a Retry (RFC 9000 §7.3): the DCID of the client's very first
+   * Initial, and the SCID of our Retry. Both go into our transport parameters.
+   */
+  originalDcid?: Uint8Array;
+  retrySourceCid?: Uint8Array;
+  /** True when the client's address is already validated (a valid Retry or NEW_TOKEN token). */
+  addressValidated?: boolean;
+  /** Issue a NEW_TOKEN after the handshake (RFC 9000 §8.1.3): returns the token to send. */
+  newToken?: (remote: string) => Uint8Array | undefined;
+}
+
+/** What the endpoint learned from the client's first Initial (the server connection's seed). */
+export interface ParsedInitialInfo {
+  /** Destination Connection ID of the client's Initial (chosen by the client, or our Retry SCID). */
+  dcid: Uint8Array;
+  /** Source Connection ID of the client's Initial. */
+  scid: Uint8Array;
+  /** The Initial's token (empty when none). */
+  token?: Uint8Array;
+  /** QUIC version (1). */
+  version?: number;
+}
+
+/** Fills in defaults and checks ranges. Throws RangeError for a bad configuration. */
+export function resolveSettings(
+  partial: Partial<TransportSettings> | undefined,
+): TransportSettings {
+  const s: TransportSettings = { ...DEFAULT_TRANSPORT_SETTINGS, ...partial };
+  if (s.activeConnectionIdLimit < 2) throw new RangeError('active_connection_id_limit below 2');
+  if (s.ackDelayExponent < 0 || s.ackDelayExponent > 20) throw new RangeError('ack_delay_exponent');
+  if (s.maxAckDelay < 0 || s.maxAckDelay >= 2 ** 14) throw new RangeError('max_ack_delay');
+  return s;
+}
+
+/** Clamps the configured UDP payload size into the 1200..1452 range the brief allows. */
+export function resolveMaxUdpPayload(v: number | undefined): number {
+  const n = v ?? 1200;
+  if (!(Number.isInteger(n) && n >= 1200 && n <= 1452)) {
+    throw new RangeError(`maxUdpPayload ${n} is not within 1200..1452`);
+  }
+  return n;
+}

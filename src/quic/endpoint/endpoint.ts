@@ -1,0 +1,568 @@
+/**
+ * The sans-IO QUIC endpoint: one UDP socket's worth of connections. It routes datagrams to
+ * connections by Destination Connection ID (RFC 9000 §5.2), answers what no connection owns
+ * (Version Negotiation §6.1, Retry §8.1.2, stateless reset §10.3, refusals §5.2.2), creates server
+ * connections through an injected factory, and multiplexes the connections' output and timers.
+ *
+ * Driving contract (as for a connection): call `receive` per datagram, then `pollTransmit` until it
+ * returns undefined, then arm one timer at `nextTimeout()` and call `handleTimeout` when it fires.
+ * After any application call on a connection, flush again. Events (`pollEvent`) announce new and
+ * closed connections.
+ *
+ * Complexity: `receive` is O(1) for routed packets; `pollTransmit`, `nextTimeout` and
+ * `handleTimeout` scan the connections (O(n)), as a flush already polls each connection once. A
+ * deadline heap would need connections to report every timer change, which the connection
+ * interface does not do; the scan is correct by construction.
+ */
+import { type Random, randomBytes } from '../../util/random.js';
+import { TransportErrorCode } from '../errors.js';
+import {
+  type InvariantHeader,
+  LongPacketType,
+  parseInvariantHeader,
+  parsePacketHeader,
+  QUIC_V1,
+} from '../packet/index.js';
+import {
+  AddressTokens,
+  buildStatelessReset,
+  MIN_STATELESS_RESET_LENGTH,
+  StatelessResetKey,
+} from '../path/index.js';
+import { addressHost, judgeInitialToken } from './address-validation.js';
+import { TokenBucket } from './rate-limiter.js';
+import { cidKey, RoutingTable } from './routing.js';
+import { buildInitialClose, buildRetry, buildVersionNegotiation } from './stateless-packets.js';
+import {
+  type ClaimedCidHandler,
+  type ClaimHook,
+  DropReason,
+  type EndpointConnection,
+  type EndpointEvent,
+  type EndpointStats,
+  type FactoryContext,
+  type RetryPolicy,
+  type ServerInitialInfo,
+  type Transmit,
+} from './types.js';
+
+/** RFC 9000 §14.1: the smallest datagram that may carry a client Initial. */
+export const MIN_INITIAL_DATAGRAM_SIZE = 1200;
+/** RFC 9000 §7.2: a client's first Destination Connection ID "MUST be at least 8 bytes". */
+export const MIN_INITIAL_DCID_LENGTH = 8;
+/** Versions we speak (RFC 9000 §15). */
+export const SUPPORTED_VERSIONS: readonly number[] = [QUIC_V1];
+
+export interface QuicEndpointOptions<C extends EndpointConnection, ClientConfig = unknown> {
+  /** Randomness for CIDs, tokens, grease and reset sizes. */
+  random: Random;
+  /** Length of the CIDs our connections issue, 0..20 (default 8): needed to parse short headers. */
+  localCidLength?: number;
+  /** Builds a server connection for an accepted Initial; without it the endpoint is client-only. */
+  createServerConnection?: (
+    info: ServerInitialInfo,
+    remote: string,
+    now: number,
+    ctx: FactoryContext,
+  ) => C;
+  /** Builds a client connection for `connect`. */
+  createClientConnection?: (
+    config: ClientConfig,
+    remote: string,
+    now: number,
+    ctx: FactoryContext,
+  ) => C;
+  /** When to demand a Retry round trip (default 'never'). */
+  retry?: RetryPolicy;
+  /** 'under-load': half-open (handshaking) server connections from which Retry is required (default 64). */
+  retryLoadThreshold?: number;
+  /** Seals and opens Retry / NEW_TOKEN tokens; a random-key instance is made when absent. */
+  addressTokens?: AddressTokens;
+  /** Static key for stateless reset tokens (RFC 9000 §10.3.2); no resets are sent without it. */
+  statelessResetKey?: Uint8Array | StatelessResetKey;
+  /** Stateless resets allowed per second and in a burst (default 100/s, burst 20). */
+  resetRate?: { perSecond: number; burst: number };
+  /** Connections at once; further Initials are refused with CONNECTION_REFUSED (default unlimited). */
+  maxConnections?: number;
+  /** Seam 1: sees every datagram before connection lookup; true takes it over. */
+  claimDatagram?: ClaimHook;
+}
+
+export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
+  readonly #random: Random;
+  readonly #cidLength: number;
+  readonly #createServer: QuicEndpointOptions<C>['createServerConnection'];
+  readonly #createClient: QuicEndpointOptions<C, ClientConfig>['createClientConnection'];
+  readonly #retry: RetryPolicy;
+  readonly #retryThreshold: number;
+  readonly #tokens: AddressTokens;
+  readonly #resetKey: StatelessResetKey | undefined;
+  readonly #resetBucket: TokenBucket;
+  readonly #maxConnections: number;
+  readonly #claim: ClaimHook | undefined;
+
+  readonly #routes = new RoutingTable<C>();
+  readonly #claimedCids = new Map<string, ClaimedCidHandler>();
+  /** Connections in round-robin order. */
+  readonly #conns: C[] = [];
+  #cursor = 0;
+  /** Last address each connection sent to, and the reverse index (RFC 9000 §10.3.1). */
+  readonly #remoteOf = new Map<C, string>();
+  readonly #byRemote = new Map<string, C[]>();
+  /** Server connections created and maybe still handshaking ('under-load' Retry). */
+  readonly #halfOpen = new Set<C>();
+  #accepting = true;
+
+  readonly #queue: Transmit[] = [];
+  #queueHead = 0;
+  readonly #events: EndpointEvent<C>[] = [];
+  #eventHead = 0;
+
+  readonly #stats: EndpointStats;
+
+  constructor(options: QuicEndpointOptions<C, ClientConfig>) {
+    this.#random = options.random;
+    this.#cidLength = options.localCidLength ?? 8;
+    if (!(Number.isInteger(this.#cidLength) && this.#cidLength >= 0 && this.#cidLength <= 20)) {
+      throw new RangeError(`local CID length ${this.#cidLength} outside 0..20`);
+    }
+    this.#createServer = options.createServerConnection;
+    this.#createClient = options.createClientConnection;
+    this.#retry = options.retry ?? 'never';
+    this.#retryThreshold = options.retryLoadThreshold ?? 64;
+    this.#tokens =
+      options.addressTokens ?? new AddressTokens(randomBytes(options.random, 16), options.random);
+    const key = options.statelessResetKey;
+    this.#resetKey = key instanceof Uint8Array ? new StatelessResetKey(key) : key;
+    const rate = options.resetRate ?? { perSecond: 100, burst: 20 };
+    this.#resetBucket = new TokenBucket(rate.perSecond, rate.burst);
+    this.#maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
+    this.#claim = options.claimDatagram;
+    const dropped = {} as Record<DropReason, number>;
+    for (const reason of Object.values(DropReason)) dropped[reason] = 0;
+    this.#stats = {
+      received: 0,
+      dropped,
+      claimed: 0,
+      vnSent: 0,
+      retrySent: 0,
+      resetsSent: 0,
+      refusalsSent: 0,
+      resetsDetected: 0,
+      connections: 0,
+    };
+  }
+
+  /** Length of the CIDs connections of this endpoint must issue. */
+  get localCidLength(): number {
+    return this.#cidLength;
+  }
+
+  /** Stateless reset token of `cid` under the endpoint's key (for `resetTokenFor` in configs). */
+  resetTokenFor(cid: Uint8Array): Uint8Array | undefined {
+    return this.#resetKey?.tokenFor(cid);
+  }
+
+  /** A NEW_TOKEN token for a client at `remote` (bound to its host, RFC 9000 §8.1.3). */
+  issueNewToken(remote: string, now: number): Uint8Array {
+    return this.#tokens.sealNewToken(addressHost(remote), now);
+  }
+
+  /** How many connections the endpoint owns. */
+  get connectionCount(): number {
+    return this.#conns.length;
+  }
+
+  /** The connections, in no particular order (a snapshot). */
+  connections(): C[] {
+    return this.#conns.slice();
+  }
+
+  /** True when some connection (or a claim) routes `cid`. */
+  isCidRouted(cid: Uint8Array): boolean {
+    return this.#routes.has(cid) || this.#claimedCids.has(cidKey(cid));
+  }
+
+  /**
+   * Seam 1: datagrams whose DCID is `cid` go to `handler` instead of a connection (checked after
+   * the claim hook, before connections). Short headers are parsed with the endpoint's CID length,
+   * so claimed CIDs meant for short headers must have that length.
+   */
+  claimCid(cid: Uint8Array, handler: ClaimedCidHandler): void {
+    this.#claimedCids.set(cidKey(cid), handler);
+  }
+
+  /** Undoes {@link claimCid}. */
+  unclaimCid(cid: Uint8Array): void {
+    this.#claimedCids.delete(cidKey(cid));
+  }
+
+  /** Counters (a copy). */
+  stats(): EndpointStats {
+    return { ...this.#stats, dropped: { ...this.#stats.dropped }, connections: this.#conns.length };
+  }
+
+  /** Next endpoint event, or undefined. */
+  pollEvent(): EndpointEvent<C> | undefined {
+    if (this.#eventHead === this.#events.length) return undefined;
+    const ev = this.#events[this.#eventHead++];
+    if (this.#eventHead === this.#events.length) {
+      this.#events.length = 0;
+      this.#eventHead = 0;
+    }
+    return ev;
+  }
+
+  /** Opens a client connection through `createClientConnection`. */
+  connect(config: ClientConfig, remote: string, now: number): C {
+    if (this.#createClient === undefined) {
+      throw new Error('this endpoint has no createClientConnection factory');
+    }
+    const conn = this.#createClient(config, remote, now, { endpoint: this });
+    this.#adopt(conn, remote);
+    return conn;
+  }
+
+  /** Queues a datagram from this endpoint's socket (seam 1: forwarded packets). */
+  sendRaw(data: Uint8Array, to: string): void {
+    this.#queue.push({ data, to });
+  }
+
+  /**
+   * Stops accepting connections and closes every connection with `errorCode` (application
+   * CONNECTION_CLOSE); flush afterwards to send the close packets.
+   */
+  shutdown(errorCode = 0, reason = ''): void {
+    this.#accepting = false;
+    for (const conn of this.#conns.slice()) {
+      conn.close(errorCode, reason);
+      this.#afterActivity(conn);
+    }
+  }
+
+  /** One UDP datagram from `remote`. */
+  receive(datagram: Uint8Array, remote: string, now: number): void {
+    this.#stats.received++;
+    let header: InvariantHeader;
+    try {
+      header = parseInvariantHeader(datagram, this.#cidLength);
+    } catch {
+      this.#drop(DropReason.Malformed);
+      return;
+    }
+    const version = header.form === 'long' ? header.version : undefined;
+    if (this.#claim?.(datagram, { form: header.form, dcid: header.dcid, version }, remote, now)) {
+      this.#stats.claimed++;
+      return;
+    }
+    if (this.#claimedCids.size > 0) {
+      const handler = this.#claimedCids.get(cidKey(header.dcid));
+      if (handler !== undefined) {
+        this.#stats.claimed++;
+        handler(datagram, remote, now);
+        return;
+      }
+    }
+    const conn = this.#routes.get(header.dcid);
+    if (conn !== undefined) {
+      conn.receive(datagram, remote, now);
+      this.#afterActivity(conn);
+      return;
+    }
+    if (header.form === 'short') {
+      this.#unroutedShort(header.dcid, datagram, remote, now);
+      return;
+    }
+    if (header.version === 0) {
+      // RFC 9000 §6.1: "An endpoint MUST NOT send a Version Negotiation packet in response to
+      // receiving a Version Negotiation packet."
+      this.#drop(DropReason.UnroutedVersionNegotiation);
+      return;
+    }
+    if (header.version !== QUIC_V1) {
+      this.#unsupportedVersion(header.dcid, header.scid, datagram, remote);
+      return;
+    }
+    this.#unroutedLong(datagram, remote, now);
+  }
+
+  /** The next datagram to send: connections and the endpoint's own queue, round-robin. */
+  pollTransmit(now: number): Transmit | undefined {
+    let reap = false;
+    let result: Transmit | undefined;
+    const slots = this.#conns.length + 1;
+    for (let i = 0; i < slots && result === undefined; i++) {
+      const slot = (this.#cursor + i) % slots;
+      if (slot === this.#conns.length) {
+        result = this.#dequeue();
+      } else {
+        const conn = this.#conns[slot];
+        result = conn.pollTransmit(now);
+        this.#drainCids(conn);
+        if (result !== undefined) this.#noteRemote(conn, result.to);
+        if (conn.state === 'closed') reap = true;
+      }
+      if (result !== undefined) this.#cursor = slot + 1;
+    }
+    if (reap) {
+      for (const conn of this.#conns.slice()) if (conn.state === 'closed') this.#remove(conn);
+    }
+    return result;
+  }
+
+  /** Earliest deadline over all connections (O(n) scan), or undefined. */
+  nextTimeout(): number | undefined {
+    let min: number | undefined;
+    for (const conn of this.#conns) {
+      const t = conn.nextTimeout();
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+
+  /** Runs the timers due at `now`; removes connections that reach `closed`. */
+  handleTimeout(now: number): void {
+    // Snapshot: #afterActivity may remove connections from the list.
+    for (const conn of this.#conns.slice()) {
+      const t = conn.nextTimeout();
+      if (t !== undefined && t <= now) conn.handleTimeout(now);
+      this.#afterActivity(conn);
+    }
+  }
+
+  // --- unrouted datagrams ---
+
+  #unroutedShort(dcid: Uint8Array, datagram: Uint8Array, remote: string, now: number): void {
+    // RFC 9000 §10.3.1: the reset-token comparison "MUST be performed when the first packet in an
+    // incoming datagram ... cannot be associated with a connection", against the tokens of the
+    // remote address it came from. Connections hold their peer's tokens, so those that last sent
+    // to this address get the datagram; one that recognises a reset enters draining.
+    const candidates = this.#byRemote.get(remote);
+    if (candidates !== undefined && datagram.length >= MIN_STATELESS_RESET_LENGTH) {
+      const several = candidates.length > 1;
+      for (const conn of candidates.slice()) {
+        if (isTerminal(conn)) continue;
+        // A connection may remove header protection in place; each gets pristine bytes.
+        conn.receive(several ? datagram.slice() : datagram, remote, now);
+        const reset = isTerminal(conn);
+        this.#afterActivity(conn);
+        if (reset) {
+          this.#stats.resetsDetected++;
+          return;
+        }
+      }
+    }
+    // §10.3.3: a reset "MUST" be smaller than its trigger, so a trigger of 21 bytes or less (the
+    // smallest reset) gets none; this also ends reset loops between stateless endpoints.
+    if (this.#resetKey === undefined || datagram.length <= MIN_STATELESS_RESET_LENGTH) {
+      this.#drop(DropReason.UnknownConnection);
+      return;
+    }
+    if (!this.#resetBucket.take(now)) {
+      this.#drop(DropReason.ResetRateLimited);
+      return;
+    }
+    const reset = buildStatelessReset(this.#resetKey.tokenFor(dcid), datagram.length, this.#random);
+    if (reset === undefined) {
+      this.#drop(DropReason.UnknownConnection);
+      return;
+    }
+    this.#stats.resetsSent++;
+    this.#queue.push({ data: reset, to: remote });
+  }
+
+  #unsupportedVersion(
+    dcid: Uint8Array,
+    scid: Uint8Array,
+    datagram: Uint8Array,
+    remote: string,
+  ): void {
+    if (this.#createServer === undefined || !this.#accepting) {
+      this.#drop(DropReason.UnsupportedVersion);
+      return;
+    }
+    // RFC 9000 §5.2.2: "Servers MUST drop smaller packets that specify unsupported versions."
+    if (datagram.length < MIN_INITIAL_DATAGRAM_SIZE) {
+      this.#drop(DropReason.UnsupportedVersionSmall);
+      return;
+    }
+    this.#stats.vnSent++;
+    this.#queue.push({
+      data: buildVersionNegotiation(dcid, scid, SUPPORTED_VERSIONS, this.#random),
+      to: remote,
+    });
+  }
+
+  #unroutedLong(datagram: Uint8Array, remote: string, now: number): void {
+    let h: ReturnType<typeof parsePacketHeader>;
+    try {
+      h = parsePacketHeader(datagram, 0, this.#cidLength);
+    } catch {
+      this.#drop(DropReason.Malformed);
+      return;
+    }
+    // §5.2.2: 0-RTT for no connection MAY be buffered (we do not); Handshake SHOULD be ignored.
+    if (h.kind !== 'long' || h.type !== LongPacketType.Initial) {
+      this.#drop(DropReason.UnroutedLongHeader);
+      return;
+    }
+    if (this.#createServer === undefined || !this.#accepting) {
+      this.#drop(DropReason.NotAccepting);
+      return;
+    }
+    // §14.1: "A server MUST discard an Initial packet that is carried in a UDP datagram with a
+    // payload that is smaller than the smallest allowed maximum datagram size of 1200 bytes."
+    if (datagram.length < MIN_INITIAL_DATAGRAM_SIZE) {
+      this.#drop(DropReason.InitialTooSmall);
+      return;
+    }
+    // §7.2: the client's first DCID "MUST be at least 8 bytes"; our Retry SCIDs are too.
+    if (h.dcid.length < MIN_INITIAL_DCID_LENGTH) {
+      this.#drop(DropReason.InitialShortDcid);
+      return;
+    }
+    const verdict = judgeInitialToken(this.#tokens, h.token, remote, h.dcid, now);
+    if (verdict.kind === 'invalid-retry') {
+      // §8.1.2: a server "cannot send another Retry packet"; it "SHOULD immediately close ... the
+      // connection with an INVALID_TOKEN error".
+      this.#refuse(h.dcid, h.scid, TransportErrorCode.INVALID_TOKEN, remote);
+      this.#drop(DropReason.InvalidRetryToken);
+      return;
+    }
+    if (this.#conns.length >= this.#maxConnections) {
+      // §5.2.2: a server refusing a connection "SHOULD send an Initial packet containing a
+      // CONNECTION_CLOSE frame with error code CONNECTION_REFUSED".
+      this.#refuse(h.dcid, h.scid, TransportErrorCode.CONNECTION_REFUSED, remote);
+      this.#drop(DropReason.ConnectionLimit);
+      return;
+    }
+    const validated = verdict.kind === 'retry' || verdict.kind === 'new-token';
+    if (!validated && this.#retryRequired()) {
+      this.#sendRetry(h.dcid, h.scid, remote, now);
+      return;
+    }
+    const info: ServerInitialInfo = {
+      dcid: h.dcid.slice(),
+      scid: h.scid.slice(),
+      token: h.token.slice(),
+      version: h.version,
+      originalDcid: verdict.kind === 'retry' ? verdict.originalDcid.slice() : h.dcid.slice(),
+      retrySourceCid: verdict.kind === 'retry' ? verdict.retryScid.slice() : undefined,
+      addressValidated: validated,
+    };
+    const conn = this.#createServer(info, remote, now, { endpoint: this });
+    this.#halfOpen.add(conn);
+    // §5.2: until the client switches to our CIDs, its Initial and 0-RTT packets carry this DCID;
+    // the route stays for the connection's life so a late Initial cannot start a second one.
+    this.#routes.add(info.dcid, conn);
+    this.#events.push({ type: 'connection', conn });
+    this.#adopt(conn, remote);
+    if (conn.state !== 'closed') {
+      conn.receive(datagram, remote, now);
+      this.#afterActivity(conn);
+    }
+  }
+
+  #retryRequired(): boolean {
+    if (this.#retry === 'always') return true;
+    if (this.#retry === 'never') return false;
+    // Pruning keeps the set to connections still handshaking: amortised O(1) per connection.
+    for (const conn of this.#halfOpen)
+      if (conn.state !== 'handshaking') this.#halfOpen.delete(conn);
+    return this.#halfOpen.size >= this.#retryThreshold;
+  }
+
+  #sendRetry(odcid: Uint8Array, clientScid: Uint8Array, remote: string, now: number): void {
+    const retryScid = this.#freshCid(Math.max(MIN_INITIAL_DCID_LENGTH, this.#cidLength));
+    const token = this.#tokens.sealRetry(remote, now, odcid, retryScid);
+    this.#stats.retrySent++;
+    this.#queue.push({
+      data: buildRetry(clientScid, odcid, retryScid, token, randomBytes(this.#random, 1)[0]),
+      to: remote,
+    });
+  }
+
+  #refuse(clientDcid: Uint8Array, clientScid: Uint8Array, code: number, remote: string): void {
+    const scid = this.#freshCid(Math.max(MIN_INITIAL_DCID_LENGTH, this.#cidLength));
+    this.#stats.refusalsSent++;
+    this.#queue.push({ data: buildInitialClose(clientDcid, clientScid, scid, code), to: remote });
+  }
+
+  /** A random CID of `length` bytes that routes nowhere. */
+  #freshCid(length: number): Uint8Array {
+    for (;;) {
+      const cid = randomBytes(this.#random, length);
+      if (!this.isCidRouted(cid)) return cid;
+    }
+  }
+
+  // --- bookkeeping ---
+
+  #adopt(conn: C, remote: string): void {
+    this.#conns.push(conn);
+    this.#noteRemote(conn, remote);
+    this.#afterActivity(conn);
+  }
+
+  #afterActivity(conn: C): void {
+    this.#drainCids(conn);
+    if (conn.state === 'closed') this.#remove(conn);
+  }
+
+  #drainCids(conn: C): void {
+    for (let e = conn.pollCidEvent(); e !== undefined; e = conn.pollCidEvent()) {
+      if (e.type === 'cid-added') this.#routes.add(e.cid.slice(), conn);
+      else this.#routes.remove(e.cid, conn);
+    }
+  }
+
+  #noteRemote(conn: C, remote: string): void {
+    const old = this.#remoteOf.get(conn);
+    if (old === remote) return;
+    if (old !== undefined) this.#unindexRemote(conn, old);
+    this.#remoteOf.set(conn, remote);
+    const list = this.#byRemote.get(remote);
+    if (list === undefined) this.#byRemote.set(remote, [conn]);
+    else list.push(conn);
+  }
+
+  #unindexRemote(conn: C, remote: string): void {
+    const list = this.#byRemote.get(remote);
+    if (list === undefined) return;
+    const i = list.indexOf(conn);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#byRemote.delete(remote);
+  }
+
+  #remove(conn: C): void {
+    const i = this.#conns.indexOf(conn);
+    if (i < 0) return;
+    this.#conns.splice(i, 1);
+    if (i < this.#cursor) this.#cursor--;
+    this.#routes.removeConnection(conn);
+    const remote = this.#remoteOf.get(conn);
+    if (remote !== undefined) this.#unindexRemote(conn, remote);
+    this.#remoteOf.delete(conn);
+    this.#halfOpen.delete(conn);
+    this.#events.push({ type: 'closed', conn });
+  }
+
+  #dequeue(): Transmit | undefined {
+    if (this.#queueHead === this.#queue.length) return undefined;
+    const t = this.#queue[this.#queueHead++];
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+    }
+    return t;
+  }
+
+  #drop(reason: DropReason): void {
+    this.#stats.dropped[reason]++;
+  }
+}
+
+/** True once a connection neither sends nor processes packets (draining or closed). */
+function isTerminal(conn: EndpointConnection): boolean {
+  return conn.state === 'draining' || conn.state === 'closed';
+}
