@@ -4,6 +4,12 @@
  * {@link QuicAppEvent}s; the application calls the {@link QuicTransport} methods, which only
  * queue work — bytes leave when the connection's driver next polls for datagrams.
  *
+ * Byte views in events (`stream-data`, `datagram`) stay valid only until the next call into the
+ * connection; an application that keeps them copies them.
+ *
+ * A peer's STOP_SENDING is answered with RESET_STREAM (same code) by the connection itself; the
+ * `stop-sending` event only informs. `resetStream` and `stopSending` are no-ops when repeated.
+ *
  * Stream data is pushed to the application as it becomes contiguous. Receive flow-control credit
  * is returned to the peer as data is delivered, so an application that must apply backpressure
  * buffers with a cap of its own and stops the peer with STOP_SENDING or a stream error when the
