@@ -6,6 +6,10 @@
  * `pollCidEvent()`. A driver loops: feed input, then call `pollTransmit` until it returns
  * undefined, then re-arm its one timer at `nextTimeout()`.
  *
+ * `now` is milliseconds on the driver's clock, and should be the wall clock (`Date.now()`-based,
+ * e.g. `performance.timeOrigin + performance.now()`): TLS checks certificate validity against it.
+ * Datagrams passed to `receive` are decrypted in place and must not be reused by the caller.
+ *
  * This class routes; the work lives in `receive.ts`, `frame-handlers.ts`, `handshake.ts`,
  * `send.ts`, `close.ts` and `migration.ts`, all acting on one {@link ConnectionCore}. Errors thrown
  * below (`TransportError`, TLS alerts) are caught here, at one boundary, and become
@@ -297,6 +301,14 @@ export class QuicConnection implements QuicTransport {
     this.#c.keyUpdateRequested = true;
   }
 
+  /**
+   * Switches the Destination Connection ID to an unused one the peer issued and retires the old one
+   * (RFC 9000 §5.1.2, §9.5: e.g. to avoid linkability). Returns false when none is available.
+   */
+  rotatePeerCid(): boolean {
+    return this.#c.peerCids.rotate() !== undefined;
+  }
+
   /** Test hook: lower the AEAD limits of the 1-RTT keys (RFC 9001 §6.6) before they exist. */
   setAeadLimitsForTesting(limits: { confidentiality?: number; integrity?: number }): void {
     this.#c.aeadLimits = limits;
@@ -311,20 +323,26 @@ export class QuicConnection implements QuicTransport {
   }
 
   writeStream(streamId: number, data: Uint8Array, fin = false): number {
-    const send = this.#c.streams.sendStream(streamId);
+    const c = this.#c;
+    const send = c.streams.sendStream(streamId);
     if (send === null) {
+      const known = c.streams.get(streamId) !== undefined;
       throw new StreamApiError(
-        StreamApiErrorCode.UNKNOWN_STREAM,
-        `stream ${streamId} cannot be written`,
+        known ? StreamApiErrorCode.WRONG_DIRECTION : StreamApiErrorCode.UNKNOWN_STREAM,
+        known ? `stream ${streamId} is receive-only` : `stream ${streamId} is not open`,
       );
     }
+    // Nothing more leaves a connection that is closing: the true capacity is 0.
+    if (c.state !== 'established') return 0;
     const accepted = send.write(data);
     if (fin && accepted === data.length) send.end();
     return accepted;
   }
 
   writableBytes(streamId: number): number {
-    return this.#c.streams.sendStream(streamId)?.writableBytes ?? 0;
+    const c = this.#c;
+    if (c.state !== 'established') return 0;
+    return c.streams.sendStream(streamId)?.writableBytes ?? 0;
   }
 
   resetStream(streamId: number, errorCode: number): void {

@@ -101,7 +101,10 @@ export function applyPeerTransportParameters(c: ConnectionCore, raw: Uint8Array)
   c.streams.setPeerParameters(r);
   c.rtt.maxAckDelay = r.maxAckDelay;
   c.applyPeerIdleTimeout(r.maxIdleTimeout);
-  if (r.maxUdpPayloadSize < c.maxUdpPayload) c.maxUdpPayload = r.maxUdpPayloadSize;
+  if (r.maxUdpPayloadSize < c.maxUdpPayload) {
+    c.maxUdpPayload = r.maxUdpPayloadSize;
+    c.loss.congestion.setMaxDatagramSize(c.maxUdpPayload);
+  }
   if (c.role === 'client' && r.statelessResetToken !== undefined) {
     c.peerCids.setInitialResetToken(r.statelessResetToken);
   }

@@ -120,6 +120,10 @@ describe('idle timeout (RFC 9000 §10.1)', () => {
     const serverConn = server.conn;
     let sent = 0;
     net.onSend = () => sent++;
+    net.run({ until: start + 10_000, done: () => client.conn.state === 'closed' });
+    // 1 s (the client's value, the smaller) after the last packet of the handshake.
+    expect(net.now - start).toBeGreaterThan(950);
+    expect(net.now - start).toBeLessThan(1_100);
     net.run({ until: start + 10_000 });
     expect(client.conn.state).toBe('closed');
     expect(serverConn.state).toBe('closed');

@@ -9,7 +9,7 @@ import { AddressTokens } from '../../../src/quic/path/index.js';
 import { computeRetryTag } from '../../../src/quic/protection/index.js';
 import { Delay, Network } from '../../../src/sim/index.js';
 import { randomBytes, SeededRandom } from '../../../src/util/random.js';
-import { bytesEqual } from '../../../src/wire/index.js';
+import { bytesEqual, toHex } from '../../../src/wire/index.js';
 import {
   ClientNode,
   clientConfig,
@@ -110,6 +110,32 @@ describe('handshake', () => {
     expect(server.conn.localCids.length).toBe(5);
     expect(client.conn.localCids.length).toBe(3);
     expect(client.conn.internals.peerCids.active().length).toBe(5);
+  });
+
+  it('a client switching to a new CID retires the old one; the server reports both changes', () => {
+    const { net, client, server } = setup();
+    net.run({ until: T0 + 2_000, done: () => client.conn.handshakeConfirmed });
+    net.run({ until: net.now + 50 });
+    const serverConn = server.conn;
+    const logged = server.cidLog.length;
+    const before = client.conn.peerCid ?? new Uint8Array();
+    expect(client.conn.rotatePeerCid()).toBe(true);
+    const after = client.conn.peerCid ?? new Uint8Array();
+    expect(bytesEqual(before, after)).toBe(false);
+    const id = client.conn.openStream(true) as number;
+    client.conn.writeStream(id, new Uint8Array([1, 2, 3]), true);
+    const seen = server.logs.get(serverConn);
+    net.run({ until: net.now + 200 });
+    // The packets to the new CID were routed and processed.
+    expect(seen?.of('stream-data').at(-1)).toMatchObject({ streamId: id, fin: true });
+    // The old CID was retired (RETIRE_CONNECTION_ID) and a replacement issued.
+    expect(serverConn.localCids.some((c) => bytesEqual(c, before))).toBe(false);
+    expect(serverConn.localCids.length).toBe(
+      client.conn.internals.settings.activeConnectionIdLimit,
+    );
+    const changes = server.cidLog.slice(logged);
+    expect(changes[0]).toBe(`cid-removed ${toHex(before)}`);
+    expect(changes[1]).toMatch(/^cid-added /);
   });
 
   it('the server hands the client a NEW_TOKEN for its next connection (RFC 9000 §8.1.3)', () => {

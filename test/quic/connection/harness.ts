@@ -133,6 +133,8 @@ export class ServerNode implements SimNode {
   readonly outbox: SimDatagram[] = [];
   /** Datagrams that matched no connection and were not Initials. */
   unroutable: SimDatagram[] = [];
+  /** CID routing events seen, as "cid-added <hex>" / "cid-removed <hex>". */
+  readonly cidLog: string[] = [];
   /** When set, unroutable short-header packets are answered with a stateless reset. */
   resetKey: StatelessResetKey | undefined;
   readonly #random = new SeededRandom(99);
@@ -237,6 +239,7 @@ export class ServerNode implements SimNode {
 
   #cids(conn: QuicConnection): void {
     for (let e = conn.pollCidEvent(); e !== undefined; e = conn.pollCidEvent()) {
+      this.cidLog.push(`${e.type} ${toHex(e.cid)}`);
       if (e.type === 'cid-added') this.#routes.set(toHex(e.cid), conn);
       else this.#routes.delete(toHex(e.cid));
     }

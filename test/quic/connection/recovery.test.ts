@@ -18,11 +18,12 @@ function sha(b: Uint8Array): string {
 function lossyNetwork(
   seed: number,
   loss: number,
+  cc: 'newreno' | 'cubic' = 'newreno',
 ): { net: Network; client: ClientNode; server: ServerNode } {
   const rng = new SeededRandom(seed);
   const net = new Network();
   net.now = T0;
-  const client = new ClientNode(clientConfig(seed + 1), T0);
+  const client = new ClientNode(clientConfig(seed + 1, { congestionControl: cc }), T0);
   const server = new ServerNode(() => serverConfig(seed + 2));
   net
     .add(client)
@@ -55,6 +56,21 @@ describe('loss recovery', () => {
     expect(r.reason).toBe('done');
     expect(sha(got.bytes(id))).toBe(sha(data));
     expect(client.conn.stats.lostPackets).toBeGreaterThan(100);
+  });
+
+  it('with CUBIC congestion control, 2 MB with 5 % loss arrives intact', () => {
+    const { net, client, server } = lossyNetwork(3, 0.05, 'cubic');
+    net.run({ until: T0 + 30_000, done: () => client.conn.handshakeConfirmed });
+    const got = new StreamCollector();
+    server.onEvent = (_c, ev) => got.add(ev);
+    const data = pattern(2 * 1024 * 1024, 5);
+    const id = client.conn.openStream(false) as number;
+    const writer = new Writer(client, [[id, data]]);
+    client.onEvent = (_c, ev) => writer.onEvent(ev);
+    writer.pump();
+    const r = net.run({ until: net.now + 600_000, done: () => got.finished.has(id) });
+    expect(r.reason).toBe('done');
+    expect(sha(got.bytes(id))).toBe(sha(data));
   });
 
   it('128 KB over each of 100 streams with 5 % loss and reordering arrives intact', () => {

@@ -77,6 +77,21 @@ describe('streams', () => {
     expect(sha(got.bytes(id))).toBe(sha(data));
   });
 
+  it('with maxUdpPayload 1452 on both sides, full-size datagrams are 1452 bytes', () => {
+    const sizes: number[] = [];
+    const { net, client, server } = setup({ maxUdpPayload: 1452 }, { maxUdpPayload: 1452 });
+    const got = new StreamCollector();
+    server.onEvent = (_c, ev) => got.add(ev);
+    net.onSend = (d) => {
+      if (d.from === client.address) sizes.push(d.data.length);
+    };
+    const id = client.conn.openStream(false) as number;
+    client.conn.writeStream(id, new Uint8Array(100_000), true);
+    net.run({ until: net.now + 2_000, done: () => got.finished.has(id) });
+    expect(got.bytes(id).length).toBe(100_000);
+    expect(Math.max(...sizes)).toBe(1452);
+  });
+
   it('tiny flow-control windows block the sender and credit updates unblock it', () => {
     const frames: string[] = [];
     const { net, client, server } = setup(
