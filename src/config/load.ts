@@ -1,0 +1,101 @@
+/**
+ * Loading the configuration file: read, parse JSON, validate, resolve relative certificate paths
+ * against the file's directory. Every problem is collected into one {@link ConfigError}, one
+ * line per problem, `path.to.field: what is wrong`.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { z } from 'zod';
+import { type ProxyConfig, proxyConfigSchema } from './schema.js';
+
+/** Thrown for an unreadable, unparsable or invalid configuration. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  /** One line per problem. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[], source?: string) {
+    super(
+      `invalid configuration${source === undefined ? '' : ` (${source})`}:\n${problems.join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** `targets.allow[2]` from `['targets', 'allow', 2]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length === 0 ? '' : `${formatPath(issue.path)}: `;
+    return `${where}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+/** Options of {@link parseConfig}. */
+export interface ParseConfigOptions {
+  /** Directory that relative certificate paths are resolved against. */
+  baseDir?: string;
+  /** Where the value came from, for the error message. */
+  source?: string;
+}
+
+/** Validates an already-parsed JSON value; throws {@link ConfigError}. */
+export function parseConfig(value: unknown, options: ParseConfigOptions = {}): ProxyConfig {
+  const r = proxyConfigSchema.safeParse(value);
+  if (!r.success) throw new ConfigError(r.error.issues.map(describe), options.source);
+  const config = r.data;
+  if (config.certificate !== undefined && options.baseDir !== undefined) {
+    const base = options.baseDir;
+    const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+    config.certificate = { cert: abs(config.certificate.cert), key: abs(config.certificate.key) };
+  }
+  return config;
+}
+
+/** Reads and validates a JSON configuration file; throws {@link ConfigError}. */
+export async function loadConfig(path: string): Promise<ProxyConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`cannot read the file: ${(e as Error).message}`], path);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([`not valid JSON: ${(e as Error).message}`], path);
+  }
+  return parseConfig(value, { baseDir: dirname(resolve(path)), source: path });
+}
+
+/**
+ * Legal but doubtful settings, one line each: an idle timeout under two minutes (RFC 9298 §3.1:
+ * "SHOULD NOT use a period lower than two minutes"), no authentication on a non-loopback
+ * address, special-purpose destinations allowed.
+ */
+export function configWarnings(config: ProxyConfig): string[] {
+  const out: string[] = [];
+  if (config.limits.tunnelIdleTimeoutMs < 120_000) {
+    out.push('limits.tunnelIdleTimeoutMs: below two minutes (RFC 9298 §3.1 SHOULD NOT)');
+  }
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.listen.host);
+  if (config.auth.mode === 'none' && !loopback) {
+    out.push('auth: no authentication on a non-loopback address makes an open proxy');
+  }
+  if (config.targets.allowSpecial) {
+    out.push(
+      'targets.allowSpecial: private, loopback and other special destinations are reachable',
+    );
+  }
+  return out;
+}

@@ -1,0 +1,211 @@
+/**
+ * The proxy configuration file (JSON), validated with zod. Unknown keys are errors (typos must
+ * not silently fall back to defaults). Every problem is reported with the path to the field.
+ *
+ * ```json
+ * {
+ *   "listen": "127.0.0.1:4433",
+ *   "certificate": { "cert": "cert.pem", "key": "key.pem" },
+ *   "template": "https://proxy.example:4433/.well-known/masque/udp/{target_host}/{target_port}/",
+ *   "proxyName": "proxy.example",
+ *   "auth": { "mode": "bearer", "tokens": ["s3cret"] },
+ *   "targets": { "allow": ["127.0.0.0/8:5353"], "deny": ["192.0.2.0/24"] },
+ *   "dns": { "timeoutMs": 5000, "prefer": "ipv6" },
+ *   "limits": { "tunnelsPerConnection": 64, "tunnelIdleTimeoutMs": 120000 },
+ *   "metrics": { "listen": "127.0.0.1:9464" },
+ *   "logLevel": "info"
+ * }
+ * ```
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+import type { AuthConfig } from '../masque/connect-udp/auth.js';
+import { parseScryptHash } from '../masque/connect-udp/auth.js';
+import { ConnectUdpError } from '../masque/connect-udp/errors.js';
+import { parseTargetRule, type TargetRule } from '../masque/connect-udp/target-rule.js';
+import { parseTemplate } from '../masque/connect-udp/uri-template.js';
+
+/** A socket address to listen on. */
+export interface ListenAddress {
+  /** IPv4 or IPv6 address (no brackets) or a host name such as `localhost`. */
+  host: string;
+  /** Port, 0..65535 (0: pick a free one). */
+  port: number;
+}
+
+const HOSTNAME =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Parses `host:port` / `[v6]:port`; returns an error message instead of throwing. */
+export function parseListenAddress(text: string): ListenAddress | string {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text);
+  if (m === null) return `"${text}" is not host:port (IPv6 as [addr]:port)`;
+  const port = Number(m[3]);
+  if (port > 65535) return `port ${m[3]} is not in 0..65535`;
+  if (m[1] !== undefined) {
+    if (!isIPv6(m[1])) return `"${m[1]}" is not an IPv6 address`;
+    return { host: m[1], port };
+  }
+  if (!isIPv4(m[2]) && !HOSTNAME.test(m[2])) return `"${m[2]}" is not an IP address or host name`;
+  return { host: m[2], port };
+}
+
+const listen = z.string({ error: 'must be a string "host:port"' }).transform((text, ctx) => {
+  const r = parseListenAddress(text);
+  if (typeof r === 'string') {
+    ctx.addIssue({ code: 'custom', message: r });
+    return z.NEVER;
+  }
+  return r;
+});
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `must be a string (${what})` })
+    .min(1, { error: `must not be empty (${what})` });
+
+const basicUser = z
+  .strictObject({
+    user: nonEmpty('user name').refine((u) => !u.includes(':'), {
+      error: 'a Basic user name must not contain ":" (RFC 7617 §2)',
+    }),
+    password: nonEmpty('password').optional(),
+    scrypt: z
+      .string({ error: 'must be a string scrypt$N$r$p$salt$hash' })
+      .superRefine((v, ctx) => {
+        try {
+          parseScryptHash(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      })
+      .optional(),
+  })
+  .refine((u) => (u.password === undefined) !== (u.scrypt === undefined), {
+    error: 'give exactly one of "password" and "scrypt"',
+  });
+
+const auth = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({ mode: z.literal('none') }),
+    z.strictObject({
+      mode: z.literal('bearer'),
+      tokens: z
+        .array(
+          nonEmpty('token').regex(/^[A-Za-z0-9\-._~+/]+=*$/, {
+            error: 'not a token68 (RFC 6750 §2.1)',
+          }),
+        )
+        .min(1, { error: 'needs at least one token' }),
+      realm: nonEmpty('realm').optional(),
+    }),
+    z.strictObject({
+      mode: z.literal('basic'),
+      users: z
+        .array(basicUser)
+        .min(1, { error: 'needs at least one user' })
+        .refine((us) => new Set(us.map((u) => u.user)).size === us.length, {
+          error: 'user names must be unique',
+        }),
+      realm: nonEmpty('realm').optional(),
+    }),
+  ],
+  { error: 'mode must be "none", "bearer" or "basic"' },
+);
+
+const ruleList = (action: 'allow' | 'deny') =>
+  z.array(z.string({ error: 'must be a string CIDR[:PORTS]' })).transform((items, ctx) => {
+    const rules: TargetRule[] = [];
+    items.forEach((text, i) => {
+      try {
+        rules.push(parseTargetRule(text, action));
+      } catch (e) {
+        if (!(e instanceof ConnectUdpError)) throw e;
+        ctx.addIssue({ code: 'custom', message: e.message, path: [i] });
+      }
+    });
+    return rules;
+  });
+
+const int = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `must be a number (${what})` })
+    .int({ error: `must be an integer (${what})` })
+    .min(min, { error: `must be at least ${min} (${what})` })
+    .max(max, { error: `must be at most ${max} (${what})` });
+
+/** The configuration schema; `parse` yields {@link ProxyConfig} with defaults filled in. */
+export const proxyConfigSchema = z.strictObject({
+  listen: listen.prefault('127.0.0.1:4433'),
+  certificate: z
+    .strictObject({
+      cert: nonEmpty('certificate chain PEM path'),
+      key: nonEmpty('private key PEM path'),
+    })
+    .optional(),
+  template: z
+    .string({ error: 'must be a string URI template' })
+    .superRefine((t, ctx) => {
+      try {
+        parseTemplate(t);
+      } catch (e) {
+        if (!(e instanceof ConnectUdpError)) throw e;
+        ctx.addIssue({ code: 'custom', message: e.message });
+      }
+    })
+    .optional(),
+  proxyName: z
+    .string({ error: 'must be a string' })
+    .regex(/^[\x21-\x7e]+$/, { error: 'must be non-empty printable ASCII (a Proxy-Status member)' })
+    .default('masque'),
+  auth: auth.prefault({ mode: 'none' }),
+  targets: z
+    .strictObject({
+      deny: ruleList('deny').prefault([]),
+      allow: ruleList('allow').prefault([]),
+      allowSpecial: z.boolean({ error: 'must be true or false' }).default(false),
+    })
+    .prefault({}),
+  dns: z
+    .strictObject({
+      timeoutMs: int(1, 60_000, 'milliseconds').default(5000),
+      tries: int(1, 10, 'attempts').default(2),
+      servers: z.array(nonEmpty('DNS server address')).optional(),
+      prefer: z.enum(['ipv6', 'ipv4'], { error: 'must be "ipv6" or "ipv4"' }).default('ipv6'),
+    })
+    .prefault({}),
+  request: z
+    .strictObject({
+      strictAuthority: z.boolean({ error: 'must be true or false' }).default(false),
+      requireCapsuleProtocol: z.boolean({ error: 'must be true or false' }).default(false),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      tunnelsPerConnection: int(1, 1_000_000, 'tunnels').default(64),
+      tunnelsTotal: int(1, 10_000_000, 'tunnels').default(10_000),
+      datagramQueue: int(1, 1_000_000, 'datagrams').default(1024),
+      tunnelIdleTimeoutMs: int(1000, 86_400_000, 'milliseconds').default(120_000),
+    })
+    .prefault({}),
+  metrics: z.strictObject({ listen }).optional(),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+/** The validated configuration with defaults. */
+export type ProxyConfig = z.output<typeof proxyConfigSchema>;
+
+/** The rules in evaluation order: every deny rule, then every allow rule. */
+export function targetRules(config: ProxyConfig): TargetRule[] {
+  return [...config.targets.deny, ...config.targets.allow];
+}
+
+/** The auth section as the {@link AuthConfig} the authenticator takes. */
+export function authConfig(config: ProxyConfig): AuthConfig {
+  return config.auth;
+}

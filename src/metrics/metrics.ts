@@ -1,0 +1,132 @@
+/**
+ * Prometheus metrics of the proxy, on a private prom-client `Registry` (never the global one, so
+ * several proxies in one process, and tests, do not share counters). Label values are closed
+ * sets chosen by the caller (stable reason codes, never request text), which keeps the series
+ * count bounded.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+/** Direction of tunnel traffic. */
+export type TrafficDirection = 'client_to_target' | 'target_to_client';
+
+/** Options of {@link ProxyMetrics}. */
+export interface ProxyMetricsOptions {
+  /** Metric name prefix; default `masque_`. */
+  prefix?: string;
+  /** Also export the process metrics (CPU, memory, event loop) of prom-client. Default false. */
+  processMetrics?: boolean;
+}
+
+/** The proxy's counters and gauges. */
+export class ProxyMetrics {
+  /** The registry holding every series below. */
+  readonly registry: Registry;
+  readonly #connectionsActive: Gauge;
+  readonly #connections: Counter;
+  readonly #tunnelsOpened: Counter;
+  readonly #tunnelsActive: Gauge;
+  readonly #tunnelsRejected: Counter<'reason'>;
+  readonly #bytes: Counter<'direction'>;
+  readonly #datagrams: Counter<'direction'>;
+  readonly #drops: Counter<'reason'>;
+
+  constructor(options: ProxyMetricsOptions = {}) {
+    const p = options.prefix ?? 'masque_';
+    const registry = new Registry();
+    this.registry = registry;
+    const registers = [registry];
+    this.#connectionsActive = new Gauge({
+      name: `${p}connections_active`,
+      help: 'HTTP/3 connections currently open',
+      registers,
+    });
+    this.#connections = new Counter({
+      name: `${p}connections_total`,
+      help: 'HTTP/3 connections accepted',
+      registers,
+    });
+    this.#tunnelsOpened = new Counter({
+      name: `${p}tunnels_opened_total`,
+      help: 'UDP tunnels opened (2xx sent)',
+      registers,
+    });
+    this.#tunnelsActive = new Gauge({
+      name: `${p}tunnels_active`,
+      help: 'UDP tunnels currently open',
+      registers,
+    });
+    this.#tunnelsRejected = new Counter({
+      name: `${p}tunnels_rejected_total`,
+      help: 'UDP proxying requests rejected, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#bytes = new Counter({
+      name: `${p}bytes_total`,
+      help: 'UDP payload bytes proxied, by direction',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.#datagrams = new Counter({
+      name: `${p}datagrams_total`,
+      help: 'UDP datagrams proxied, by direction',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.#drops = new Counter({
+      name: `${p}drops_total`,
+      help: 'Datagrams dropped, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: p });
+  }
+
+  /** A connection was accepted. */
+  connectionOpened(): void {
+    this.#connections.inc();
+    this.#connectionsActive.inc();
+  }
+
+  /** A connection ended. */
+  connectionClosed(): void {
+    this.#connectionsActive.dec();
+  }
+
+  /** A tunnel was opened. */
+  tunnelOpened(): void {
+    this.#tunnelsOpened.inc();
+    this.#tunnelsActive.inc();
+  }
+
+  /** A tunnel ended. */
+  tunnelClosed(): void {
+    this.#tunnelsActive.dec();
+  }
+
+  /** A request was rejected; `reason` is a stable code (e.g. a RequestRejectReason). */
+  tunnelRejected(reason: string): void {
+    this.#tunnelsRejected.inc({ reason });
+  }
+
+  /** One datagram of `bytes` payload bytes went through in `direction`. */
+  datagram(direction: TrafficDirection, bytes: number): void {
+    this.#datagrams.inc({ direction });
+    this.#bytes.inc({ direction }, bytes);
+  }
+
+  /** A datagram was dropped; `reason` is a stable code (e.g. `queue_full`, `too_large`). */
+  drop(reason: string): void {
+    this.#drops.inc({ reason });
+  }
+
+  /** The Content-Type of {@link metricsText}. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every series in the Prometheus text exposition format. */
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,92 @@
+import { register as globalRegistry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ProxyMetrics, startMetricsServer } from '../../src/metrics/index.js';
+
+describe('ProxyMetrics', () => {
+  it('exposes every series with the recorded values', async () => {
+    const m = new ProxyMetrics();
+    m.connectionOpened();
+    m.connectionOpened();
+    m.connectionClosed();
+    m.tunnelOpened();
+    m.tunnelOpened();
+    m.tunnelClosed();
+    m.tunnelRejected('PATH_NO_MATCH');
+    m.tunnelRejected('destination_ip_prohibited');
+    m.tunnelRejected('destination_ip_prohibited');
+    m.datagram('client_to_target', 100);
+    m.datagram('client_to_target', 50);
+    m.datagram('target_to_client', 1200);
+    m.drop('queue_full');
+    const text = await m.metricsText();
+    for (const line of [
+      'masque_connections_active 1',
+      'masque_connections_total 2',
+      'masque_tunnels_opened_total 2',
+      'masque_tunnels_active 1',
+      'masque_tunnels_rejected_total{reason="PATH_NO_MATCH"} 1',
+      'masque_tunnels_rejected_total{reason="destination_ip_prohibited"} 2',
+      'masque_bytes_total{direction="client_to_target"} 150',
+      'masque_bytes_total{direction="target_to_client"} 1200',
+      'masque_datagrams_total{direction="client_to_target"} 2',
+      'masque_datagrams_total{direction="target_to_client"} 1',
+      'masque_drops_total{reason="queue_full"} 1',
+      '# TYPE masque_connections_active gauge',
+      '# TYPE masque_bytes_total counter',
+    ]) {
+      expect(text.split('\n')).toContain(line);
+    }
+    expect(m.contentType).toMatch(/^text\/plain/);
+  });
+
+  it('uses a private registry: two instances do not share counters', async () => {
+    const a = new ProxyMetrics();
+    const b = new ProxyMetrics({ prefix: 'other_' });
+    a.tunnelOpened();
+    expect(await b.metricsText()).toContain('other_tunnels_opened_total 0');
+    expect(await a.metricsText()).toContain('masque_tunnels_opened_total 1');
+    expect(await globalRegistry.metrics()).not.toContain('masque_tunnels_opened_total');
+  });
+
+  it('optionally adds process metrics', async () => {
+    const m = new ProxyMetrics({ processMetrics: true });
+    expect(await m.metricsText()).toContain('masque_process_cpu_user_seconds_total');
+  });
+});
+
+describe('startMetricsServer', () => {
+  it('serves GET /metrics on 127.0.0.1 and 404/405 elsewhere', async () => {
+    const m = new ProxyMetrics();
+    m.drop('too_large');
+    const server = await startMetricsServer(m, { host: '127.0.0.1', port: 0 });
+    try {
+      const base = `http://127.0.0.1:${server.address.port}`;
+      const signal = AbortSignal.timeout(5000);
+      const ok = await fetch(`${base}/metrics`, { signal });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await ok.text()).toContain('masque_drops_total{reason="too_large"} 1');
+      const missing = await fetch(`${base}/`, { signal });
+      expect(missing.status).toBe(404);
+      await missing.text();
+      const post = await fetch(`${base}/metrics`, { method: 'POST', signal });
+      expect(post.status).toBe(405);
+      expect(post.headers.get('allow')).toBe('GET, HEAD');
+      await post.text();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rejects when the port is taken', async () => {
+    const m = new ProxyMetrics();
+    const first = await startMetricsServer(m, { host: '127.0.0.1', port: 0 });
+    try {
+      await expect(
+        startMetricsServer(m, { host: '127.0.0.1', port: first.address.port }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await first.close();
+    }
+  });
+});
