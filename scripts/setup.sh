@@ -8,12 +8,22 @@ cd "$(dirname "$0")/.."
 need=()
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/lucas-clemente/quic-go ] || need+=(golang-github-lucas-clemente-quic-go-dev)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/gtlsclient ] || need+=(ngtcp2-client)
+[ -x /usr/sbin/gtlsserver ] || need+=(ngtcp2-server)
+[ -x /usr/bin/tshark ] || need+=(tshark)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "setup: installing Debian packages: ${need[*]}" >&2
   $sudo apt-get update -qq
+  # tshark's postinst asks whether non-root users may capture; answer "no" up front.
+  case " ${need[*]} " in
+    *" tshark "*)
+      echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
+      ;;
+  esac
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 

@@ -1,0 +1,268 @@
+/**
+ * Process plumbing shared by the external-peer harnesses (ngtcp2, tshark, Chromium): finding a
+ * peer binary (a missing one is an error naming its Debian package, never a skip), running a
+ * command to completion under a deadline, keeping a long-running peer whose stop() is
+ * idempotent, and reading the UDP ports a child bound (for peers that cannot print them).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/**
+ * Returns `path` when it is executable, else throws an error that names the Debian package to
+ * install (`npm run setup` installs them all).
+ */
+export function requireExecutable(path: string, debianPackage: string, what: string): string {
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new Error(
+      `${what} not found at ${path}: install the Debian package "${debianPackage}" ` +
+        `(apt-get install ${debianPackage}, or npm run setup)`,
+    );
+  }
+  return path;
+}
+
+/** Outcome of {@link runToCompletion}. */
+export interface CompletedProcess {
+  /** Exit code, or -1 when the process was ended by a signal. */
+  exitCode: number;
+  /** Signal that ended the process, if any. */
+  signal: NodeJS.Signals | null;
+  /** Everything written to stdout. */
+  stdout: string;
+  /** Everything written to stderr. */
+  stderr: string;
+  /** Wall time from spawn to exit, in milliseconds. */
+  elapsedMs: number;
+}
+
+/** Options of {@link runToCompletion}. */
+export interface RunOptions {
+  /** Kill (SIGKILL) and reject after this long. */
+  timeoutMs: number;
+  /** Environment additions (merged into `process.env`). */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+  /** Name used in error messages. */
+  name?: string;
+}
+
+/**
+ * Spawns `cmd args`, collects its output and resolves when it exits (whatever the exit code).
+ * Rejects when it cannot be spawned or outlives `timeoutMs`, with its output so far.
+ */
+export function runToCompletion(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions,
+): Promise<CompletedProcess> {
+  const name = opts.name ?? cmd;
+  const start = performance.now();
+  const proc = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(
+        new Error(`${name} timed out after ${opts.timeoutMs} ms\nstderr (tail):\n${tail(stderr)}`),
+      );
+    }, opts.timeoutMs);
+    proc.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} failed to spawn: ${err.message}`));
+    });
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        exitCode: code ?? -1,
+        signal,
+        stdout,
+        stderr,
+        elapsedMs: performance.now() - start,
+      });
+    });
+  });
+}
+
+/** The last `lines` lines of a log, for error messages. */
+export function tail(log: string, lines = 40): string {
+  return log.split('\n').slice(-lines).join('\n');
+}
+
+/** A long-running child process with an idempotent, bounded stop. */
+export interface ManagedProcess {
+  /** The child process. */
+  proc: ChildProcess;
+  /** Stderr written so far. */
+  stderr(): string;
+  /** Stdout written so far. */
+  stdout(): string;
+  /** Resolves once the process exited (also when it exited on its own). */
+  exited: Promise<void>;
+  /**
+   * Sends `signal` (default SIGTERM), then SIGKILL after `graceMs` (default 2 s); resolves once
+   * the process exited. Idempotent.
+   */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
+}
+
+/** Spawns a long-running peer and collects its output. */
+export function spawnManaged(
+  cmd: string,
+  args: readonly string[],
+  env?: Record<string, string>,
+): ManagedProcess {
+  const proc = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<void>((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.once('error', () => resolve());
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> => {
+    stopping ??= (async () => {
+      if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
+        proc.kill(signal);
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+    })();
+    return stopping;
+  };
+  return { proc, stderr: () => stderr, stdout: () => stdout, exited, stop };
+}
+
+/** True while the child has neither exited nor been killed. */
+export function isRunning(proc: ChildProcess): boolean {
+  return proc.exitCode === null && proc.signalCode === null;
+}
+
+/**
+ * Local UDP ports the process `pid` has bound, read from Linux's /proc: the socket inodes of
+ * /proc/PID/fd matched against /proc/net/udp and /proc/net/udp6. Empty when none (yet).
+ */
+export function boundUdpPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // the descriptor closed between readdir and readlink
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || !inodes.has(cols[9])) continue;
+      const port = Number.parseInt(cols[1].split(':')[1] ?? '', 16);
+      if (Number.isInteger(port) && port > 0) ports.add(port);
+    }
+  }
+  return [...ports];
+}
+
+/** Direct children of `pid` (Linux /proc/PID/task/TID/children); empty when unknown. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+      for (const c of text.trim().split(/\s+/)) if (c !== '') out.push(Number(c));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** The command line of `pid` (NUL-separated argv joined by spaces), or undefined once gone. */
+export function processCommand(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends `pid` (one we started, identified also by `expectedCommand` so a recycled pid is never
+ * hit): SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone.
+ */
+export async function endProcess(
+  pid: number,
+  expectedCommand: string,
+  graceMs = 2000,
+): Promise<void> {
+  const ours = (): boolean => processCommand(pid)?.includes(expectedCommand) === true;
+  if (!ours()) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = performance.now() + graceMs;
+  while (ours()) {
+    if (performance.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Polls `probe` every `intervalMs` until it returns a value, or rejects after `timeoutMs`. */
+export async function pollUntil<T>(
+  probe: () => T | undefined,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
