@@ -9,4 +9,5 @@ type Loader = () => Promise<{ default: BenchModule }>;
 export const BENCHES: Array<[string, Loader]> = [
   ['crypto', () => import('./crypto.bench.js')],
   ['scramble', () => import('./scramble.bench.js')],
+  ['h3', () => import('./h3.bench.js')],
 ];
