@@ -8,6 +8,7 @@ type Loader = () => Promise<{ default: BenchModule }>;
 
 export const BENCHES: Array<[string, Loader]> = [
   ['crypto', () => import('./crypto.bench.js')],
+  ['quic', () => import('./quic.bench.js')],
   ['scramble', () => import('./scramble.bench.js')],
   ['h3', () => import('./h3.bench.js')],
 ];
