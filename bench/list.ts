@@ -11,4 +11,5 @@ export const BENCHES: Array<[string, Loader]> = [
   ['quic', () => import('./quic.bench.js')],
   ['scramble', () => import('./scramble.bench.js')],
   ['h3', () => import('./h3.bench.js')],
+  ['connect-udp', () => import('./connect-udp.bench.js')],
 ];

@@ -1,15 +1,30 @@
+#!/usr/bin/env node
 /**
- * The `masque` command. The proxy itself arrives with the connect-udp issue; until then this
- * prints what the package offers so that `npm start` says something true.
+ * The `masque` executable: runs the command line and, for a long-running command, stops it
+ * gracefully on SIGINT / SIGTERM (a second signal exits at once).
  */
-const lines = [
-  'masque 0.1.0: MASQUE proxy and client SDK (work in progress)',
-  '',
-  'Available now: the wire codecs every layer builds on (QUIC packets, frames, transport',
-  'parameters, packet protection, TLS 1.3 messages, HTTP/3 frames, QPACK, capsules, HTTP',
-  'datagrams, MASQUE header fields) and the forwarded-mode packet transforms.',
-  '',
-  'Not yet available: the QUIC connection, the HTTP/3 server and the connect-udp proxy.',
-  'Run `npm test` to check the codecs and `npm run bench` for the scramble transform cost.',
-];
-process.stdout.write(`${lines.join('\n')}\n`);
+import { runCli } from './program.js';
+
+const result = await runCli(process.argv.slice(2), {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+});
+if ('exitCode' in result) {
+  process.exitCode = result.exitCode;
+} else {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    result.running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`masque: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

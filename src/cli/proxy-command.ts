@@ -1,0 +1,109 @@
+/**
+ * `masque proxy`: starts the connect-udp proxy from a configuration file and/or flags (flags win;
+ * rule flags are appended to the file's rules), validated as one configuration so that every
+ * problem is reported with its field, then prints how to reach it.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, configWarnings, parseConfig } from '../config/index.js';
+import { type RunningProxy, startProxy } from '../masque/proxy/proxy-server.js';
+import { cacheDir, devCertificate } from './dev-cert-cache.js';
+import type { CliIO } from './io.js';
+
+/** Flags of `masque proxy`. */
+export interface ProxyFlags {
+  config?: string;
+  listen?: string;
+  allowTarget: string[];
+  denyTarget: string[];
+  metrics?: string;
+  logLevel?: string;
+  template?: string;
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`cannot read the file: ${(e as Error).message}`], path);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([`not valid JSON: ${(e as Error).message}`], path);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(['(root): must be a JSON object'], path);
+  }
+  return value as Record<string, unknown>;
+}
+
+function asObject(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? { ...(v as Record<string, unknown>) }
+    : {};
+}
+
+function asList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** Starts the proxy; a configuration problem throws {@link ConfigError}. */
+export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningProxy> {
+  const raw = flags.config === undefined ? {} : await readConfigFile(flags.config);
+  if (flags.listen !== undefined) raw.listen = flags.listen;
+  if (flags.template !== undefined) raw.template = flags.template;
+  if (flags.metrics !== undefined) raw.metrics = { listen: flags.metrics };
+  if (flags.logLevel !== undefined) raw.logLevel = flags.logLevel;
+  // Quiet by default: only warnings unless asked (MASQUE_LOG still wins in startProxy).
+  raw.logLevel ??= 'warn';
+  if (flags.allowTarget.length > 0 || flags.denyTarget.length > 0) {
+    const targets = asObject(raw.targets);
+    targets.allow = [...asList(targets.allow), ...flags.allowTarget];
+    targets.deny = [...asList(targets.deny), ...flags.denyTarget];
+    raw.targets = targets;
+  }
+  const config = parseConfig(
+    raw,
+    flags.config === undefined
+      ? { source: 'command line' }
+      : { baseDir: dirname(resolve(flags.config)), source: flags.config },
+  );
+  let certPem: string | undefined;
+  let keyPem: string | undefined;
+  let certFile = config.certificate?.cert;
+  if (config.certificate === undefined) {
+    const dev = await devCertificate(cacheDir(io.env));
+    ({ certPem, keyPem } = dev);
+    certFile = dev.certFile;
+  }
+  for (const w of configWarnings(config)) io.stderr(`warning: ${w}\n`);
+  const proxy = await startProxy(config, { certPem, keyPem, logger: io.logger });
+  const trust =
+    config.certificate === undefined ? `--ca ${certFile}` : `--ca ${certFile ?? 'CA.pem'}`;
+  const lines = [
+    `masque proxy listening on ${proxy.address} (HTTP/3, UDP)`,
+    `  URI template:   ${proxy.template}`,
+    `  certificate:    ${certFile}${config.certificate === undefined ? ' (development, self-signed)' : ''}`,
+    `  SPKI sha256:    ${proxy.spkiSha256}`,
+  ];
+  if (proxy.metricsAddress !== undefined) {
+    lines.push(`  metrics:        http://${proxy.metricsAddress}/metrics`);
+  }
+  lines.push(
+    '',
+    'Forward a local UDP port through it, for example DNS:',
+    `  masque udp-forward --proxy '${proxy.template}' \\`,
+    `    --listen 127.0.0.1:5353 --target 9.9.9.9:53 ${trust}`,
+  );
+  if (config.targets.allow.length === 0 && !config.targets.allowSpecial) {
+    lines.push(
+      '',
+      'Private and loopback targets are refused by default; allow some with --allow-target CIDR[:PORTS].',
+    );
+  }
+  io.stdout(`${lines.join('\n')}\n`);
+  return proxy;
+}

@@ -1,0 +1,304 @@
+/**
+ * The MASQUE client SDK: one HTTP/3 connection to a connect-udp proxy, any number of UDP tunnels
+ * over it (RFC 9298).
+ *
+ *   const client = await MasqueClient.connect(
+ *     'https://127.0.0.1:4433/.well-known/masque/udp/{target_host}/{target_port}/',
+ *     { ca: [certPem] },
+ *   );
+ *   const sock = await client.connectUdp('9.9.9.9', 53);
+ *   sock.on('message', (msg) => ...);
+ *   sock.send(query);
+ *   await client.close();
+ *
+ * Chaining: `MasqueClient.connect(templateB, { via: sockA })` runs the QUIC connection to proxy B
+ * inside the tunnel `sockA` (opened through proxy A to proxy B's address), so B only sees A.
+ *
+ * No silent reconnection: when the connection closes, every socket emits `error`
+ * (MASQUE_CONNECTION_CLOSED) then `close`, and `client.closed` settles.
+ */
+import type { Logger } from 'pino';
+import { H3Client } from '../http3/client/client.js';
+import type { ClientConnectSession } from '../http3/client/connect.js';
+import type { ClientResponse } from '../http3/client/exchange.js';
+import { H3HttpError } from '../http3/server/errors.js';
+import { type HeadersInit, headerValues } from '../http3/server/headers.js';
+import { ConnectUdpError } from '../masque/connect-udp/errors.js';
+import { expandRequest } from '../masque/connect-udp/template-expand.js';
+import { parseTemplate, type UriTemplate } from '../masque/connect-udp/uri-template.js';
+import { CONNECT_UDP_PROTOCOL } from '../masque/connect-udp/validate-request.js';
+import { type ProxyStatusEntry, parseProxyStatus } from '../masque/headers/index.js';
+import { formatAddress } from '../node/address.js';
+import type { QuicCloseInfo } from '../quic/api.js';
+import { MasqueError, MasqueErrorCode } from './errors.js';
+import { H3OverSocket } from './h3-over-socket.js';
+import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
+import { MasqueUdpSocket, type MasqueUdpSocketOptions } from './udp-socket.js';
+
+/** Credentials for the proxy (sent as Proxy-Authorization, RFC 9110 §11.7.2). */
+export type MasqueAuth = { bearer: string } | { username: string; password: string };
+
+/** Options of {@link MasqueClient.connect}. */
+export interface MasqueClientOptions {
+  /** Extra trust anchors (PEM) for the proxy's certificate. */
+  ca?: string[];
+  /** SHA-256 pins of the proxy's SPKI (base64 or hex). */
+  pinnedSha256?: string[];
+  /** Accept any certificate. Development only; must be `true` explicitly. */
+  insecure?: true;
+  /** TLS server name (default: the template's host). */
+  serverName?: string;
+  /** Proxy credentials. */
+  auth?: MasqueAuth;
+  /** Handshake deadline (ms). Default 10,000. */
+  connectTimeout?: number;
+  /** Deadline of each connect-udp request (ms). Default 10,000. */
+  tunnelTimeout?: number;
+  /** Reach the proxy through this tunnel instead of a UDP socket (proxy chaining). */
+  via?: MasqueUdpSocket;
+  /** Options of every socket. */
+  socket?: MasqueUdpSocketOptions;
+  /** NSS key log file (SSLKEYLOGFILE) for Wireshark. */
+  keylogFile?: string;
+  logger?: Logger;
+}
+
+/** What the SDK needs of an HTTP/3 connection (`H3Client` and `H3OverSocket` both fit). */
+interface H3Link {
+  readonly datagramsEnabled: boolean;
+  readonly closed: Promise<QuicCloseInfo>;
+  readonly peerSettings: { readonly enableConnectProtocol: boolean } | undefined;
+  connect(
+    protocol: string,
+    path: string,
+    headers?: HeadersInit,
+    options?: { authority?: string },
+  ): Promise<ClientConnectSession>;
+  request(init: { method?: string; path?: string; headers?: HeadersInit }): Promise<ClientResponse>;
+  close(options?: { timeout?: number }): Promise<void>;
+}
+
+function authorization(auth: MasqueAuth | undefined): Array<[string, string]> {
+  if (auth === undefined) return [];
+  if ('bearer' in auth) return [['proxy-authorization', `Bearer ${auth.bearer}`]];
+  const basic = Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
+  return [['proxy-authorization', `Basic ${basic}`]];
+}
+
+function proxyStatusOf(headers: ReadonlyArray<readonly [string, string]> | undefined) {
+  if (headers === undefined) return [];
+  const values = headerValues(headers as Array<[string, string]>, 'proxy-status');
+  if (values.length === 0) return [];
+  const r = parseProxyStatus(values);
+  return r.ok ? r.value : [];
+}
+
+function timeoutAfter<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new MasqueError(MasqueErrorCode.TIMEOUT, `${what} took longer than ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+export class MasqueClient {
+  /** The proxy's URI template. */
+  readonly template: UriTemplate;
+  readonly #h3: H3Link;
+  readonly #opts: MasqueClientOptions;
+  readonly #sockets = new Set<MasqueUdpSocket>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(template: UriTemplate, h3: H3Link, opts: MasqueClientOptions) {
+    this.template = template;
+    this.#h3 = h3;
+    this.#opts = opts;
+  }
+
+  /** Connects to the proxy named by `template` (RFC 9298 §2). */
+  static async connect(template: string, options: MasqueClientOptions = {}): Promise<MasqueClient> {
+    let t: UriTemplate;
+    try {
+      t = parseTemplate(template);
+    } catch (err) {
+      if (!(err instanceof ConnectUdpError)) throw err;
+      throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
+    }
+    const url = new URL(`https://${t.authority}/`);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = url.port === '' ? 443 : Number(url.port);
+    const timeout = options.connectTimeout ?? 10_000;
+    let h3: H3Link;
+    try {
+      if (options.via !== undefined) {
+        const remote =
+          /^[0-9.]+$/.test(host) || host.includes(':')
+            ? formatAddress(host, port)
+            : '192.0.2.1:443';
+        h3 = await H3OverSocket.connect({
+          socket: new TunnelDatagramSocket(options.via, remote),
+          remote,
+          serverName: options.serverName ?? host,
+          authority: t.authority,
+          ca: options.ca,
+          insecure: options.insecure,
+          pinnedSha256: options.pinnedSha256,
+          connectTimeout: timeout,
+          logger: options.logger,
+          keylogFile: options.keylogFile,
+        });
+      } else {
+        h3 = await H3Client.connect(url, {
+          ca: options.ca,
+          insecure: options.insecure,
+          pinnedSha256: options.pinnedSha256,
+          serverName: options.serverName,
+          connectTimeout: timeout,
+          logger: options.logger,
+          keylogFile: options.keylogFile,
+        });
+      }
+    } catch (err) {
+      if (err instanceof H3HttpError && err.code === 'TIMEOUT') {
+        throw new MasqueError(MasqueErrorCode.TIMEOUT, err.message, { cause: err });
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      throw new MasqueError(MasqueErrorCode.CONNECT_FAILED, `cannot reach the proxy: ${message}`, {
+        cause: err,
+      });
+    }
+    if (h3.peerSettings?.enableConnectProtocol !== true) {
+      await h3.close();
+      throw new MasqueError(
+        MasqueErrorCode.NOT_SUPPORTED,
+        'the proxy does not offer extended CONNECT (RFC 9220 §3)',
+      );
+    }
+    return new MasqueClient(t, h3, options);
+  }
+
+  /** True when QUIC DATAGRAM frames carry the tunnels' datagrams (else DATAGRAM capsules). */
+  get datagramsEnabled(): boolean {
+    return this.#h3.datagramsEnabled;
+  }
+
+  /** Settles when the connection to the proxy is closed. */
+  get closed(): Promise<QuicCloseInfo> {
+    return this.#h3.closed;
+  }
+
+  /** Open tunnels. */
+  get sockets(): ReadonlySet<MasqueUdpSocket> {
+    return this.#sockets;
+  }
+
+  /**
+   * Opens a UDP tunnel to `host:port` (a DNS name, which the proxy resolves, or an IP literal).
+   * Rejects with MASQUE_AUTH_REQUIRED (407), MASQUE_PROXY_REFUSED (any other non-2xx; see
+   * `status` and `proxyStatus`), MASQUE_TIMEOUT, MASQUE_CONNECTION_CLOSED or MASQUE_CLOSED.
+   */
+  async connectUdp(
+    host: string,
+    port: number,
+    options: MasqueUdpSocketOptions & { timeout?: number } = {},
+  ): Promise<MasqueUdpSocket> {
+    if (this.#closing !== undefined) {
+      throw new MasqueError(MasqueErrorCode.CLOSED, 'the client is closed');
+    }
+    let path: string;
+    let authority: string;
+    try {
+      ({ path, authority } = expandRequest(this.template, host, port));
+    } catch (err) {
+      if (!(err instanceof ConnectUdpError)) throw err;
+      throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
+    }
+    const opening = this.#h3
+      .connect(CONNECT_UDP_PROTOCOL, path, authorization(this.#opts.auth), { authority })
+      .catch((err: unknown) => {
+        throw translate(err, host, port);
+      });
+    let session: ClientConnectSession;
+    try {
+      session = await timeoutAfter(
+        options.timeout ?? this.#opts.tunnelTimeout ?? 10_000,
+        `connect-udp to ${host}:${port}`,
+        opening,
+      );
+    } catch (err) {
+      // A late 2xx after our timeout opens nothing: end it at once.
+      void opening.then(
+        (s) => s.close(),
+        () => {},
+      );
+      throw err;
+    }
+    const sock = new MasqueUdpSocket(
+      session,
+      { host, port },
+      proxyStatusOf(session.responseHeaders),
+      {
+        ...this.#opts.socket,
+        ...options,
+      },
+    );
+    this.#sockets.add(sock);
+    sock.once('close', () => this.#sockets.delete(sock));
+    return sock;
+  }
+
+  /** Closes every tunnel, then the connection. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const socks = [...this.#sockets];
+      for (const s of socks) s.close();
+      await Promise.race([
+        Promise.all(socks.map((s) => s.whenClosed())),
+        new Promise((r) => setTimeout(r, 1000).unref()),
+      ]);
+      // Requests still unanswered (timed-out tunnels) get a short grace, not the default 2 s.
+      await this.#h3.close({ timeout: 500 });
+    })();
+    return this.#closing;
+  }
+
+  /** A plain HTTP/3 request to the proxy (e.g. its status endpoint). */
+  request(init: {
+    method?: string;
+    path?: string;
+    headers?: HeadersInit;
+  }): Promise<ClientResponse> {
+    return this.#h3.request(init);
+  }
+}
+
+function translate(err: unknown, host: string, port: number): unknown {
+  if (!(err instanceof H3HttpError)) return err;
+  if (err.code === 'CONNECT_REFUSED') {
+    const status = err.status ?? 0;
+    const proxyStatus: ProxyStatusEntry[] = proxyStatusOf(err.headers);
+    const detail = proxyStatus.find((e) => e.error !== undefined)?.error;
+    const what = `the proxy refused ${host}:${port} with ${status}${detail ? ` (${detail})` : ''}`;
+    return new MasqueError(
+      status === 407 ? MasqueErrorCode.AUTH_REQUIRED : MasqueErrorCode.PROXY_REFUSED,
+      what,
+      { status, proxyStatus, cause: err },
+    );
+  }
+  if (err.code === 'CONNECTION_CLOSED') {
+    return new MasqueError(MasqueErrorCode.CONNECTION_CLOSED, err.message, {
+      h3Code: err.h3Code,
+      cause: err,
+    });
+  }
+  if (err.code === 'CLIENT_CLOSED') {
+    return new MasqueError(MasqueErrorCode.CLOSED, err.message, { cause: err });
+  }
+  return new MasqueError(MasqueErrorCode.TUNNEL_RESET, err.message, {
+    h3Code: err.h3Code,
+    cause: err,
+  });
+}

@@ -1,0 +1,276 @@
+/**
+ * A UDP "socket" through a connect-udp tunnel (RFC 9298), shaped like `node:dgram`'s Socket
+ * where that fits:
+ *
+ *   sock.on('message', (msg, rinfo) => ...);   // msg: Buffer, rinfo: the target
+ *   sock.send(bytes);                          // one UDP payload to the target
+ *   for await (const msg of sock) ...          // or iterate
+ *   sock.close();                              // FIN; 'close' follows
+ *
+ * Datagrams go as HTTP datagrams with Context ID 0 (RFC 9298 §5): in QUIC DATAGRAM frames, or in
+ * DATAGRAM capsules when QUIC datagrams are not negotiated or the payload does not fit one frame
+ * (RFC 9297 §3.5; see the proxy's tunnel.ts for why the fallback is kept for large payloads).
+ *
+ * Errors: a reset of the tunnel's stream or the loss of the connection emits `error` (a
+ * {@link MasqueError}) and then `close`; the proxy ending the tunnel cleanly (idle timeout,
+ * shutdown) emits only `close`. Unlike `node:dgram`, an `error` without a listener is not
+ * thrown: it is kept in {@link MasqueUdpSocket.error} and thrown by the async iterator.
+ * There is no reconnection: that is the caller's decision.
+ */
+import { EventEmitter } from 'node:events';
+import { CapsuleType } from '../capsule/types.js';
+import { AsyncQueue } from '../http3/server/async-queue.js';
+import type { ProxyStatusEntry } from '../masque/headers/index.js';
+import { DatagramTooLargeError } from '../quic/api.js';
+import { decodeVarint, type VarintResult } from '../wire/varint.js';
+import { MasqueError, MasqueErrorCode } from './errors.js';
+
+/** The parts of an extended CONNECT session the socket uses (`ClientConnectSession` fits). */
+export interface TunnelStream {
+  readonly capsuleMode: boolean;
+  readonly bufferedAmount: number;
+  readonly closed: Promise<{ kind: 'end' | 'reset' | 'connection'; code?: number }>;
+  readonly closeInfo: unknown;
+  sendDatagram(payload: Uint8Array): boolean;
+  sendCapsule(type: number, value: Uint8Array): boolean;
+  onDatagram(cb: (payload: Uint8Array) => void): () => void;
+  close(): void;
+  abort(code?: number): void;
+}
+
+/** Where datagrams come from, as `node:dgram` reports it. */
+export interface RemoteInfo {
+  /** The target host as requested (a name or an IP literal). */
+  address: string;
+  port: number;
+  /** 'IPv4' or 'IPv6' for IP literals, 'name' for DNS names. */
+  family: 'IPv4' | 'IPv6' | 'name';
+  /** Payload size. */
+  size: number;
+}
+
+/** Options of a {@link MasqueUdpSocket}. */
+export interface MasqueUdpSocketOptions {
+  /** Messages held for the async iterator before the oldest are dropped. Default 4096. */
+  backlog?: number;
+  /** Stream backlog (bytes) above which capsule sends are refused. Default 1 MiB. */
+  capsuleBacklogBytes?: number;
+  /** After `close()`, how long the proxy gets to end its side before the stream is reset. */
+  closeGraceMs?: number;
+}
+
+// RFC 9298 §5: UDP payloads are at most 65527 bytes.
+const MAX_UDP_PAYLOAD = 65_527;
+const SCRATCH = new Uint8Array(1 + MAX_UDP_PAYLOAD);
+const VARINT: VarintResult = { value: 0, next: 0 };
+const encoder = new TextEncoder();
+
+export interface MasqueUdpSocketEvents {
+  message: [msg: Buffer, rinfo: RemoteInfo];
+  error: [err: MasqueError];
+  close: [];
+}
+
+export class MasqueUdpSocket
+  extends EventEmitter<MasqueUdpSocketEvents>
+  implements AsyncIterable<Buffer>
+{
+  /** The target as requested. */
+  readonly target: { readonly host: string; readonly port: number };
+  /** The proxy's Proxy-Status on the 2xx (its `nextHop` is the address it sends to). */
+  readonly proxyStatus: readonly ProxyStatusEntry[];
+  readonly #stream: TunnelStream;
+  readonly #family: RemoteInfo['family'];
+  readonly #opts: MasqueUdpSocketOptions;
+  readonly #unsubscribe: () => void;
+  #queue: AsyncQueue<Buffer> | undefined;
+  #closing = false;
+  #closed = false;
+  #error: MasqueError | undefined;
+  #dropped = 0;
+  #unknownContext = 0;
+
+  constructor(
+    stream: TunnelStream,
+    target: { host: string; port: number },
+    proxyStatus: readonly ProxyStatusEntry[] = [],
+    options: MasqueUdpSocketOptions = {},
+  ) {
+    super();
+    this.#stream = stream;
+    this.target = target;
+    this.proxyStatus = proxyStatus;
+    this.#opts = options;
+    this.#family = target.host.includes(':')
+      ? 'IPv6'
+      : /^[0-9.]+$/.test(target.host)
+        ? 'IPv4'
+        : 'name';
+    this.#unsubscribe = stream.onDatagram((p) => this.#onDatagram(p));
+    void stream.closed.then((info) => this.#onClosed(info));
+  }
+
+  /** The `next-hop` the proxy reported (the address it sends to), when it did. */
+  get nextHop(): string | undefined {
+    return this.proxyStatus.find((e) => e.nextHop !== undefined)?.nextHop;
+  }
+
+  /** True once the tunnel is over. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The error that ended the tunnel, if one did. */
+  get error(): MasqueError | undefined {
+    return this.#error;
+  }
+
+  /** Messages dropped because the iterator's backlog was full, or sends refused. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Datagrams received with a Context ID other than 0 (dropped, RFC 9298 §4). */
+  get unknownContextDrops(): number {
+    return this.#unknownContext;
+  }
+
+  /** Bytes queued on the tunnel's stream (capsules) not yet taken by QUIC. */
+  get bufferedAmount(): number {
+    return this.#stream.bufferedAmount;
+  }
+
+  /**
+   * Sends one UDP payload to the target. Returns false when it was dropped locally (datagram
+   * queue or stream backlog full), as UDP may drop. Throws MASQUE_CLOSED after close and
+   * MASQUE_PAYLOAD_TOO_LARGE above 65527 bytes.
+   */
+  send(data: Uint8Array | string): boolean {
+    if (this.#closing || this.#closed) {
+      throw new MasqueError(MasqueErrorCode.CLOSED, 'the tunnel is closed');
+    }
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    if (bytes.length > MAX_UDP_PAYLOAD) {
+      throw new MasqueError(
+        MasqueErrorCode.PAYLOAD_TOO_LARGE,
+        `a UDP payload is at most ${MAX_UDP_PAYLOAD} bytes, not ${bytes.length}`,
+      );
+    }
+    SCRATCH[0] = 0; // Context ID 0 (RFC 9298 §5)
+    SCRATCH.set(bytes, 1);
+    const out = SCRATCH.subarray(0, bytes.length + 1);
+    const s = this.#stream;
+    const cap = this.#opts.capsuleBacklogBytes ?? 1024 * 1024;
+    if (s.capsuleMode && s.bufferedAmount > cap) {
+      this.#dropped++;
+      return false;
+    }
+    let ok: boolean;
+    try {
+      ok = s.sendDatagram(out);
+    } catch (err) {
+      if (!(err instanceof DatagramTooLargeError) || !s.capsuleMode) {
+        this.#dropped++;
+        return false;
+      }
+      s.sendCapsule(CapsuleType.DATAGRAM, out);
+      ok = true;
+    }
+    if (!ok) this.#dropped++;
+    return ok;
+  }
+
+  /** Ends the tunnel (FIN on the stream); `close` is emitted once the proxy ended its side. */
+  close(): void {
+    if (this.#closing || this.#closed) return;
+    this.#closing = true;
+    this.#unsubscribe();
+    const s = this.#stream;
+    s.close();
+    const t = setTimeout(() => {
+      if (s.closeInfo === undefined) s.abort();
+    }, this.#opts.closeGraceMs ?? 5000);
+    t.unref();
+    void s.closed.then(() => clearTimeout(t));
+  }
+
+  /** Resolves once the socket has closed (with or without an error). */
+  whenClosed(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.once('close', () => resolve()));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    if (this.#queue === undefined) {
+      this.#queue = new AsyncQueue<Buffer>();
+      if (this.#closed) this.#endQueue();
+    }
+    return this.#queue[Symbol.asyncIterator]();
+  }
+
+  #onDatagram(payload: Uint8Array): void {
+    if (this.#closing || this.#closed) return;
+    let offset = 1;
+    if (payload.length === 0 || payload[0] !== 0) {
+      try {
+        decodeVarint(payload, 0, payload.length, VARINT);
+      } catch {
+        this.#unknownContext++;
+        return;
+      }
+      if (VARINT.value !== 0) {
+        // RFC 9298 §4: unknown Context IDs are dropped.
+        this.#unknownContext++;
+        return;
+      }
+      offset = VARINT.next;
+    }
+    const msg = Buffer.from(payload.subarray(offset)); // a copy: the view dies with this call
+    if (this.listenerCount('message') > 0) {
+      this.emit('message', msg, {
+        address: this.target.host,
+        port: this.target.port,
+        family: this.#family,
+        size: msg.length,
+      });
+    }
+    const q = this.#queue;
+    if (q !== undefined && !q.ended) {
+      if (q.length >= (this.#opts.backlog ?? 4096)) {
+        q.dropOldest();
+        this.#dropped++;
+      }
+      q.push(msg);
+    }
+  }
+
+  #onClosed(info: { kind: 'end' | 'reset' | 'connection'; code?: number }): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    if (!this.#closing && info.kind !== 'end') {
+      this.#error =
+        info.kind === 'connection'
+          ? new MasqueError(
+              MasqueErrorCode.CONNECTION_CLOSED,
+              'the connection to the proxy closed',
+              {
+                h3Code: info.code,
+              },
+            )
+          : new MasqueError(MasqueErrorCode.TUNNEL_RESET, 'the proxy reset the tunnel', {
+              h3Code: info.code,
+            });
+      if (this.listenerCount('error') > 0) this.emit('error', this.#error);
+    }
+    this.#endQueue();
+    this.emit('close');
+  }
+
+  #endQueue(): void {
+    const q = this.#queue;
+    if (q === undefined || q.ended) return;
+    if (this.#error !== undefined) q.fail(this.#error);
+    else q.end();
+  }
+}

@@ -1,0 +1,29 @@
+/** The connect-udp proxy on Node (RFC 9298): request handler, tunnels, sockets, server. */
+export {
+  ConnectUdpHandler,
+  type ConnectUdpHandlerOptions,
+  type ConnectUdpRequest,
+  type ConnectUdpStats,
+  type TunnelLimits,
+} from './connect-udp-handler.js';
+export {
+  type RunningProxy,
+  type StartProxyOptions,
+  spkiSha256Of,
+  startProxy,
+} from './proxy-server.js';
+export {
+  type DropReason,
+  type TunnelCloseReason,
+  TunnelCounters,
+  type TunnelOptions,
+  type TunnelSession,
+  UdpTunnel,
+} from './tunnel.js';
+export {
+  type NodeUdpSocketOptions,
+  nodeUdpSocketFactory,
+  type TunnelSocket,
+  type UdpSocketFactory,
+  type UdpTarget,
+} from './udp-socket.js';

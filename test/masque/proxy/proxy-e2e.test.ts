@@ -1,0 +1,312 @@
+/**
+ * The proxy over real loopback: our HTTP/3 server and client, connected UDP sockets, echo
+ * targets on 127.0.0.1. Every test closes what it opened; socket counts must return to zero.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MasqueClient, MasqueError, type MasqueUdpSocket } from '../../../src/client/index.js';
+import { H3Client } from '../../../src/http3/client/index.js';
+import type { H3HttpError } from '../../../src/http3/server/index.js';
+import { parseProxyStatus } from '../../../src/masque/headers/index.js';
+import { tableResolver } from './fakes.js';
+import { echoServer, startTestProxy, type TestProxy, testCert, until } from './loopback.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function setup(config: Record<string, unknown> = {}, resolver = false) {
+  const t = await startTestProxy(
+    config,
+    resolver ? { resolver: tableResolver({ 'echo.test': { a: ['127.0.0.1'] } }) } : {},
+  );
+  cleanup.push(() => t.proxy.close({ timeout: 500 }));
+  const echo = await echoServer();
+  cleanup.push(() => echo.close());
+  return { ...t, echo };
+}
+
+async function client(t: TestProxy, options: Parameters<typeof MasqueClient.connect>[1] = {}) {
+  const c = await MasqueClient.connect(t.proxy.template, { ca: [testCert.certPem], ...options });
+  cleanup.push(() => c.close());
+  return c;
+}
+
+function nextMessage(sock: MasqueUdpSocket, ms = 3000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no message')), ms);
+    sock.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+  });
+}
+
+async function refusal(p: Promise<unknown>): Promise<MasqueError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(MasqueError);
+  return err as MasqueError;
+}
+
+describe('a tunnel through the proxy', () => {
+  it('carries a datagram to an echo target and back', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    expect(sock.nextHop).toBe(`127.0.0.1:${echo.port}`);
+    const reply = nextMessage(sock);
+    sock.send('hello');
+    expect((await reply).toString()).toBe('hello');
+    expect(sockets.live).toBe(1);
+  });
+
+  it('resolves a DNS name at the proxy', async () => {
+    const { proxy, echo, sockets } = await setup({}, true);
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('echo.test', echo.port);
+    const reply = nextMessage(sock);
+    sock.send(new Uint8Array([1, 2, 3]));
+    expect([...(await reply)]).toEqual([1, 2, 3]);
+  });
+
+  it('carries payloads larger than a QUIC DATAGRAM frame as DATAGRAM capsules', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    const big = new Uint8Array(8000).map((_, i) => i & 0xff);
+    const reply = nextMessage(sock);
+    sock.send(big);
+    expect(Buffer.compare(await reply, Buffer.from(big))).toBe(0);
+  });
+
+  it('reaches an IPv6 target ([::1], percent-encoded in the path)', async () => {
+    const { proxy, sockets } = await setup({ targets: { allow: ['[::1]/128'] } });
+    const echo6 = await echoServer('::1');
+    cleanup.push(() => echo6.close());
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('::1', echo6.port);
+    expect(sock.nextHop).toBe(`[::1]:${echo6.port}`);
+    const reply = nextMessage(sock);
+    sock.send('six');
+    expect((await reply).toString()).toBe('six');
+  });
+
+  it('exports its counters on the metrics listener', async () => {
+    const t = await startTestProxy(
+      { metrics: { listen: '127.0.0.1:0' } },
+      { metricsIntervalMs: 20 },
+    );
+    cleanup.push(() => t.proxy.close({ timeout: 500 }));
+    const echo = await echoServer();
+    cleanup.push(() => echo.close());
+    const c = await client(t);
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    for (let i = 0; i < 3; i++) {
+      const reply = nextMessage(sock);
+      sock.send('0123456789');
+      await reply;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const text = await (await fetch(`http://${t.proxy.metricsAddress}/metrics`)).text();
+    expect(text).toContain('masque_datagrams_total{direction="client_to_target"} 3');
+    expect(text).toContain('masque_bytes_total{direction="target_to_client"} 30');
+    expect(text).toContain('masque_tunnels_active 1');
+    expect(text).toContain('masque_connections_active 1');
+  });
+
+  it('is also an async iterable', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    const it = sock[Symbol.asyncIterator]();
+    sock.send('one');
+    sock.send('two');
+    const got = [(await it.next()).value.toString(), (await it.next()).value.toString()];
+    expect(got.sort()).toEqual(['one', 'two']);
+  });
+});
+
+describe('refusals carry the status and Proxy-Status', () => {
+  it('the default policy refuses loopback: 502 destination_ip_prohibited', async () => {
+    const { proxy, echo, sockets } = await setup({ targets: {} });
+    const c = await client({ proxy, sockets });
+    const err = await refusal(c.connectUdp('127.0.0.1', echo.port));
+    expect(err.code).toBe('MASQUE_PROXY_REFUSED');
+    expect(err.status).toBe(502);
+    expect(err.proxyStatus[0]).toMatchObject({
+      proxy: 'masque',
+      error: 'destination_ip_prohibited',
+    });
+    expect(sockets.opened).toBe(0);
+  });
+
+  it('an unknown host: 502 dns_error with rcode NXDOMAIN', async () => {
+    const { proxy, sockets } = await setup({}, true);
+    const c = await client({ proxy, sockets });
+    const err = await refusal(c.connectUdp('nowhere.test', 53));
+    expect(err.status).toBe(502);
+    expect(err.proxyStatus[0]).toMatchObject({ error: 'dns_error', rcode: 'NXDOMAIN' });
+  });
+
+  it('missing credentials: 407 with Proxy-Authenticate; the right token works', async () => {
+    const { proxy, echo, sockets } = await setup({ auth: { mode: 'bearer', tokens: ['tok'] } });
+    const c = await client({ proxy, sockets });
+    const err = await refusal(c.connectUdp('127.0.0.1', echo.port));
+    expect(err.code).toBe('MASQUE_AUTH_REQUIRED');
+    expect(err.status).toBe(407);
+    const h3 = await H3Client.connect(`https://127.0.0.1:${proxy.port}`, {
+      ca: [testCert.certPem],
+    });
+    cleanup.push(() => h3.close());
+    const raw = (await h3
+      .connect('connect-udp', `/.well-known/masque/udp/127.0.0.1/${echo.port}/`)
+      .catch((e: unknown) => e)) as H3HttpError;
+    expect(raw.status).toBe(407);
+    expect(raw.headers?.find(([n]) => n === 'proxy-authenticate')?.[1]).toBe(
+      'Bearer realm="masque"',
+    );
+    const authed = await client({ proxy, sockets }, { auth: { bearer: 'tok' } });
+    const sock = await authed.connectUdp('127.0.0.1', echo.port);
+    const reply = nextMessage(sock);
+    sock.send('x');
+    await reply;
+  });
+
+  it('bad paths: 404 outside the template, 400 for an empty target', async () => {
+    const { proxy } = await setup();
+    const h3 = await H3Client.connect(`https://127.0.0.1:${proxy.port}`, {
+      ca: [testCert.certPem],
+    });
+    cleanup.push(() => h3.close());
+    for (const [path, status, error] of [
+      ['/somewhere/else', 404, 'http_request_error'],
+      ['/.well-known/masque/udp//53/', 400, 'http_request_error'],
+      ['/.well-known/masque/udp/127.0.0.1/0/', 400, 'http_request_error'],
+    ] as const) {
+      const err = (await h3.connect('connect-udp', path).catch((e: unknown) => e)) as H3HttpError;
+      expect(err.status, path).toBe(status);
+      const ps = parseProxyStatus(err.headers?.find(([n]) => n === 'proxy-status')?.[1]);
+      expect(ps.ok && ps.value[0].error).toBe(error);
+    }
+    // Another :protocol is not ours: the HTTP/3 server answers 501 (RFC 9220 §3).
+    const other = (await h3.connect('connect-ip', '/x').catch((e: unknown) => e)) as H3HttpError;
+    expect(other.status).toBe(501);
+  });
+
+  it('a malformed request among active tunnels does not disturb them', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    const tunnels = await Promise.all([1, 2, 3].map(() => c.connectUdp('127.0.0.1', echo.port)));
+    const h3 = await H3Client.connect(`https://127.0.0.1:${proxy.port}`, {
+      ca: [testCert.certPem],
+    });
+    cleanup.push(() => h3.close());
+    const bad = (await h3
+      .connect('connect-udp', '/.well-known/masque/udp/%zz/1/', [['content-length', '5']])
+      .catch((e: unknown) => e)) as H3HttpError;
+    expect(bad.status).toBe(400);
+    for (const t of tunnels) {
+      const reply = nextMessage(t);
+      t.send('still here');
+      expect((await reply).toString()).toBe('still here');
+    }
+    expect(sockets.live).toBe(3);
+  });
+});
+
+describe('lifetime: sockets are closed on every path', () => {
+  it('the client closing a tunnel closes its socket', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    sock.close();
+    await sock.whenClosed();
+    expect(sock.error).toBeUndefined();
+    expect(await until(() => sockets.live === 0)).toBe(true);
+  });
+
+  it('the client connection closing closes every socket', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    await Promise.all([1, 2, 3, 4].map(() => c.connectUdp('127.0.0.1', echo.port)));
+    expect(sockets.live).toBe(4);
+    await c.close();
+    expect(await until(() => sockets.live === 0)).toBe(true);
+    expect(proxy.handler.stats().tunnelsActive).toBe(0);
+  });
+
+  it('an idle tunnel is closed with a clean FIN: close without error', async () => {
+    const { proxy, echo, sockets } = await setup({ limits: { tunnelIdleTimeoutMs: 1000 } });
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    const t0 = Date.now();
+    await sock.whenClosed();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(sock.error).toBeUndefined();
+    expect(sockets.live).toBe(0);
+    expect(proxy.handler.stats().closed).toEqual({ idle: 1 });
+  });
+
+  async function unreachable() {
+    const { proxy, echo, sockets } = await setup();
+    const port = echo.port;
+    await echo.close();
+    cleanup.pop();
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('127.0.0.1', port);
+    const errors: MasqueError[] = [];
+    sock.on('error', (e) => errors.push(e));
+    for (let i = 0; i < 5 && !sock.closed; i++) {
+      sock.send('anyone?');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await sock.whenClosed();
+    return { errors, sockets, proxy };
+  }
+
+  it('an ICMP port unreachable resets the tunnel (RFC 9298 §3.1)', async () => {
+    const { errors, sockets, proxy } = await unreachable();
+    expect(errors.map((e) => e.code)).toEqual(['MASQUE_TUNNEL_RESET']);
+    expect(sockets.live).toBe(0);
+    expect(proxy.handler.stats().closed).toEqual({ socket_error: 1 });
+  });
+
+  // Known bug in src/http3/server/connect-session.ts: on the peer's RESET_STREAM the session
+  // finishes with its own H3_REQUEST_CANCELLED instead of the peer's code (here the proxy's
+  // H3_CONNECT_ERROR, 0x10f). `it.fails` turns red once that is fixed: then make it `it`.
+  it.fails("the tunnel's error carries the proxy's reset code, H3_CONNECT_ERROR", async () => {
+    const { errors } = await unreachable();
+    expect(errors[0].h3Code).toBe(0x10f);
+  });
+
+  it('shutdown ends every tunnel and closes every socket', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    const socks = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => c.connectUdp('127.0.0.1', echo.port)),
+    );
+    expect(sockets.live).toBe(5);
+    await proxy.close({ timeout: 1000 });
+    expect(sockets.live).toBe(0);
+    await Promise.all(socks.map((s) => s.whenClosed()));
+    expect(socks.every((s) => s.closed)).toBe(true);
+    await c.closed;
+  });
+
+  it('a closed connection fails its sockets with an error event', async () => {
+    const { proxy, echo, sockets } = await setup();
+    const c = await client({ proxy, sockets });
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    const errors: string[] = [];
+    sock.on('error', (e) => errors.push(e.code));
+    // The HTTP/3 server closes its connections without the proxy ending the tunnels first.
+    await proxy.server.close({ timeout: 0 });
+    await sock.whenClosed();
+    expect(errors).toEqual(['MASQUE_CONNECTION_CLOSED']);
+    expect(await until(() => sockets.live === 0)).toBe(true);
+    await expect(c.connectUdp('127.0.0.1', echo.port)).rejects.toBeInstanceOf(MasqueError);
+  });
+});
