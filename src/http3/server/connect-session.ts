@@ -52,7 +52,8 @@ export class ConnectSession implements StreamSink {
   readonly streamId: number;
   /** The extended CONNECT request's header section. */
   readonly headers: H3Headers;
-  protected readonly driver: SessionDriver;
+  /** The connection's driver (extensions such as WebTransport reach the session through it). */
+  readonly driver: SessionDriver;
   protected readonly writer: StreamWriter;
   /** Capsule mode: DATA payload is a sequence of capsules. */
   #capsuleMode = false;

@@ -16,6 +16,7 @@
  */
 import type { Logger } from 'pino';
 import type { QuicAppEvent, QuicCloseInfo, QuicTransport } from '../../quic/api.js';
+import { H3ErrorCode } from '../errors.js';
 import type { H3Event, H3Session, PeerSettings } from '../session/index.js';
 
 /** A QUIC connection as the driver needs it: the transport plus its event queue. */
@@ -27,9 +28,19 @@ export interface DrivenConnection extends QuicTransport {
 export type StreamEvent = Exclude<
   H3Event,
   {
-    type: 'request' | 'settings' | 'goaway' | 'streams-available' | 'connection-error' | 'closed';
+    type:
+      | 'request'
+      | 'settings'
+      | 'goaway'
+      | 'streams-available'
+      | 'connection-error'
+      | 'closed'
+      | 'extension-stream';
   }
 >;
+
+/** A peer's stream handed to an extension (see `H3SessionOptions.extensionBidiSignals`). */
+export type ExtensionStreamEvent = Extract<H3Event, { type: 'extension-stream' }>;
 
 /** The server's view of a new request. */
 export type RequestEvent = Extract<H3Event, { type: 'request' }>;
@@ -161,12 +172,31 @@ export class SessionDriver {
         case 'closed':
           this.#onClosed(ev.info);
           return;
+        case 'extension-stream':
+          this.#onExtensionStream(ev);
+          return;
         default:
           this.#sinks.get(ev.streamId)?.onStreamEvent(ev);
       }
     } catch (err) {
       this.#host.logger.error({ err, event: ev.type }, 'HTTP/3 event handler threw');
     }
+  }
+
+  /**
+   * Who takes the peer's extension streams (WebTransport): it attaches a sink for the stream's
+   * later events. Unset, such a stream is refused both ways with H3_STREAM_CREATION_ERROR.
+   */
+  onExtensionStream: ((ev: ExtensionStreamEvent) => void) | undefined;
+
+  #onExtensionStream(ev: ExtensionStreamEvent): void {
+    if (this.onExtensionStream !== undefined) {
+      this.onExtensionStream(ev);
+      return;
+    }
+    this.session.stopExtensionStream(ev.streamId, H3ErrorCode.H3_STREAM_CREATION_ERROR);
+    this.session.resetExtensionStream(ev.streamId, H3ErrorCode.H3_STREAM_CREATION_ERROR);
+    this.kick();
   }
 
   #onClosed(info: QuicCloseInfo): void {

@@ -24,6 +24,7 @@ import { H3Error, H3ErrorCode } from '../errors.js';
 import { encodeFrame, type H3BufferedFrame } from '../frames.js';
 import { CapsuleStream } from './capsule-stream.js';
 import { DatagramRouter } from './datagrams.js';
+import { BidiRoute, ExtensionStreams } from './extension-streams.js';
 import { GOAWAY_MAX_SERVER, GoawayState } from './goaway.js';
 import { LocalStreams } from './local-streams.js';
 import { MessageWriter, prepareRequest, prepareResponse, prepareTrailers } from './outgoing.js';
@@ -73,6 +74,7 @@ export class H3Session {
   #draining = false;
   #maxPushId: bigint | undefined;
   readonly #dgrams = new DatagramRouter();
+  readonly #ext: ExtensionStreams;
   readonly #host: RequestStreamHost;
   #started = false;
   #closing = false;
@@ -120,11 +122,21 @@ export class H3Session {
       onForget: () => this.#checkDrained(),
     });
     this.#host = host;
+    const ext = new ExtensionStreams(
+      transport,
+      this.#send,
+      this.#opts.extensionBidiSignals,
+      this.#opts.extensionUniTypes,
+    );
+    this.#ext = ext;
     this.#uni = new UniStreams(role, {
       onControlFrame: (frame) => this.#onControlFrame(frame),
       onEncoderStream: (data) => this.#onEncoderStream(data),
       onDecoderStream: (data) => qpack.onDecoderStream(data),
       stopSending: (id, code) => this.#transport.stopSending(id, code),
+      isExtensionType: (type) => ext.isUniType(type),
+      onExtensionStream: (id, type, rest, fin) => ext.onUniStart(id, type, rest, fin, this.#out),
+      onExtensionData: (id, data, fin) => ext.onUniData(id, data, fin, this.#out),
     });
   }
 
@@ -191,6 +203,7 @@ export class H3Session {
       this.#closing = true;
       this.#closed = true;
       this.#streams.clear();
+      this.#ext.clear();
       out.push({ type: 'closed', info: ev.info });
       return out;
     }
@@ -206,15 +219,23 @@ export class H3Session {
           streamId = ev.streamId;
           // Unidirectional streams carry data to us only when the peer opened them.
           if ((streamId & 2) !== 0) this.#uni.onData(streamId, ev.data, ev.fin);
-          else this.#streams.onData(streamId, ev.data, ev.fin, out);
+          else this.#onBidiData(streamId, ev.data, ev.fin, out);
           break;
         case 'stream-reset':
           streamId = ev.streamId;
-          if ((streamId & 2) !== 0) this.#uni.onReset(streamId);
-          else this.#streams.onReset(streamId, ev.errorCode, out);
+          if ((streamId & 2) !== 0) {
+            this.#uni.onReset(streamId);
+            this.#ext.onReset(streamId, ev.errorCode, out);
+          } else if (this.#ext.onReset(streamId, ev.errorCode, out)) {
+            if (this.role === 'server' && (streamId & 1) === 0)
+              this.#streams.seen.add(streamId / 4);
+          } else {
+            this.#streams.onReset(streamId, ev.errorCode, out);
+          }
           break;
         case 'stop-sending':
           streamId = ev.streamId;
+          if (this.#ext.onStopSending(streamId, ev.errorCode, out)) break;
           if ((streamId & 2) === 0) this.#streams.onStopSending(streamId, ev.errorCode, out);
           else if (this.#local.isCritical(streamId)) {
             // §6.2.1 / RFC 9204 §4.2: "the receiver MUST NOT request that the sender close" these.
@@ -222,8 +243,13 @@ export class H3Session {
           }
           break;
         case 'stream-writable':
-          if (this.#send.flush(ev.streamId) && this.#streams.has(ev.streamId)) {
-            out.push({ type: 'writable', streamId: ev.streamId });
+          if (this.#send.flush(ev.streamId)) {
+            if (this.#streams.has(ev.streamId)) {
+              out.push({ type: 'writable', streamId: ev.streamId });
+            } else if (this.#ext.has(ev.streamId)) {
+              out.push({ type: 'writable', streamId: ev.streamId });
+              this.#ext.flushed(ev.streamId);
+            }
           }
           break;
         case 'streams-available':
@@ -272,6 +298,34 @@ export class H3Session {
     this.#closing = true;
     this.#transport.close(code, reason);
     out.push({ type: 'connection-error', code, reason });
+  }
+
+  /**
+   * Data on a bidirectional stream: a request stream, or (with `extensionBidiSignals`) a stream
+   * whose first varint hands it to an extension. Undecided streams are held by `ExtensionStreams`
+   * until that varint is complete; a stream that turns out to be a request gets it replayed.
+   */
+  #onBidiData(id: number, data: Uint8Array, fin: boolean, out: H3Event[]): void {
+    const ext = this.#ext;
+    if ((ext.bidiEnabled || ext.size > 0) && !this.#streams.has(id)) {
+      const server = this.role === 'server';
+      const peer = (id & 1) === (server ? 0 : 1);
+      const fresh = peer && (!server || !this.#streams.seen.has(id / 4));
+      const route = ext.onBidiData(id, data, fin, peer, fresh, out);
+      if (route === BidiRoute.TAKEN) {
+        // GOAWAY accounting counts every client-initiated bidirectional stream that arrived.
+        if (server && peer && ext.has(id)) this.#streams.seen.add(id / 4);
+        return;
+      }
+      if (route === BidiRoute.REPLAY) {
+        const prefix = ext.replayPrefix;
+        const rest = ext.replayRest;
+        this.#streams.onData(id, prefix, fin && rest.length === 0, out);
+        if (rest.length > 0) this.#streams.onData(id, rest, fin, out);
+        return;
+      }
+    }
+    this.#streams.onData(id, data, fin, out);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -360,6 +414,44 @@ export class H3Session {
     const s = this.#streams.get(streamId);
     if (s === undefined || s.sendPhase >= SendPhase.DONE) return false;
     return this.#transport.sendDatagram(DatagramRouter.encode(streamId, payload));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Extension streams (see `extension-streams.ts`)
+
+  /**
+   * Opens a stream for an extension and queues `header` on it (e.g. WebTransport's signal and
+   * session ID); returns the stream ID. Throws `H3UsageError` STREAM_LIMIT at the peer's limit.
+   */
+  openExtensionStream(bidirectional: boolean, header: Uint8Array): number {
+    this.#assertOpen();
+    const id = this.#ext.open(bidirectional, header);
+    if (id === undefined) throw new H3UsageError('STREAM_LIMIT', 'stream limit reached');
+    return id;
+  }
+
+  /** Writes bytes to an extension stream (queued when the transport is full; see `writable`). */
+  writeExtensionStream(streamId: number, data: Uint8Array, fin = false): void {
+    this.#assertOpen();
+    if (!this.#ext.has(streamId)) {
+      throw new H3UsageError('UNKNOWN_STREAM', `no extension stream ${streamId}`);
+    }
+    if (!this.#ext.canWrite(streamId)) {
+      throw new H3UsageError('STREAM_CLOSED', `stream ${streamId}: sending side finished`);
+    }
+    this.#ext.write(streamId, data, fin);
+  }
+
+  /** Resets the sending side of an extension stream (no-op when unknown or already reset). */
+  resetExtensionStream(streamId: number, code: number): void {
+    if (this.#closing) return;
+    this.#ext.reset(streamId, code);
+  }
+
+  /** Stops reading an extension stream (STOP_SENDING; no-op when unknown or finished). */
+  stopExtensionStream(streamId: number, code: number): void {
+    if (this.#closing) return;
+    this.#ext.stopReading(streamId, code);
   }
 
   // -------------------------------------------------------------------------------------------

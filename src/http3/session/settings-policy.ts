@@ -3,7 +3,7 @@
  * §2.1.1) and how it reads the peer's.
  */
 import type { EncodePolicy } from '../../qpack/encoder.js';
-import { type H3Settings, resolveSettings } from '../settings.js';
+import { type H3Settings, type H3UnknownSetting, resolveSettings } from '../settings.js';
 import type { H3SessionOptions, PeerSettings } from './types.js';
 
 /** `H3SessionOptions` with defaults applied (fields as documented there). */
@@ -20,6 +20,9 @@ export interface ResolvedOptions {
   /** Largest encoded HEADERS payload read at all. */
   readonly maxEncodedFieldSection: number;
   readonly qpackPolicy: EncodePolicy | undefined;
+  readonly extraSettings: readonly H3UnknownSetting[];
+  readonly extensionBidiSignals: readonly number[];
+  readonly extensionUniTypes: readonly number[];
 }
 
 export function resolveOptions(o: H3SessionOptions): ResolvedOptions {
@@ -37,6 +40,9 @@ export function resolveOptions(o: H3SessionOptions): ResolvedOptions {
     // Encoded sections are rarely larger than decoded ones (Huffman may stretch odd octets).
     maxEncodedFieldSection: Math.min(maxFieldSectionSize * 4, 4 << 20),
     qpackPolicy: o.qpackPolicy,
+    extraSettings: o.extraSettings ?? [],
+    extensionBidiSignals: o.extensionBidiSignals ?? [],
+    extensionUniTypes: o.extensionUniTypes ?? [],
   };
 }
 
@@ -53,6 +59,7 @@ export function localSettings(o: ResolvedOptions): H3Settings {
     // RFC 9297 draft note: several draft versions "MAY be supported by sending multiple values".
     if (o.acceptLegacyH3Datagram) s.legacyH3Datagram = 1;
   }
+  if (o.extraSettings.length > 0) s.unknown = o.extraSettings;
   return s;
 }
 
@@ -69,5 +76,6 @@ export function peerSettings(s: H3Settings, acceptLegacy: boolean): PeerSettings
     enableConnectProtocol: r.enableConnectProtocol,
     h3Datagram: s.h3Datagram === true || (acceptLegacy && s.legacyH3Datagram === 1),
     unknownIds: (s.unknown ?? []).map((u) => u.id),
+    unknown: s.unknown ?? [],
   };
 }

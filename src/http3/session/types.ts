@@ -6,6 +6,7 @@ import type { Capsule } from '../../capsule/types.js';
 import type { EncodePolicy } from '../../qpack/encoder.js';
 import type { Field } from '../../qpack/field-lines.js';
 import type { QuicCloseInfo } from '../../quic/api.js';
+import type { H3UnknownSetting } from '../settings.js';
 
 /** A header or trailer section: `[name, value]` pairs, one character per octet. */
 export type H3Headers = Field[];
@@ -44,6 +45,18 @@ export interface H3SessionOptions {
    * the stream is reset with H3_EXCESSIVE_LOAD. Default 1 MiB.
    */
   readonly maxBlockedStreamBytes?: number;
+  /**
+   * More SETTINGS to send, for extensions (e.g. WebTransport's). Identifiers this layer sends
+   * itself, or HTTP/2-only ones, are refused when the SETTINGS frame is encoded.
+   */
+  readonly extraSettings?: readonly H3UnknownSetting[];
+  /**
+   * First varints of a peer's bidirectional stream that hand the stream to an extension instead
+   * of the request path (WebTransport's WEBTRANSPORT_STREAM signal 0x41). See `extension-stream`.
+   */
+  readonly extensionBidiSignals?: readonly number[];
+  /** Unidirectional stream types handed to an extension (WebTransport's 0x54). */
+  readonly extensionUniTypes?: readonly number[];
 }
 
 /** The peer's SETTINGS with defaults applied, as this session interprets them. */
@@ -60,6 +73,8 @@ export interface PeerSettings {
   readonly h3Datagram: boolean;
   /** Identifiers of settings this layer ignores (grease included), as received. */
   readonly unknownIds: readonly bigint[];
+  /** The same settings with their values (extensions read theirs here). */
+  readonly unknown: readonly H3UnknownSetting[];
 }
 
 /** What a session reports. Byte views are valid until the next `handleEvent` call: copy to keep. */
@@ -82,6 +97,13 @@ export type H3Event =
   | { type: 'interim'; streamId: number; headers: H3Headers; status: number }
   /** Client: the final response's header section. */
   | { type: 'headers'; streamId: number; headers: H3Headers; status: number; fin: boolean }
+  /**
+   * A peer's stream handed to an extension (`extensionBidiSignals` / `extensionUniTypes`):
+   * `signal` is its first varint (the stream type, for a unidirectional one). The rest of the
+   * stream follows as `data` events; `reset`, `stop-sending` and `writable` apply as usual, also
+   * to the streams opened with `openExtensionStream`.
+   */
+  | { type: 'extension-stream'; streamId: number; signal: number; bidirectional: boolean }
   /** Content bytes (never empty unless `fin`), or the bare end of the stream. */
   | { type: 'data'; streamId: number; data: Uint8Array; fin: boolean }
   /** A trailer section. */

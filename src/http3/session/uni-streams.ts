@@ -24,6 +24,12 @@ export interface UniStreamHost {
   onDecoderStream(data: Uint8Array): void;
   /** Abort reading a stream of a type we do not handle. */
   stopSending(streamId: number, code: number): void;
+  /** True when an extension takes streams of this type (e.g. WebTransport's 0x54). */
+  isExtensionType(type: bigint): boolean;
+  /** An extension's stream: its type, and the bytes after the type in this chunk. */
+  onExtensionStream(streamId: number, type: bigint, rest: Uint8Array, fin: boolean): void;
+  /** Later bytes of an extension's stream. */
+  onExtensionData(streamId: number, data: Uint8Array, fin: boolean): void;
 }
 
 const PENDING = 0;
@@ -31,6 +37,7 @@ const CONTROL = 1;
 const ENCODER = 2;
 const DECODER = 3;
 const IGNORED = 4;
+const EXTENSION = 5;
 
 interface UniState {
   kind: number;
@@ -91,9 +98,15 @@ export class UniStreams {
         if (fin) this.#states.delete(streamId);
         return;
       }
-      state.kind = this.#classify(streamId, reader.value);
+      const type = reader.value;
+      state.kind = this.#classify(streamId, type);
       state.reader = undefined;
       rest = pos === 0 ? data : data.subarray(pos);
+      if (state.kind === EXTENSION) {
+        if (fin) this.#states.delete(streamId);
+        this.#host.onExtensionStream(streamId, type, rest, fin);
+        return;
+      }
     }
     switch (state.kind) {
       case CONTROL: {
@@ -115,6 +128,10 @@ export class UniStreams {
       case DECODER:
         if (rest.length > 0) this.#host.onDecoderStream(rest);
         if (fin) throw closedCritical('QPACK decoder');
+        return;
+      case EXTENSION:
+        if (fin) this.#states.delete(streamId);
+        this.#host.onExtensionData(streamId, rest, fin);
         return;
       default:
         // IGNORED: discard.
@@ -154,6 +171,7 @@ export class UniStreams {
         // H3_ID_ERROR when no MAX_PUSH_ID frame has been sent"; we never send one.
         throw new H3Error(H3ErrorCode.H3_ID_ERROR, 'push stream without MAX_PUSH_ID');
       default:
+        if (this.#host.isExtensionType(type)) return EXTENSION;
         // §6.2: unknown and reserved types; "If reading is aborted, the recipient SHOULD use the
         // H3_STREAM_CREATION_ERROR error code".
         this.#host.stopSending(streamId, H3ErrorCode.H3_STREAM_CREATION_ERROR);
