@@ -242,14 +242,19 @@ export class ConnectSession implements StreamSink {
 
   /** Aborts both directions (RFC 9220 §2: a reset is H3_REQUEST_CANCELLED by default). */
   abort(code: number = H3ErrorCode.H3_REQUEST_CANCELLED): void {
+    this.#abort(code, code);
+  }
+
+  /** Resets our side with `sendCode` and settles `closed` with `reportCode`. */
+  #abort(sendCode: number, reportCode: number): void {
     if (this.#closeInfo !== undefined) return;
     try {
-      this.driver.session.resetRequest(this.streamId, code);
+      this.driver.session.resetRequest(this.streamId, sendCode);
     } catch (err) {
       if (!(err instanceof H3UsageError)) throw err;
     }
     this.driver.kick();
-    this.finish({ kind: 'reset', code });
+    this.finish({ kind: 'reset', code: reportCode });
   }
 
   // ---- StreamSink ----
@@ -267,8 +272,8 @@ export class ConnectSession implements StreamSink {
         this.writer.onWritable();
         return;
       case 'reset':
-        // The peer aborted the tunnel: abort ours too.
-        this.abort(H3ErrorCode.H3_REQUEST_CANCELLED);
+        // The peer aborted the tunnel: abort ours too, and report the peer's code, not ours.
+        this.#abort(H3ErrorCode.H3_REQUEST_CANCELLED, ev.code);
         return;
       case 'stop-sending':
         // The session already reset our side with the peer's code.

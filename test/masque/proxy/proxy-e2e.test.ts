@@ -274,10 +274,9 @@ describe('lifetime: sockets are closed on every path', () => {
     expect(proxy.handler.stats().closed).toEqual({ socket_error: 1 });
   });
 
-  // Known bug in src/http3/server/connect-session.ts: on the peer's RESET_STREAM the session
-  // finishes with its own H3_REQUEST_CANCELLED instead of the peer's code (here the proxy's
-  // H3_CONNECT_ERROR, 0x10f). `it.fails` turns red once that is fixed: then make it `it`.
-  it.fails("the tunnel's error carries the proxy's reset code, H3_CONNECT_ERROR", async () => {
+  // Regression: on the peer's RESET_STREAM the session used to report its own
+  // H3_REQUEST_CANCELLED instead of the peer's code (here the proxy's H3_CONNECT_ERROR, 0x10f).
+  it("the tunnel's error carries the proxy's reset code, H3_CONNECT_ERROR", async () => {
     const { errors } = await unreachable();
     expect(errors[0].h3Code).toBe(0x10f);
   });
