@@ -60,6 +60,12 @@ export interface MasqueClientOptions {
   socket?: MasqueUdpSocketOptions;
   /** NSS key log file (SSLKEYLOGFILE) for Wireshark. */
   keylogFile?: string;
+  /**
+   * Largest UDP payload of the QUIC packets to the proxy (1200-1452; default 1200). Raise it on
+   * paths known to carry larger packets so that 1200-byte UDP payloads fit one QUIC datagram.
+   * Ignored with `via` (the inner connection must fit inside the outer tunnel).
+   */
+  maxUdpPayload?: number;
   logger?: Logger;
 }
 
@@ -152,6 +158,7 @@ export class MasqueClient {
         });
       } else {
         h3 = await H3Client.connect(url, {
+          maxUdpPayload: options.maxUdpPayload,
           ca: options.ca,
           insecure: options.insecure,
           pinnedSha256: options.pinnedSha256,

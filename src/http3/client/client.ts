@@ -56,6 +56,8 @@ export interface H3ClientOptions {
   settings?: H3SessionOptions;
   /** QUIC transport parameters (over the QUIC defaults, with datagrams on). */
   transport?: Partial<TransportSettings>;
+  /** Largest UDP payload our QUIC packets use (1200-1452; default 1200), as for the server. */
+  maxUdpPayload?: number;
   /** Local address to bind (default the wildcard of the target's family, port 0). */
   bind?: string;
   /** Handshake + SETTINGS deadline in ms. Default 10 s. */
@@ -144,6 +146,7 @@ export class H3Client {
       random,
       alpn: options.alpn ?? ['h3'],
       transport: { maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE, ...options.transport },
+      maxUdpPayload: options.maxUdpPayload,
       tls: {
         serverName: options.serverName ?? t.host,
         verify: {

@@ -49,6 +49,12 @@ export interface H3ServerOptions {
   acceptLegacyH3Datagram?: boolean;
   /** QUIC transport parameters to advertise (over the QUIC defaults, with datagrams on). */
   transport?: Partial<TransportSettings>;
+  /**
+   * Largest UDP payload our QUIC packets use (1200-1452; default 1200). Larger packets let a
+   * 1200-byte tunnelled UDP payload ride one QUIC DATAGRAM frame; only raise it on paths known to
+   * carry them (there is no path MTU discovery yet).
+   */
+  maxUdpPayload?: number;
   /** Retry policy of the endpoint. Default 'never'. */
   retry?: RetryPolicy;
   logger?: Logger;
@@ -138,6 +144,7 @@ export class H3Server {
         alpn: options.alpn ?? ['h3'],
         tls: { credentials: [credential] },
         transport: { maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE, ...options.transport },
+        maxUdpPayload: options.maxUdpPayload,
       }),
       onConnection: (conn) => {
         if (server !== undefined) server.#accept(conn, random, sessionOptions);

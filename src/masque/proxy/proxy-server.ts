@@ -48,6 +48,8 @@ export interface StartProxyOptions {
   largeDatagrams?: 'capsule' | 'drop';
   /** Interval of the metrics batch flush (ms). Default 1000. */
   metricsIntervalMs?: number;
+  /** Largest UDP payload of the proxy's QUIC packets (1200-1452; default 1200). */
+  maxUdpPayload?: number;
 }
 
 /** A running proxy. */
@@ -120,6 +122,7 @@ export async function startProxy(
     certPem: certPem as string,
     keyPem: keyPem as string,
     logger: logger.child({ component: 'h3' }),
+    maxUdpPayload: options.maxUdpPayload,
   });
   const port = server.port;
   const template = config.template ?? defaultTemplate(reachableAuthority(listenHost, port));

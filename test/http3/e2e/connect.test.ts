@@ -147,6 +147,27 @@ describe('extended CONNECT sessions over loopback', () => {
     expect(got).toContainEqual([4, 5]);
   });
 
+  it('with 1452-byte QUIC packets a 1300-byte payload rides one QUIC DATAGRAM frame', async () => {
+    const server = await startServer({ maxUdpPayload: 1452 });
+    const sizes: number[] = [];
+    server.handleConnect('big', (s) => {
+      s.accept();
+      s.onDatagram((d) => {
+        sizes.push(d.length);
+        s.sendDatagram(d);
+      });
+    });
+    const client = await connectClient(server, { maxUdpPayload: 1452 });
+    expect(client.connection.maxDatagramPayload).toBeGreaterThan(1300);
+    const tunnel = await client.connect('big', '/');
+    const echoed: number[] = [];
+    tunnel.onDatagram((d) => echoed.push(d.length));
+    tunnel.sendDatagram(new Uint8Array(1300).fill(7));
+    await waitFor(() => echoed.length === 1);
+    expect(sizes).toEqual([1300]);
+    expect(echoed).toEqual([1300]);
+  });
+
   it('a protocol without the Capsule Protocol tunnels bytes both ways', async () => {
     const server = await startServer();
     server.handleConnect(
