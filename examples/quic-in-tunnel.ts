@@ -8,14 +8,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import { H3Client } from '../src/http3/client/index.js';
 import { H3Server } from '../src/http3/server/index.js';
-import {
-  H3OverSocket,
-  MasqueClient,
-  parseConfig,
-  startProxy,
-  TunnelDatagramSocket,
-} from '../src/index.js';
+import { MasqueClient, parseConfig, startProxy, TunnelDatagramSocket } from '../src/index.js';
 import { generateDevCert } from '../src/tls/certs/index.js';
 
 /** GETs `path` from the HTTP/3 server at 127.0.0.1:`port` through the proxy. */
@@ -29,13 +24,10 @@ export async function getThroughTunnel(
   try {
     const tunnel = await client.connectUdp('127.0.0.1', port);
     const remote = `127.0.0.1:${port}`;
-    const h3 = await H3OverSocket.connect({
-      socket: new TunnelDatagramSocket(tunnel, remote),
-      remote,
-      serverName: 'localhost',
-      authority: `localhost:${port}`,
-      ca: [ca],
-    });
+    const h3 = await H3Client.connect(
+      { host: 'localhost', port },
+      { socket: new TunnelDatagramSocket(tunnel, remote), remote, ca: [ca] },
+    );
     try {
       const res = await h3.request({ path });
       return { status: res.status, body: await res.text() };

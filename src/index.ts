@@ -2,8 +2,6 @@
 
 // The client SDK (RFC 9298 UDP tunnels through a MASQUE proxy).
 export {
-  H3OverSocket,
-  type H3OverSocketOptions,
   type MasqueAuth,
   MasqueClient,
   type MasqueClientOptions,

@@ -31,7 +31,6 @@ import { type ProxyStatusEntry, parseProxyStatus } from '../masque/headers/index
 import { formatAddress } from '../node/address.js';
 import type { QuicCloseInfo } from '../quic/api.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
-import { H3OverSocket } from './h3-over-socket.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 import { MasqueUdpSocket, type MasqueUdpSocketOptions } from './udp-socket.js';
 
@@ -69,7 +68,7 @@ export interface MasqueClientOptions {
   logger?: Logger;
 }
 
-/** What the SDK needs of an HTTP/3 connection (`H3Client` and `H3OverSocket` both fit). */
+/** What the SDK needs of an HTTP/3 connection (an `H3Client`, over UDP or over a tunnel). */
 interface H3Link {
   readonly datagramsEnabled: boolean;
   readonly closed: Promise<QuicCloseInfo>;
@@ -139,35 +138,26 @@ export class MasqueClient {
     const timeout = options.connectTimeout ?? 10_000;
     let h3: H3Link;
     try {
-      if (options.via !== undefined) {
-        const remote =
-          /^[0-9.]+$/.test(host) || host.includes(':')
+      // Through another tunnel (proxy chaining) the QUIC datagrams ride that tunnel, and the
+      // remote address is only a label: the outer proxy resolves and reaches the host.
+      const tunnel =
+        options.via === undefined
+          ? undefined
+          : /^[0-9.]+$/.test(host) || host.includes(':')
             ? formatAddress(host, port)
             : '192.0.2.1:443';
-        h3 = await H3OverSocket.connect({
-          socket: new TunnelDatagramSocket(options.via, remote),
-          remote,
-          serverName: options.serverName ?? host,
-          authority: t.authority,
-          ca: options.ca,
-          insecure: options.insecure,
-          pinnedSha256: options.pinnedSha256,
-          connectTimeout: timeout,
-          logger: options.logger,
-          keylogFile: options.keylogFile,
-        });
-      } else {
-        h3 = await H3Client.connect(url, {
-          maxUdpPayload: options.maxUdpPayload,
-          ca: options.ca,
-          insecure: options.insecure,
-          pinnedSha256: options.pinnedSha256,
-          serverName: options.serverName,
-          connectTimeout: timeout,
-          logger: options.logger,
-          keylogFile: options.keylogFile,
-        });
-      }
+      h3 = await H3Client.connect(url, {
+        ...(options.via !== undefined && tunnel !== undefined
+          ? { socket: new TunnelDatagramSocket(options.via, tunnel), remote: tunnel }
+          : { maxUdpPayload: options.maxUdpPayload }),
+        ca: options.ca,
+        insecure: options.insecure,
+        pinnedSha256: options.pinnedSha256,
+        serverName: options.serverName,
+        connectTimeout: timeout,
+        logger: options.logger,
+        keylogFile: options.keylogFile,
+      });
     } catch (err) {
       if (err instanceof H3HttpError && err.code === 'TIMEOUT') {
         throw new MasqueError(MasqueErrorCode.TIMEOUT, err.message, { cause: err });

@@ -1,7 +1,6 @@
 /** The MASQUE client SDK: UDP tunnels through a connect-udp proxy (RFC 9298). */
 export { type MasqueAuth, MasqueClient, type MasqueClientOptions } from './client.js';
 export { MasqueError, MasqueErrorCode, type MasqueErrorCodeValue } from './errors.js';
-export { H3OverSocket, type H3OverSocketOptions } from './h3-over-socket.js';
 export { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 export {
   MasqueUdpSocket,

@@ -12,6 +12,7 @@
  * datagram support are known). Requests beyond the server's stream limit wait for credit.
  */
 import { type Logger, pino } from 'pino';
+import type { DatagramSocket } from '../../node/datagram-socket.js';
 import { UdpEndpoint } from '../../node/udp-endpoint.js';
 import type { QuicCloseInfo } from '../../quic/api.js';
 import type { TransportSettings } from '../../quic/connection/config.js';
@@ -60,6 +61,13 @@ export interface H3ClientOptions {
   maxUdpPayload?: number;
   /** Local address to bind (default the wildcard of the target's family, port 0). */
   bind?: string;
+  /**
+   * Send and receive through this socket instead of binding a UDP socket: for instance a
+   * connect-udp tunnel (proxy chaining, QUIC inside a tunnel). Needs `remote`.
+   */
+  socket?: DatagramSocket;
+  /** With `socket`: the server's address label ("ip:port"); the target is not resolved. */
+  remote?: string;
   /** Handshake + SETTINGS deadline in ms. Default 10 s. */
   connectTimeout?: number;
   logger?: Logger;
@@ -132,10 +140,15 @@ export class H3Client {
   static async connect(target: ClientTarget, options: H3ClientOptions = {}): Promise<H3Client> {
     const logger = options.logger ?? pino({ level: 'silent' });
     const random = options.random ?? systemRandom;
-    const t = await resolveTarget(target);
+    if ((options.socket === undefined) !== (options.remote === undefined)) {
+      throw new RangeError('socket and remote go together');
+    }
+    const t = await resolveTarget(target, options.remote);
     let driver: SessionDriver | undefined;
     const udp = await UdpEndpoint.bind<QuicConnection, ClientCfg>({
-      listen: options.bind ?? (t.family === 6 ? '[::]:0' : '0.0.0.0:0'),
+      ...(options.socket !== undefined
+        ? { socket: options.socket }
+        : { listen: options.bind ?? (t.family === 6 ? '[::]:0' : '0.0.0.0:0') }),
       logger,
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,

@@ -21,8 +21,15 @@ export interface ResolvedTarget {
   readonly authority: string;
 }
 
-/** Parses and resolves a target (DNS only when the host is a name). */
-export async function resolveTarget(target: ClientTarget): Promise<ResolvedTarget> {
+/**
+ * Parses and resolves a target (DNS only when the host is a name). With `remote`, nothing is
+ * looked up: the caller's socket delivers datagrams itself (a connect-udp tunnel, where the proxy
+ * resolves the name) and `remote` is only the address label the connection uses.
+ */
+export async function resolveTarget(
+  target: ClientTarget,
+  remote?: string,
+): Promise<ResolvedTarget> {
   let host: string;
   let port: number;
   if (typeof target === 'string' || target instanceof URL) {
@@ -40,6 +47,16 @@ export async function resolveTarget(target: ClientTarget): Promise<ResolvedTarge
   }
   let ip = host;
   let family = isIP(host);
+  if (remote !== undefined) {
+    const hostPart = family === 6 ? `[${host}]` : host;
+    return {
+      host,
+      port,
+      family: remote.startsWith('[') ? 6 : 4,
+      remote,
+      authority: port === 443 ? hostPart : `${hostPart}:${port}`,
+    };
+  }
   if (family === 0) {
     const r = await lookup(host);
     ip = r.address;
