@@ -7,50 +7,18 @@ import type { QuicCloseInfo } from '../../quic/api.js';
 import { IncomingBody, type IncomingBodyOptions } from '../server/body.js';
 import type { SessionDriver, StreamEvent, StreamSink } from '../server/driver.js';
 import { H3HttpError } from '../server/errors.js';
-import { headerValue } from '../server/headers.js';
+import { IncomingMessage } from '../server/message.js';
 import { StreamWriter } from '../server/stream-writer.js';
 import type { H3Headers } from '../session/index.js';
 
 /** A response as the client sees it. */
-export class ClientResponse implements AsyncIterable<Uint8Array> {
-  /** Request stream ID. */
-  readonly streamId: number;
+export class ClientResponse extends IncomingMessage {
   /** `:status`. */
   readonly status: number;
-  /** The whole header section, `:status` first. */
-  readonly headers: H3Headers;
-  /** The body. */
-  readonly body: IncomingBody;
 
   constructor(streamId: number, status: number, headers: H3Headers, body: IncomingBody) {
-    this.streamId = streamId;
+    super(streamId, headers, body);
     this.status = status;
-    this.headers = headers;
-    this.body = body;
-  }
-
-  /** First value of a header field (lowercase name). */
-  header(name: string): string | undefined {
-    return headerValue(this.headers, name);
-  }
-
-  /** The trailer section, once the body has ended with one. */
-  get trailers(): H3Headers | undefined {
-    return this.body.trailers;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return this.body[Symbol.asyncIterator]();
-  }
-
-  /** The whole body (H3HttpError BODY_TOO_LARGE above `limit`). */
-  bytes(limit?: number): Promise<Uint8Array> {
-    return this.body.bytes(limit);
-  }
-
-  /** The whole body as UTF-8 text. */
-  text(limit?: number): Promise<string> {
-    return this.body.text(limit);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { H3Headers } from '../session/index.js';
 import type { IncomingBody } from './body.js';
-import { headerValue } from './headers.js';
+import { IncomingMessage } from './message.js';
 
 /** The pseudo-header fields and section of a received request. */
 export interface RequestHead {
@@ -17,9 +17,7 @@ export interface RequestHead {
   readonly headers: H3Headers;
 }
 
-export class IncomingRequest implements AsyncIterable<Uint8Array> {
-  /** Request stream ID. */
-  readonly streamId: number;
+export class IncomingRequest extends IncomingMessage {
   /** `:method`. */
   readonly method: string;
   /** `:scheme` (absent for plain CONNECT). */
@@ -30,46 +28,16 @@ export class IncomingRequest implements AsyncIterable<Uint8Array> {
   readonly path: string | undefined;
   /** `:protocol` of an extended CONNECT. */
   readonly protocol: string | undefined;
-  /** The whole header section as received, pseudo-header fields first. */
-  readonly headers: H3Headers;
   /** The client's address, "host:port". */
   readonly remoteAddress: string;
-  /** The body. */
-  readonly body: IncomingBody;
 
   constructor(head: RequestHead, body: IncomingBody, remoteAddress: string) {
-    this.streamId = head.streamId;
+    super(head.streamId, head.headers, body);
     this.method = head.method;
     this.scheme = head.scheme;
     this.authority = head.authority;
     this.path = head.path;
     this.protocol = head.protocol;
-    this.headers = head.headers;
-    this.body = body;
     this.remoteAddress = remoteAddress;
-  }
-
-  /** First value of a header field (name in lowercase). */
-  header(name: string): string | undefined {
-    return headerValue(this.headers, name);
-  }
-
-  /** The trailer section, once the body has ended with one. */
-  get trailers(): H3Headers | undefined {
-    return this.body.trailers;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return this.body[Symbol.asyncIterator]();
-  }
-
-  /** The whole body (H3HttpError BODY_TOO_LARGE above `limit`). */
-  bytes(limit?: number): Promise<Uint8Array> {
-    return this.body.bytes(limit);
-  }
-
-  /** The whole body as UTF-8 text. */
-  text(limit?: number): Promise<string> {
-    return this.body.text(limit);
   }
 }
