@@ -120,24 +120,7 @@ function fillPacket(
   if (!ackDue && !mayHaveData(c, space)) return 'empty';
   const dcid = c.peerCids.current?.cid;
   if (dcid === undefined) return 'empty';
-  const spec: PacketHeaderSpec = {
-    space,
-    type:
-      space === PacketSpace.Initial
-        ? 'initial'
-        : space === PacketSpace.Handshake
-          ? 'handshake'
-          : '1rtt',
-    dcid,
-    scid: c.localCids.initial.cid,
-    token: space === PacketSpace.Initial && c.role === 'client' ? c.initialToken : undefined,
-    pn: s.nextPn,
-    largestAcked: c.loss.largestAcked(space),
-    keyPhase: one?.writePhase,
-    keyGen: one?.writeGeneration,
-    protector,
-  };
-  if (!b.start(spec)) return 'full';
+  if (!b.start(headerSpec(c, space, dcid, protector))) return 'full';
 
   let ack: AckFrame | undefined;
   let reserve = 0;
@@ -168,6 +151,33 @@ function fillPacket(
 }
 
 /** Cheap test of whether a space may have ack-eliciting frames to send. */
+/** The header of the next packet of `space`, sealed with `protector`. */
+function headerSpec(
+  c: ConnectionCore,
+  space: PacketSpace,
+  dcid: Uint8Array,
+  protector: PacketHeaderSpec['protector'],
+): PacketHeaderSpec {
+  const one = space === PacketSpace.ApplicationData ? c.oneRtt : undefined;
+  return {
+    space,
+    type:
+      space === PacketSpace.Initial
+        ? 'initial'
+        : space === PacketSpace.Handshake
+          ? 'handshake'
+          : '1rtt',
+    dcid,
+    scid: c.localCids.initial.cid,
+    token: space === PacketSpace.Initial && c.role === 'client' ? c.initialToken : undefined,
+    pn: c.spaces[space].nextPn,
+    largestAcked: c.loss.largestAcked(space),
+    keyPhase: one?.writePhase,
+    keyGen: one?.writeGeneration,
+    protector,
+  };
+}
+
 function mayHaveData(c: ConnectionCore, space: PacketSpace): boolean {
   const s = c.spaces[space];
   if (s.probesOwed > 0 || s.crypto.hasData) return true;
@@ -405,23 +415,7 @@ function buildClose(c: ConnectionCore, b: DatagramBuilder, now: number): Transmi
     if (protector === undefined) continue;
     // Once 1-RTT keys are confirmed, the close goes in 1-RTT only.
     if (space !== PacketSpace.ApplicationData && c.handshakeConfirmed) continue;
-    const ok = b.start({
-      space,
-      type:
-        space === PacketSpace.Initial
-          ? 'initial'
-          : space === PacketSpace.Handshake
-            ? 'handshake'
-            : '1rtt',
-      dcid,
-      scid: c.localCids.initial.cid,
-      token: space === PacketSpace.Initial && c.role === 'client' ? c.initialToken : undefined,
-      pn: s.nextPn,
-      largestAcked: c.loss.largestAcked(space),
-      keyPhase: one?.writePhase,
-      keyGen: one?.writeGeneration,
-      protector,
-    });
+    const ok = b.start(headerSpec(c, space, dcid, protector));
     if (!ok) break;
     const app = reason.app && space === PacketSpace.ApplicationData;
     const text = reason.app && !app ? new Uint8Array(0) : encoder.encode(reason.reason);
