@@ -65,6 +65,11 @@ export interface MasqueClientOptions {
    * Ignored with `via` (the inner connection must fit inside the outer tunnel).
    */
   maxUdpPayload?: number;
+  /**
+   * QUIC keep-alive interval to the proxy in ms (default 15,000; 0 turns it off), so quiet
+   * tunnels survive the connection's idle timeout.
+   */
+  keepAlive?: number;
   logger?: Logger;
 }
 
@@ -154,6 +159,7 @@ export class MasqueClient {
         insecure: options.insecure,
         pinnedSha256: options.pinnedSha256,
         serverName: options.serverName,
+        keepAlive: options.keepAlive ?? 15_000,
         connectTimeout: timeout,
         logger: options.logger,
         keylogFile: options.keylogFile,

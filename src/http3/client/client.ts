@@ -59,6 +59,8 @@ export interface H3ClientOptions {
   transport?: Partial<TransportSettings>;
   /** Largest UDP payload our QUIC packets use (1200-1452; default 1200), as for the server. */
   maxUdpPayload?: number;
+  /** QUIC keep-alive interval in ms (default off): a quiet connection outlives its idle timeout. */
+  keepAlive?: number;
   /** Local address to bind (default the wildcard of the target's family, port 0). */
   bind?: string;
   /**
@@ -160,6 +162,7 @@ export class H3Client {
       alpn: options.alpn ?? ['h3'],
       transport: { maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE, ...options.transport },
       maxUdpPayload: options.maxUdpPayload,
+      keepAlive: options.keepAlive,
       tls: {
         serverName: options.serverName ?? t.host,
         verify: {

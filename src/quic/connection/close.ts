@@ -5,6 +5,7 @@
  * turns an error thrown anywhere below into CONNECTION_CLOSE.
  */
 import { TransportError, TransportErrorCode } from '../errors.js';
+import { PacketSpace } from '../recovery/index.js';
 import type { CloseReason, ConnectionCore } from './core.js';
 
 /** We close (RFC 9000 §10.2.1): enter the closing state and send CONNECTION_CLOSE. */
@@ -108,4 +109,17 @@ export function closeOnError(c: ConnectionCore, err: unknown, now: number): void
     },
     now,
   );
+}
+
+/**
+ * Keep-alive (RFC 9000 §10.1.2): when nothing was sent or received for the configured interval,
+ * owe one ack-eliciting packet in the application space; the send path adds a PING when it has
+ * nothing else ack-eliciting to carry. Sending it re-arms the timer.
+ */
+export function onKeepAlive(c: ConnectionCore, now: number): void {
+  if (c.state !== 'established' || c.keepAliveDeadline === undefined) return;
+  if (now < c.keepAliveDeadline) return;
+  c.keepAliveDeadline = undefined;
+  const app = c.spaces[PacketSpace.ApplicationData];
+  app.probesOwed = Math.max(app.probesOwed, 1);
 }

@@ -83,6 +83,12 @@ export interface CommonConfig {
   /** Initial RTT estimate in ms (default 333, RFC 9002 §6.2.2). */
   initialRtt?: number;
   /**
+   * Keep-alive interval in ms (default off): once established, a PING goes out when nothing was
+   * sent or received for this long, so a quiet connection outlives the idle timeout (RFC 9000
+   * §10.1.2). Pick it well below the idle timeout.
+   */
+  keepAlive?: number;
+  /**
    * Builds the TLS session. Defaults to the project's TLS 1.3 implementation; tests may pass a
    * stand-in that honours the same event contract.
    */

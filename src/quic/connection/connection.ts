@@ -21,7 +21,13 @@ import { initialKeys, PacketProtector } from '../protection/index.js';
 import { INITIAL_SUITE } from '../protection/initial.js';
 import { StreamApiError, StreamApiErrorCode } from '../streams/index.js';
 import { onLossTimeout } from './ack-handler.js';
-import { closeOnError, enterClosing, onCloseTimers, onPacketWhileClosing } from './close.js';
+import {
+  closeOnError,
+  enterClosing,
+  onCloseTimers,
+  onKeepAlive,
+  onPacketWhileClosing,
+} from './close.js';
 import {
   type ClientConfig,
   type ParsedInitialInfo,
@@ -179,6 +185,7 @@ export class QuicConnection implements QuicTransport {
     if (c.terminated || c.state === 'closing')
       return t === Number.POSITIVE_INFINITY ? undefined : t;
     t = min(t, c.idleDeadline);
+    if (c.state === 'established') t = min(t, c.keepAliveDeadline);
     t = min(t, c.loss.lossDetectionDeadline());
     t = min(t, c.oneRtt?.discardDeadline);
     // Send-side deadlines (ACK delay, pacing, path challenges) are served by pollTransmit, which
@@ -203,6 +210,7 @@ export class QuicConnection implements QuicTransport {
       if (c.terminated || c.state === 'closing') return;
       c.oneRtt?.onTimeout(now);
       onPathTimers(c, now);
+      onKeepAlive(c, now);
       const deadline = c.loss.lossDetectionDeadline();
       if (deadline !== undefined && deadline <= now) onLossTimeout(c, now);
     } catch (err) {

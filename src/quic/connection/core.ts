@@ -171,6 +171,7 @@ export class ConnectionCore {
   ) {
     this.role = role;
     this.random = config.random;
+    this.keepAlive = config.keepAlive ?? 0;
     this.settings = settings;
     this.cidLength = cidLength;
     this.alpnOffered = config.alpn;
@@ -281,6 +282,7 @@ export class ConnectionCore {
   onPacketProcessed(now: number): void {
     this.sentAckElicitingSinceReceive = false;
     this.#armIdle(now);
+    this.#armKeepAlive(now);
   }
 
   /**
@@ -288,6 +290,7 @@ export class ConnectionCore {
    * packet received (RFC 9000 §10.1).
    */
   onAckElicitingSent(now: number): void {
+    this.#armKeepAlive(now);
     if (this.sentAckElicitingSinceReceive) return;
     this.sentAckElicitingSinceReceive = true;
     this.#armIdle(now);
@@ -298,6 +301,16 @@ export class ConnectionCore {
     const ours = this.settings.maxIdleTimeout;
     if (ours > 0 && peer > 0) this.idleTimeout = Math.min(ours, peer);
     else this.idleTimeout = ours > 0 ? ours : peer;
+  }
+
+  /** When a keep-alive PING is due (RFC 9000 §10.1.2), or undefined. */
+  keepAliveDeadline: number | undefined;
+  /** Keep-alive interval (ms, 0 = off). */
+  readonly keepAlive: number;
+
+  #armKeepAlive(now: number): void {
+    const every = this.keepAlive;
+    this.keepAliveDeadline = every > 0 ? now + every : undefined;
   }
 
   #armIdle(now: number): void {

@@ -147,6 +147,31 @@ describe('idle timeout (RFC 9000 §10.1)', () => {
     net.run({ until: net.now + 5_000 });
     expect(client.conn.state).toBe('closed');
   });
+
+  it('keep-alive PINGs keep a quiet connection open past the idle timeout (§10.1.2)', () => {
+    const { net, client, server } = setup(
+      { transport: { maxIdleTimeout: 1_000 }, keepAlive: 400 },
+      { transport: { maxIdleTimeout: 1_000 } },
+    );
+    const serverConn = server.conn;
+    let sent = 0;
+    net.onSend = () => sent++;
+    net.run({ until: net.now + 10_000 });
+    // Ten idle timeouts later both sides are still up, kept alive by about 25 PINGs and ACKs.
+    expect(client.conn.state).toBe('established');
+    expect(serverConn.state).toBe('established');
+    expect(sent).toBeGreaterThan(20);
+    expect(sent).toBeLessThan(80);
+  });
+
+  it('without keep-alive the same quiet connection times out', () => {
+    const { net, client } = setup(
+      { transport: { maxIdleTimeout: 1_000 } },
+      { transport: { maxIdleTimeout: 1_000 } },
+    );
+    net.run({ until: net.now + 10_000 });
+    expect(client.conn.state).toBe('closed');
+  });
 });
 
 describe('stateless reset (RFC 9000 §10.3)', () => {
