@@ -24,7 +24,7 @@ import {
 import { systemRandom } from '../util/random.js';
 import { parseAddress } from './address.js';
 import { bindUdpSocket, type DatagramSocket } from './datagram-socket.js';
-import { keylogFile } from './keylog.js';
+import { keylogFile, keylogFromEnv } from './keylog.js';
 import { QlogDirectory, type QlogSink } from './qlog.js';
 
 /** Options of {@link UdpEndpoint.bind}. */
@@ -38,7 +38,10 @@ export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
   socket?: DatagramSocket;
   /** Logger (default: silent). */
   logger?: Logger;
-  /** Append NSS key log lines of every connection to this file (SSLKEYLOGFILE). */
+  /**
+   * Append NSS key log lines of every connection to this file. Default: the file named by the
+   * SSLKEYLOGFILE environment variable, when set.
+   */
   keylogFile?: string;
   /** Write one qlog JSON-SEQ file per connection into this directory. */
   qlogDir?: string;
@@ -81,7 +84,10 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     this.#onConnection = options.onConnection;
     this.#onClosed = options.onClosed;
     this.#onWake = options.onWake;
-    const keylog = options.keylogFile ? keylogFile(options.keylogFile, this.#logger) : undefined;
+    // An explicit file wins; otherwise SSLKEYLOGFILE, as browsers and curl honour it.
+    const keylog = options.keylogFile
+      ? keylogFile(options.keylogFile, this.#logger)
+      : keylogFromEnv(process.env, this.#logger);
     const qlogDir = this.#qlog;
     const sinks = this.#qlogSinks;
     /** Adds the driver's diagnostics sinks to the factory context, then builds the connection. */

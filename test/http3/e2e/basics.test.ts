@@ -147,4 +147,25 @@ describe('HTTP/3 request/response over loopback', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('honours the SSLKEYLOGFILE environment variable on both sides', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'masque-h3-'));
+    const keylog = join(dir, 'env-keys.log');
+    process.env.SSLKEYLOGFILE = keylog;
+    try {
+      const server = await startServer();
+      const client = await connectClient(server);
+      await (await client.request({ path: '/' })).text();
+      await client.close();
+      await server.close();
+      const lines = readFileSync(keylog, 'utf8').trim().split('\n');
+      // Both endpoints log the same handshake: each secret line appears twice.
+      const secrets = lines.filter((l) => l.startsWith('CLIENT_TRAFFIC_SECRET_0 '));
+      expect(secrets.length).toBe(2);
+      expect(secrets[0]).toBe(secrets[1]);
+    } finally {
+      delete process.env.SSLKEYLOGFILE;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
