@@ -4,7 +4,7 @@
  * on a signal) or an exit code; it never calls `process.exit`, so tests run it in-process.
  */
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { MasqueAuth } from '../client/client.js';
 import { ConfigError } from '../config/index.js';
 import type { CliIO } from './io.js';
@@ -51,6 +51,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
     .option('--template <uri-template>', 'URI template to serve (RFC 9298 §2)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option(
+      '--max-udp-payload <bytes>',
+      'QUIC packet size, 1200-1452; above 1200 a 1200-byte UDP payload fits one QUIC datagram',
+      parseUdpPayload,
+    )
     .action(async (flags) => {
       const proxy = await runProxy(flags, io);
       result = {
@@ -78,6 +83,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--basic <user:password>', 'proxy credentials: Basic')
     .option('--idle <ms>', 'close a peer tunnel after this long without traffic', '60000')
     .option('--timeout <ms>', 'deadline to reach the proxy and to open a tunnel', '10000')
+    .option(
+      '--max-udp-payload <bytes>',
+      'QUIC packet size, 1200-1452; above 1200 a 1200-byte UDP payload fits one QUIC datagram',
+      parseUdpPayload,
+    )
     .action(async (o) => {
       const fwd = await UdpForwarder.start({
         proxy: o.proxy,
@@ -89,6 +99,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         auth: auth(o),
         idleMs: Number(o.idle),
         timeoutMs: Number(o.timeout),
+        maxUdpPayload: o.maxUdpPayload,
         onProblem: (m) => io.stderr(`udp-forward: ${m}\n`),
       });
       io.stdout(`udp-forward: ${fwd.address} -> ${o.target} through ${o.proxy}\n`);
@@ -115,4 +126,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     return { exitCode: 1 };
   }
   return result;
+}
+
+/** `--max-udp-payload`: an integer in 1200..1452 (RFC 9000 §14: at least 1200). */
+function parseUdpPayload(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1200 || n > 1452) {
+    throw new InvalidArgumentError('must be an integer from 1200 to 1452');
+  }
+  return n;
 }

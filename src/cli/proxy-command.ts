@@ -19,6 +19,8 @@ export interface ProxyFlags {
   metrics?: string;
   logLevel?: string;
   template?: string;
+  /** QUIC packet size (1200-1452). */
+  maxUdpPayload?: number;
 }
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
@@ -80,7 +82,12 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
     certFile = dev.certFile;
   }
   for (const w of configWarnings(config)) io.stderr(`warning: ${w}\n`);
-  const proxy = await startProxy(config, { certPem, keyPem, logger: io.logger });
+  const proxy = await startProxy(config, {
+    certPem,
+    keyPem,
+    logger: io.logger,
+    maxUdpPayload: flags.maxUdpPayload,
+  });
   const trust =
     config.certificate === undefined ? `--ca ${certFile}` : `--ca ${certFile ?? 'CA.pem'}`;
   const lines = [

@@ -29,6 +29,8 @@ export interface UdpForwardOptions {
   idleMs?: number;
   /** Deadline to reach the proxy and to open a tunnel (ms). Default 10,000. */
   timeoutMs?: number;
+  /** QUIC packet size to the proxy (1200-1452; default 1200). */
+  maxUdpPayload?: number;
   /** Problems worth a line (tunnel refused, connection lost). */
   onProblem?: (message: string) => void;
 }
@@ -233,5 +235,6 @@ function clientOptions(o: UdpForwardOptions) {
     auth: o.auth,
     connectTimeout: o.timeoutMs,
     tunnelTimeout: o.timeoutMs,
+    maxUdpPayload: o.maxUdpPayload,
   };
 }

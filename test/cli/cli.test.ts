@@ -176,6 +176,40 @@ describe('masque udp-forward', () => {
     expect(f.io.err).toBe('');
   });
 
+  it('--max-udp-payload 1452 on both ends carries a 1300-byte datagram; bad values exit 1', async () => {
+    const echo = await echoServer();
+    running.push(() => echo.close());
+    const p = await run([
+      '--listen',
+      '127.0.0.1:0',
+      '--allow-target',
+      '127.0.0.0/8',
+      '--max-udp-payload',
+      '1452',
+    ]);
+    const template = /URI template: +(\S+)/.exec(p.io.out)?.[1] as string;
+    const f = await run([
+      'udp-forward',
+      '--proxy',
+      template,
+      '--listen',
+      '127.0.0.1:0',
+      '--target',
+      `127.0.0.1:${echo.port}`,
+      '--ca',
+      join(dir, 'cache', 'dev-cert.pem'),
+      '--max-udp-payload',
+      '1452',
+    ]);
+    const local = /udp-forward: (\S+) ->/.exec(f.io.out)?.[1] as string;
+    const a = await bindClient();
+    const big = 'x'.repeat(1300);
+    expect(await ask(a, local, big)).toBe(big);
+    const bad = await run(['--listen', '127.0.0.1:0', '--max-udp-payload', '9000']);
+    expect(bad.result).toEqual({ exitCode: 1 });
+    expect(bad.io.err).toContain('must be an integer from 1200 to 1452');
+  });
+
   it('a refused target is reported on stderr', async () => {
     const p = await run(['--listen', '127.0.0.1:0']);
     const template = /URI template: +(\S+)/.exec(p.io.out)?.[1] as string;
