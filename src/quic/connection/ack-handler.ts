@@ -7,6 +7,7 @@
 import type { AckFrame } from '../frames/index.js';
 import type { PacketSpace } from '../recovery/index.js';
 import type { ConnectionCore } from './core.js';
+import { qlogMetrics } from './qlog.js';
 import type { ConnSentPacket, SentRecord } from './sent-info.js';
 
 /** Reused for ACK range conversion (inclusive → half-open); ACK processing is not reentrant. */
@@ -33,6 +34,7 @@ export function onAckFrame(c: ConnectionCore, space: PacketSpace, f: AckFrame, n
     for (const r of p.info.records) onRecordAcked(c, space, r);
   }
   onPacketsLost(c, space, outcome.lost);
+  if (c.qlog !== undefined && outcome.acked.length > 0) c.qlog(qlogMetrics(c, now));
 }
 
 /** Packets declared lost: their frames are queued again as needed. */

@@ -54,7 +54,11 @@ export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.fr
 /** A qlog-style event (draft-ietf-quic-qlog-quic-events naming, abridged). */
 export interface QlogEvent {
   time: number;
-  name: 'transport:packet_sent' | 'transport:packet_received' | 'connectivity:connection_closed';
+  name:
+    | 'transport:packet_sent'
+    | 'transport:packet_received'
+    | 'recovery:metrics_updated'
+    | 'connectivity:connection_closed';
   data: Record<string, unknown>;
 }
 

@@ -336,5 +336,15 @@ export class ConnectionCore {
     if (this.#closedEmitted) return;
     this.#closedEmitted = true;
     this.emit({ type: 'connection-closed', info });
+    this.qlog?.({
+      time: this.lastNow,
+      name: 'connectivity:connection_closed',
+      data: {
+        owner: info.byPeer ? 'remote' : 'local',
+        trigger: info.cause,
+        [info.app ? 'application_code' : 'connection_code']: info.errorCode,
+        reason: info.reason,
+      },
+    });
   }
 }

@@ -32,6 +32,7 @@ import type { ConnectionCore } from './core.js';
 import { handleFrame, type PacketContext } from './frame-handlers.js';
 import { discardSpace } from './handshake.js';
 import { onPathChange } from './migration.js';
+import { qlogPacket } from './qlog.js';
 
 /** Packets kept while their keys are not available yet (RFC 9001 §5.7 allows buffering). */
 const MAX_BUFFERED = 8;
@@ -288,11 +289,7 @@ function logReceived(
   } catch {
     frames.push('(invalid)');
   }
-  c.qlog?.({
-    time: now,
-    name: 'transport:packet_received',
-    data: { packet_type: type, packet_number: pn, size, frames },
-  });
+  c.qlog?.(qlogPacket('transport:packet_received', now, type, pn, size, frames));
 }
 
 function buffer(c: ConnectionCore, pkt: Uint8Array, remote: string): Outcome {

@@ -17,6 +17,7 @@ import type { StreamControlFrame } from '../streams/index.js';
 import type { ConnectionCore } from './core.js';
 import { discardSpace } from './handshake.js';
 import type { BuiltPacket, DatagramBuilder, PacketHeaderSpec } from './packet-builder.js';
+import { qlogPacket } from './qlog.js';
 import type { SentRecord } from './sent-info.js';
 
 /** RFC 9000 §14.1: the smallest allowed maximum datagram size. */
@@ -376,13 +377,7 @@ function afterSend(
     if (p.ackEliciting) c.onAckElicitingSent(now);
     if (p.type === 'handshake') sentHandshake = true;
     if (p.type === '1rtt' && c.oneRtt?.onSealed()) c.keyUpdateRequested = true;
-    if (c.qlog !== undefined) {
-      c.qlog({
-        time: now,
-        name: 'transport:packet_sent',
-        data: { packet_type: p.type, packet_number: p.pn, size: p.size, frames: p.frames },
-      });
-    }
+    c.qlog?.(qlogPacket('transport:packet_sent', now, p.type, p.pn, p.size, p.frames));
   }
   c.path.amp.onSent(size);
   if (inFlight) c.pacer.onSend(now, size);

@@ -151,10 +151,11 @@ describe('handshake', () => {
     net.run({ until: T0 + 2_000, done: () => client.conn.handshakeConfirmed });
     expect(events[0]).toMatchObject({
       name: 'transport:packet_sent',
-      data: { packet_type: 'initial', packet_number: 0, size: 1200 },
+      data: { header: { packet_type: 'initial', packet_number: 0 }, raw: { length: 1200 } },
     });
     const received = events.filter((e) => e.name === 'transport:packet_received');
-    expect(received.some((e) => (e.data.frames as string[]).includes('HANDSHAKE_DONE'))).toBe(true);
+    expect(received.some((e) => frameTypes(e.data).includes('handshake_done'))).toBe(true);
+    expect(events.some((e) => e.name === 'recovery:metrics_updated')).toBe(true);
   });
 
   it('an ALPN mismatch closes the connection with CRYPTO_ERROR no_application_protocol (0x178)', () => {
@@ -307,3 +308,8 @@ describe('version negotiation (RFC 9000 §6)', () => {
     expect(r.reason).toBe('done');
   });
 });
+
+/** The qlog frame types of a packet event. */
+function frameTypes(data: Record<string, unknown>): string[] {
+  return (data.frames as Array<{ frame_type: string }>).map((f) => f.frame_type);
+}

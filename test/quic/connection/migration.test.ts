@@ -22,7 +22,10 @@ describe('NAT rebinding (RFC 9000 §9.3)', () => {
     const server = new ServerNode(() =>
       serverConfig(2, {
         qlog: (e) => {
-          if (e.name === 'transport:packet_sent') frames.push(e.data.frames as string[]);
+          if (e.name === 'transport:packet_sent') {
+            const list = e.data.frames as Array<{ frame_type: string }>;
+            frames.push(list.map((f) => f.frame_type.toUpperCase()));
+          }
         },
       }),
     );

@@ -104,7 +104,10 @@ describe('streams', () => {
       },
       {
         qlog: (e) => {
-          if (e.name === 'transport:packet_sent') frames.push(...(e.data.frames as string[]));
+          if (e.name === 'transport:packet_sent') {
+            const list = e.data.frames as Array<{ frame_type: string }>;
+            frames.push(...list.map((f) => f.frame_type.toUpperCase()));
+          }
         },
       },
     );
