@@ -4,9 +4,10 @@
  * plus its tiny reference proxy and UDP echo server. A test that needs it must FAIL (never
  * skip) when it cannot be built.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildGoPeer } from './peer-process.js';
 import { type QuicGoFlags, quicGoArgv, quicGoPattern } from './quic-go-peer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -126,31 +127,13 @@ export interface GoConnectUdpServer {
   stop(): Promise<void>;
 }
 
-let builtPath: string | undefined;
-
 /**
  * Builds `connect-udp` (offline, cached by source hash) and returns the binary path. Throws
  * with the build script's message (naming the Debian packages) when Go or the sources are
  * missing.
  */
 export function buildGoConnectUdp(): string {
-  if (builtPath !== undefined) return builtPath;
-  let stdout: string;
-  try {
-    stdout = execFileSync('bash', [BUILD_SCRIPT], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    const detail = e.stderr?.trim() || e.message;
-    throw new Error(`connect-udp could not be built (${BUILD_SCRIPT}):\n${detail}`);
-  }
-  const path = stdout.trim().split('\n').at(-1);
-  if (!path) throw new Error('connect-udp build script printed no binary path');
-  builtPath = path;
-  return path;
+  return buildGoPeer(BUILD_SCRIPT, 'connect-udp');
 }
 
 /**

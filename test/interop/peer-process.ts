@@ -4,7 +4,7 @@
  * command to completion under a deadline, keeping a long-running peer whose stop() is
  * idempotent, and reading the UDP ports a child bound (for peers that cannot print them).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
@@ -265,4 +265,32 @@ export async function pollUntil<T>(
     if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+const builtGoPeers = new Map<string, string>();
+
+/**
+ * Builds a Go interop peer with its `build.sh` (offline, cached by source hash; see
+ * `go-build.sh`) once per process and returns the binary path. Throws with the script's message,
+ * which names the Debian packages, when Go or the sources are missing: the test fails, never skips.
+ */
+export function buildGoPeer(buildScript: string, what: string): string {
+  const known = builtGoPeers.get(buildScript);
+  if (known !== undefined) return known;
+  let stdout: string;
+  try {
+    stdout = execFileSync('bash', [buildScript], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    const detail = e.stderr?.trim() || e.message;
+    throw new Error(`${what} could not be built (${buildScript}):\n${detail}`);
+  }
+  const path = stdout.trim().split('\n').at(-1);
+  if (!path) throw new Error(`${what} build script printed no binary path`);
+  builtGoPeers.set(buildScript, path);
+  return path;
 }

@@ -3,9 +3,10 @@
  * interop tests. The peer is a real, separately written QUIC v1 + HTTP/3 stack; a test that
  * needs it must FAIL (never skip) when it cannot be built.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildGoPeer } from './peer-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BUILD_SCRIPT = join(HERE, 'quic-go', 'build.sh');
@@ -132,30 +133,12 @@ export interface RunQuicGoClientOptions<M extends QuicGoClientMode> {
   timeoutMs?: number;
 }
 
-let builtPath: string | undefined;
-
 /**
  * Builds the peer (offline, cached by source hash) and returns the binary path.
  * Throws with the build script's message when Go or the quic-go sources are missing.
  */
 export function buildQuicGoPeer(): string {
-  if (builtPath !== undefined) return builtPath;
-  let stdout: string;
-  try {
-    stdout = execFileSync('bash', [BUILD_SCRIPT], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    const detail = e.stderr?.trim() || e.message;
-    throw new Error(`quic-go interop peer could not be built (${BUILD_SCRIPT}):\n${detail}`);
-  }
-  const path = stdout.trim().split('\n').at(-1);
-  if (!path) throw new Error(`quic-go build script printed no binary path`);
-  builtPath = path;
-  return path;
+  return buildGoPeer(BUILD_SCRIPT, 'quic-go interop peer');
 }
 
 /** Turns {@link QuicGoFlags} into argv. */
