@@ -18,6 +18,7 @@ import type { QuicCloseInfo } from '../../quic/api.js';
 import type { TransportSettings } from '../../quic/connection/config.js';
 import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicClientFactory } from '../../quic/endpoint/quic-factories.js';
+import type { StoredTicket } from '../../tls/handshake/index.js';
 import { type Random, systemRandom } from '../../util/random.js';
 import { H3ErrorCode } from '../errors.js';
 import type { ConnectSessionOptions } from '../server/connect-session.js';
@@ -61,6 +62,8 @@ export interface H3ClientOptions {
   maxUdpPayload?: number;
   /** QUIC keep-alive interval in ms (default off): a quiet connection outlives its idle timeout. */
   keepAlive?: number;
+  /** A session ticket from an earlier connection (`client.sessionTicket`), to resume. */
+  sessionTicket?: StoredTicket;
   /** Local address to bind (default the wildcard of the target's family, port 0). */
   bind?: string;
   /**
@@ -171,6 +174,7 @@ export class H3Client {
           pinnedSha256: options.pinnedSha256,
           insecureSkipVerify: options.insecure === true,
         },
+        resumption: options.sessionTicket,
       },
     };
     let conn: QuicConnection;
@@ -256,6 +260,16 @@ export class H3Client {
   }
 
   /** Settles when the connection is closed (by either side, or idle). */
+  /** True when this connection resumed an earlier session. */
+  get resumed(): boolean {
+    return this.connection.resumed;
+  }
+
+  /** The latest session ticket the server issued (pass it as `sessionTicket` to resume). */
+  get sessionTicket(): StoredTicket | undefined {
+    return this.connection.sessionTicket as StoredTicket | undefined;
+  }
+
   get closed(): Promise<QuicCloseInfo> {
     return this.#closed;
   }

@@ -16,7 +16,7 @@ import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
 import type { RetryPolicy } from '../../quic/endpoint/types.js';
 import { loadServerCredential } from '../../tls/handshake/index.js';
-import { type Random, systemRandom } from '../../util/random.js';
+import { type Random, randomBytes, systemRandom } from '../../util/random.js';
 import { H3ErrorCode } from '../errors.js';
 import { H3Session, type H3SessionOptions, H3UsageError } from '../session/index.js';
 import { SessionDriver } from './driver.js';
@@ -55,6 +55,12 @@ export interface H3ServerOptions {
    * carry them (there is no path MTU discovery yet).
    */
   maxUdpPayload?: number;
+  /**
+   * Session tickets for resumption (RFC 9846 §4.6.1): a 32-byte key shared by the servers that
+   * should accept each other's tickets, or `false` to issue none. Default: a random key per
+   * server, so clients can resume for as long as this server runs.
+   */
+  ticketKey?: Uint8Array | false;
   /** Retry policy of the endpoint. Default 'never'. */
   retry?: RetryPolicy;
   logger?: Logger;
@@ -142,7 +148,12 @@ export class H3Server {
       createServerConnection: quicServerFactory({
         random,
         alpn: options.alpn ?? ['h3'],
-        tls: { credentials: [credential] },
+        tls: {
+          credentials: [credential],
+          ...(options.ticketKey === false
+            ? {}
+            : { tickets: { key: options.ticketKey ?? randomBytes(random, 32) } }),
+        },
         transport: { maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE, ...options.transport },
         maxUdpPayload: options.maxUdpPayload,
       }),

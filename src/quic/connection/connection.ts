@@ -270,6 +270,11 @@ export class QuicConnection implements QuicTransport {
     return this.#c.receivedTokens;
   }
 
+  /** True once the handshake completed by resuming a session (no certificate exchanged). */
+  get resumed(): boolean {
+    return this.#c.resumed;
+  }
+
   /** Client: the last TLS session ticket received, for resumption. */
   get sessionTicket(): unknown {
     return this.#c.ticket;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { H3Client } from '../../../src/http3/client/index.js';
-import { closeAll, connectClient, ipv6Available, startServer } from './setup.js';
+import { closeAll, connectClient, ipv6Available, sleep, startServer, waitFor } from './setup.js';
 
 afterEach(closeAll);
 
@@ -146,6 +146,27 @@ describe('HTTP/3 request/response over loopback', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a client resumes with the session ticket of its previous connection', async () => {
+    const server = await startServer();
+    server.onRequest((_req, res) => res.end('ok'));
+    const first = await connectClient(server);
+    expect(await (await first.request({ path: '/' })).text()).toBe('ok');
+    expect(first.resumed).toBe(false);
+    // The NewSessionTicket follows the handshake in a 1-RTT CRYPTO frame.
+    await waitFor(() => first.sessionTicket !== undefined);
+    const ticket = first.sessionTicket;
+    await first.close();
+    const second = await connectClient(server, { sessionTicket: ticket });
+    expect(await (await second.request({ path: '/' })).text()).toBe('ok');
+    expect(second.resumed).toBe(true);
+    const noTickets = await startServer({ ticketKey: false });
+    noTickets.onRequest((_req, res) => res.end('ok'));
+    const third = await connectClient(noTickets);
+    await (await third.request({ path: '/' })).text();
+    await sleep(50);
+    expect(third.sessionTicket).toBeUndefined();
   });
 
   it('honours the SSLKEYLOGFILE environment variable on both sides', async () => {
