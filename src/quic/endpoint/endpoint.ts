@@ -14,10 +14,14 @@
  * deadline heap would need connections to report every timer change, which the connection
  * interface does not do; the scan is correct by construction.
  */
+
+import { CryptoError } from '../../crypto/errors.js';
 import { type Random, randomBytes } from '../../util/random.js';
+import { CodecError } from '../../wire/errors.js';
 import { TransportErrorCode } from '../errors.js';
 import {
   type InvariantHeader,
+  type LongHeader,
   LongPacketType,
   parseInvariantHeader,
   parsePacketHeader,
@@ -29,6 +33,8 @@ import {
   MIN_STATELESS_RESET_LENGTH,
   StatelessResetKey,
 } from '../path/index.js';
+import { initialKeys, PacketProtector } from '../protection/index.js';
+import { INITIAL_SUITE } from '../protection/initial.js';
 import { addressHost, judgeInitialToken } from './address-validation.js';
 import { TokenBucket } from './rate-limiter.js';
 import { cidKey, RoutingTable } from './routing.js';
@@ -421,6 +427,12 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       this.#drop(DropReason.InitialShortDcid);
       return;
     }
+    // No state for an Initial we cannot authenticate: forged or corrupted Initials would
+    // otherwise each hold a half-open connection (and its TLS and HTTP/3 state) until timeout.
+    if (!initialDecrypts(datagram, h)) {
+      this.#drop(DropReason.InitialUndecryptable);
+      return;
+    }
     const verdict = judgeInitialToken(this.#tokens, h.token, remote, h.dcid, now);
     if (verdict.kind === 'invalid-retry') {
       // §8.1.2: a server "cannot send another Retry packet"; it "SHOULD immediately close ... the
@@ -565,4 +577,24 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
 /** True once a connection neither sends nor processes packets (draining or closed). */
 function isTerminal(conn: EndpointConnection): boolean {
   return conn.state === 'draining' || conn.state === 'closed';
+}
+
+/**
+ * True when the client Initial in `datagram` decrypts with the Initial keys derived from its DCID
+ * (RFC 9001 §5.2). Works on a copy: protection is removed in place, and the connection created
+ * afterwards decrypts the original again.
+ */
+function initialDecrypts(datagram: Uint8Array, h: LongHeader): boolean {
+  const packet = datagram.slice(h.start, h.packetEnd);
+  try {
+    PacketProtector.fromKeys(INITIAL_SUITE, initialKeys(h.dcid).client).open(
+      packet,
+      h.pnOffset - h.start,
+      -1,
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof CryptoError || err instanceof CodecError) return false;
+    throw err;
+  }
 }

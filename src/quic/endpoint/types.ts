@@ -133,6 +133,8 @@ export const DropReason = {
   InitialTooSmall: 'initial-too-small',
   /** A client Initial whose DCID is shorter than 8 bytes (RFC 9000 §7.2). */
   InitialShortDcid: 'initial-short-dcid',
+  /** A client Initial that does not decrypt under the keys its DCID implies (RFC 9001 §5.2). */
+  InitialUndecryptable: 'initial-undecryptable',
   /** A client Initial at an endpoint that does not accept connections. */
   NotAccepting: 'not-accepting',
   /** A client Initial carrying a Retry token that failed validation (RFC 9000 §8.1.2). */

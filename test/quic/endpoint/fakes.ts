@@ -2,6 +2,8 @@
  * A fake connection and packet builders for endpoint tests. The fake records what it receives,
  * sends what a test queues, and reports CID changes the way `QuicConnection` does.
  */
+
+import { AEAD_TAG_LENGTH } from '../../../src/crypto/aead.js';
 import type {
   CidEvent,
   EndpointConnection,
@@ -15,6 +17,8 @@ import {
   type ProtectedLongPacketType,
   writeLongHeader,
 } from '../../../src/quic/packet/index.js';
+import { initialKeys, PacketProtector } from '../../../src/quic/protection/index.js';
+import { INITIAL_SUITE } from '../../../src/quic/protection/initial.js';
 import { type Random, SeededRandom } from '../../../src/util/random.js';
 import { ByteWriter, bytesEqual } from '../../../src/wire/index.js';
 
@@ -122,14 +126,34 @@ export function longDatagram(opts: {
   return w.toBytes();
 }
 
-/** A client Initial in a datagram of `size` bytes (default 1200). */
+/**
+ * A client Initial in a datagram of `size` bytes (default 1200), protected with the Initial keys
+ * of `dcid` (RFC 9001 §5.2) like a real one: the endpoint authenticates Initials before it creates
+ * any state. Its payload is a PING and PADDING.
+ */
 export function clientInitial(
   dcid: Uint8Array,
   scid: Uint8Array,
   token?: Uint8Array,
   size = 1200,
 ): Uint8Array {
-  return longDatagram({ dcid, scid, token, size });
+  const w = new ByteWriter(size + 64);
+  const layout = writeLongHeader(w, {
+    type: LongPacketType.Initial,
+    dcid,
+    scid,
+    token,
+    packetNumber: 0,
+    pnLength: 1,
+  });
+  const payloadLength = Math.max(4, size - w.position - AEAD_TAG_LENGTH);
+  w.u8(0x01).zeros(payloadLength - 1); // PING, then PADDING
+  finishLongHeader(w, layout, AEAD_TAG_LENGTH);
+  const packet = new Uint8Array(w.length + AEAD_TAG_LENGTH);
+  packet.set(w.view());
+  const keys = initialKeys(dcid).client;
+  PacketProtector.fromKeys(INITIAL_SUITE, keys).seal(packet, layout.pnOffset, 1, 0, payloadLength);
+  return packet;
 }
 
 /** A long header of some version other than 1 (invariant fields, then filler). */

@@ -54,6 +54,23 @@ describe('accepting a connection (RFC 9000 §5.2.2, §7.2, §14.1)', () => {
     expect(ep.pollEvent()).toEqual({ type: 'connection', conn: s });
   });
 
+  it('an Initial that does not decrypt under its DCID keys creates nothing (RFC 9001 §5.2)', () => {
+    const { ep, servers } = harness();
+    // A well-formed header with an unprotected payload, a flipped tag bit, and another DCID's keys.
+    const forged = longDatagram({ dcid: ODCID, scid: CSCID });
+    const tampered = clientInitial(ODCID, CSCID);
+    tampered[tampered.length - 1] ^= 1;
+    const otherKeys = clientInitial(cid(0xd1), CSCID);
+    otherKeys.set(ODCID, 6); // same length, so only the key derivation differs
+    for (const d of [forged, tampered, otherKeys]) ep.receive(d, CLIENT, 0);
+    expect(servers).toHaveLength(0);
+    expect(ep.pollEvent()).toBeUndefined();
+    expect(ep.stats().dropped['initial-undecryptable']).toBe(3);
+    // The genuine one still gets through.
+    ep.receive(clientInitial(ODCID, CSCID), CLIENT, 1);
+    expect(servers).toHaveLength(1);
+  });
+
   it("a retransmitted Initial with the client's DCID reaches the same connection", () => {
     const { ep, servers } = harness();
     ep.receive(clientInitial(ODCID, CSCID), CLIENT, 0);
