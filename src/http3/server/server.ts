@@ -61,7 +61,11 @@ export interface H3ServerOptions {
    * server, so clients can resume for as long as this server runs.
    */
   ticketKey?: Uint8Array | false;
-  /** Retry policy of the endpoint. Default 'never'. */
+  /**
+   * Retry policy of the endpoint (RFC 9000 §8.1.2). Default 'under-load': clients prove their
+   * address with a Retry round trip only while many handshakes are half-open, which bounds the
+   * state spoofed Initials can claim.
+   */
   retry?: RetryPolicy;
   logger?: Logger;
   /** Append NSS key log lines (SSLKEYLOGFILE) to this file. */
@@ -144,7 +148,7 @@ export class H3Server {
       logger,
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,
-      retry: options.retry ?? 'never',
+      retry: options.retry ?? 'under-load',
       createServerConnection: quicServerFactory({
         random,
         alpn: options.alpn ?? ['h3'],

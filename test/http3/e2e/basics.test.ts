@@ -148,6 +148,14 @@ describe('HTTP/3 request/response over loopback', () => {
     }
   });
 
+  it('a server demanding address validation answers with a Retry the client follows', async () => {
+    const server = await startServer({ retry: 'always' });
+    server.onRequest((_req, res) => res.end('validated'));
+    const client = await connectClient(server);
+    expect(await (await client.request({ path: '/' })).text()).toBe('validated');
+    expect(server.endpoint.endpoint.stats().retrySent).toBe(1);
+  });
+
   it('a client resumes with the session ticket of its previous connection', async () => {
     const server = await startServer();
     server.onRequest((_req, res) => res.end('ok'));
