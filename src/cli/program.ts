@@ -51,6 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
     .option('--template <uri-template>', 'URI template to serve (RFC 9298 §2)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option('--qlog-dir <dir>', 'write one qlog file per QUIC connection (for qvis)')
     .option(
       '--max-udp-payload <bytes>',
       'QUIC packet size, 1200-1452; above 1200 a 1200-byte UDP payload fits one QUIC datagram',

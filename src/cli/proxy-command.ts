@@ -21,6 +21,8 @@ export interface ProxyFlags {
   template?: string;
   /** QUIC packet size (1200-1452). */
   maxUdpPayload?: number;
+  /** Directory for one qlog file per connection. */
+  qlogDir?: string;
 }
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
@@ -87,6 +89,7 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
     keyPem,
     logger: io.logger,
     maxUdpPayload: flags.maxUdpPayload,
+    qlogDir: flags.qlogDir,
   });
   const trust =
     config.certificate === undefined ? `--ca ${certFile}` : `--ca ${certFile ?? 'CA.pem'}`;

@@ -4,6 +4,7 @@
  * with one line per problem.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,9 +177,10 @@ describe('masque udp-forward', () => {
     expect(f.io.err).toBe('');
   });
 
-  it('--max-udp-payload 1452 on both ends carries a 1300-byte datagram; bad values exit 1', async () => {
+  it('--max-udp-payload 1452 on both ends carries a 1300-byte datagram; --qlog-dir writes qlog; bad values exit 1', async () => {
     const echo = await echoServer();
     running.push(() => echo.close());
+    const qlogDir = join(dir, 'qlog');
     const p = await run([
       '--listen',
       '127.0.0.1:0',
@@ -186,6 +188,8 @@ describe('masque udp-forward', () => {
       '127.0.0.0/8',
       '--max-udp-payload',
       '1452',
+      '--qlog-dir',
+      qlogDir,
     ]);
     const template = /URI template: +(\S+)/.exec(p.io.out)?.[1] as string;
     const f = await run([
@@ -205,6 +209,7 @@ describe('masque udp-forward', () => {
     const a = await bindClient();
     const big = 'x'.repeat(1300);
     expect(await ask(a, local, big)).toBe(big);
+    expect(readdirSync(qlogDir).some((f) => f.endsWith('.sqlog'))).toBe(true);
     const bad = await run(['--listen', '127.0.0.1:0', '--max-udp-payload', '9000']);
     expect(bad.result).toEqual({ exitCode: 1 });
     expect(bad.io.err).toContain('must be an integer from 1200 to 1452');

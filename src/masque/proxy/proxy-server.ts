@@ -50,6 +50,8 @@ export interface StartProxyOptions {
   metricsIntervalMs?: number;
   /** Largest UDP payload of the proxy's QUIC packets (1200-1452; default 1200). */
   maxUdpPayload?: number;
+  /** Write one qlog file per QUIC connection into this directory (for qvis). */
+  qlogDir?: string;
 }
 
 /** A running proxy. */
@@ -123,6 +125,7 @@ export async function startProxy(
     keyPem: keyPem as string,
     logger: logger.child({ component: 'h3' }),
     maxUdpPayload: options.maxUdpPayload,
+    qlogDir: options.qlogDir,
   });
   const port = server.port;
   const template = config.template ?? defaultTemplate(reachableAuthority(listenHost, port));
