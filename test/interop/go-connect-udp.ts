@@ -4,10 +4,15 @@
  * plus its tiny reference proxy and UDP echo server. A test that needs it must FAIL (never
  * skip) when it cannot be built.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildGoPeer } from './peer-process.js';
+import {
+  buildGoPeer,
+  type PeerExit,
+  type ReadyPeer,
+  runJsonPeer,
+  startReadyPeer,
+} from './peer-process.js';
 import { type QuicGoFlags, quicGoArgv, quicGoPattern } from './quic-go-peer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -105,27 +110,11 @@ export interface GoConnectUdpExpandResult {
   path?: string;
 }
 
-/** What the run functions add to the JSON line. */
-export interface GoConnectUdpExit {
-  /** Exit code (0 success, 1 failure, 2 usage error). */
-  exitCode: number;
-  /** Everything logged on stderr. */
-  stderr: string;
-}
+/** Exit code (0 success, 1 failure, 2 usage error) and stderr of a one-shot run. */
+export type GoConnectUdpExit = PeerExit;
 
 /** A running `proxy` or `udp-echo`. */
-export interface GoConnectUdpServer {
-  /** Bound host from the `READY host:port` line. */
-  host: string;
-  /** Bound UDP port. */
-  port: number;
-  /** The child process. */
-  proc: ChildProcess;
-  /** Stderr logged so far. */
-  stderr(): string;
-  /** SIGTERM, then SIGKILL after 2 s; resolves once the process exited. Idempotent. */
-  stop(): Promise<void>;
-}
+export type GoConnectUdpServer = ReadyPeer;
 
 /**
  * Builds `connect-udp` (offline, cached by source hash) and returns the binary path. Throws
@@ -145,58 +134,13 @@ export function startGoConnectUdpServer(
   flags: QuicGoFlags = {},
   readyTimeoutMs = 15_000,
 ): Promise<GoConnectUdpServer> {
-  const bin = buildGoConnectUdp();
   const argv = quicGoArgv(flags);
   if (!argv.some((a) => a === '--listen' || a.startsWith('--listen='))) {
     argv.push('--listen', '127.0.0.1:0');
   }
-  const proc = spawn(bin, [mode, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const exited = new Promise<void>((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.once('error', () => resolve());
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
-        await exited;
-        clearTimeout(timer);
-      }
-      proc.stdin?.destroy();
-    })();
-    return stopping;
-  };
-  return new Promise<GoConnectUdpServer>((resolve, reject) => {
-    let stdout = '';
-    const fail = (why: string): void => {
-      clearTimeout(timer);
-      void stop();
-      reject(new Error(`connect-udp ${mode} ${why}\nstderr:\n${stderr}`));
-    };
-    const timer = setTimeout(
-      () => fail(`printed no READY line within ${readyTimeoutMs} ms`),
-      readyTimeoutMs,
-    );
-    const onError = (err: Error): void => fail(`failed to spawn: ${err.message}`);
-    const onExit = (code: number | null, signal: string | null): void =>
-      fail(`exited early (code ${code}, signal ${signal})`);
-    proc.once('error', onError);
-    proc.once('exit', onExit);
-    proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      const m = /^READY (\S+):(\d+)$/m.exec(stdout);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.off('error', onError);
-      proc.off('exit', onExit);
-      resolve({ host: m[1], port: Number(m[2]), proc, stderr: () => stderr, stop });
-    });
+  return startReadyPeer(buildGoConnectUdp(), [mode, ...argv], {
+    what: `connect-udp ${mode}`,
+    readyTimeoutMs,
   });
 }
 
@@ -206,47 +150,9 @@ function runJson<T>(
   flags: QuicGoFlags,
   timeoutMs: number,
 ): Promise<T & GoConnectUdpExit> {
-  const bin = buildGoConnectUdp();
-  const proc = spawn(bin, [sub, ...quicGoArgv(flags)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`connect-udp ${sub} timed out after ${timeoutMs} ms\nstderr:\n${stderr}`));
-    }, timeoutMs);
-    proc.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`connect-udp ${sub} failed to spawn: ${err.message}`));
-    });
-    proc.once('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.startsWith('{'))
-        .at(-1);
-      if (line === undefined) {
-        reject(
-          new Error(
-            `connect-udp ${sub} printed no JSON (code ${code}, signal ${signal})\n` +
-              `stdout:\n${stdout}\nstderr:\n${stderr}`,
-          ),
-        );
-        return;
-      }
-      try {
-        resolve({ ...(JSON.parse(line) as T), exitCode: code ?? -1, stderr });
-      } catch (err) {
-        reject(new Error(`connect-udp ${sub} printed bad JSON ${line}: ${String(err)}`));
-      }
-    });
+  return runJsonPeer<T>(buildGoConnectUdp(), [sub, ...quicGoArgv(flags)], {
+    what: `connect-udp ${sub}`,
+    timeoutMs,
   });
 }
 

@@ -294,3 +294,140 @@ export function buildGoPeer(buildScript: string, what: string): string {
   builtGoPeers.set(buildScript, path);
   return path;
 }
+
+/** A peer server started by {@link startReadyPeer}. */
+export interface ReadyPeer {
+  /** Bound host from the `READY host:port` line (e.g. `127.0.0.1`). */
+  host: string;
+  /** Bound UDP port from the `READY` line. */
+  port: number;
+  /** The child process. */
+  proc: ChildProcess;
+  /** Stderr logged so far. */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after 2 s; resolves once the process exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns a peer server and resolves once it printed `READY host:port`. Its stdin stays an open
+ * pipe, so the peer exits when this process dies. `what` names it in errors.
+ */
+export function startReadyPeer(
+  bin: string,
+  args: readonly string[],
+  opts: { what: string; readyTimeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<ReadyPeer> {
+  const proc = spawn(bin, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env });
+  let stderr = '';
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+    else {
+      proc.once('exit', () => resolve());
+      proc.once('error', () => resolve());
+    }
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
+        await exited;
+        clearTimeout(timer);
+      }
+      proc.stdin?.destroy();
+    })();
+    return stopping;
+  };
+  return new Promise<ReadyPeer>((resolve, reject) => {
+    let stdout = '';
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      void stop();
+      reject(new Error(`${opts.what} ${why}\nstderr:\n${stderr}`));
+    };
+    const timer = setTimeout(
+      () => fail(`printed no READY line within ${opts.readyTimeoutMs} ms`),
+      opts.readyTimeoutMs,
+    );
+    const onError = (err: Error): void => fail(`failed to spawn: ${err.message}`);
+    const onExit = (code: number | null, signal: string | null): void =>
+      fail(`exited early (code ${code}, signal ${signal})`);
+    proc.once('error', onError);
+    proc.once('exit', onExit);
+    proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const m = /^READY (\S+):(\d+)$/m.exec(stdout);
+      if (!m) return;
+      clearTimeout(timer);
+      proc.off('error', onError);
+      proc.off('exit', onExit);
+      resolve({ host: m[1], port: Number(m[2]), proc, stderr: () => stderr, stop });
+    });
+  });
+}
+
+/** Exit code and stderr of a one-shot peer run by {@link runJsonPeer}. */
+export interface PeerExit {
+  /** Exit code (0 success, 1 failure, 2 usage error; -1 when killed by a signal). */
+  exitCode: number;
+  /** Everything logged on stderr. */
+  stderr: string;
+}
+
+/**
+ * Runs a one-shot peer command and resolves with the last JSON line of its stdout plus its exit
+ * code and stderr (also when it reports failure). Rejects on timeout (after SIGKILL), when it
+ * cannot be spawned, or when it printed no parsable JSON line.
+ */
+export function runJsonPeer<T>(
+  bin: string,
+  args: readonly string[],
+  opts: { what: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<T & PeerExit> {
+  const proc = spawn(bin, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${opts.what} timed out after ${opts.timeoutMs} ms\nstderr:\n${stderr}`));
+    }, opts.timeoutMs);
+    proc.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${opts.what} failed to spawn: ${err.message}`));
+    });
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('{'))
+        .at(-1);
+      if (line === undefined) {
+        reject(
+          new Error(
+            `${opts.what} printed no JSON (code ${code}, signal ${signal})\n` +
+              `stdout:\n${stdout}\nstderr:\n${stderr}`,
+          ),
+        );
+        return;
+      }
+      try {
+        resolve({ ...(JSON.parse(line) as T), exitCode: code ?? -1, stderr });
+      } catch (err) {
+        reject(new Error(`${opts.what} printed bad JSON ${line}: ${String(err)}`));
+      }
+    });
+  });
+}

@@ -3,10 +3,15 @@
  * interop tests. The peer is a real, separately written QUIC v1 + HTTP/3 stack; a test that
  * needs it must FAIL (never skip) when it cannot be built.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildGoPeer } from './peer-process.js';
+import {
+  buildGoPeer,
+  type PeerExit,
+  type ReadyPeer,
+  runJsonPeer,
+  startReadyPeer,
+} from './peer-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BUILD_SCRIPT = join(HERE, 'quic-go', 'build.sh');
@@ -92,26 +97,11 @@ export interface QuicGoH3Result {
 }
 
 /** What the run functions add to the peer's JSON line. */
-export interface QuicGoExit {
-  /** Exit code of the peer (0 success, 1 failure, 2 usage error). */
-  exitCode: number;
-  /** Everything the peer logged on stderr. */
-  stderr: string;
-}
+/** Exit code (0 success, 1 failure, 2 usage error) and stderr of a client run. */
+export type QuicGoExit = PeerExit;
 
 /** A running peer server. */
-export interface QuicGoServer {
-  /** Bound UDP port from the `READY host:port` line. */
-  port: number;
-  /** Bound host from the `READY` line (e.g. `127.0.0.1`). */
-  host: string;
-  /** The child process. */
-  proc: ChildProcess;
-  /** Stderr logged so far. */
-  stderr(): string;
-  /** SIGTERM, then SIGKILL after 2 s; resolves once the process exited. Idempotent. */
-  stop(): Promise<void>;
-}
+export type QuicGoServer = ReadyPeer;
 
 /** Options of {@link startQuicGoServer}. */
 export interface StartQuicGoServerOptions {
@@ -164,65 +154,15 @@ function peerEnv(): NodeJS.ProcessEnv {
  * Its stdin stays an open pipe: the peer exits when this process dies.
  */
 export function startQuicGoServer(opts: StartQuicGoServerOptions = {}): Promise<QuicGoServer> {
-  const bin = buildQuicGoPeer();
   const argv = quicGoArgv(opts.flags);
   if (!argv.some((a) => a === '--listen' || a.startsWith('--listen='))) {
     argv.push('--listen', '127.0.0.1:0');
   }
-  const proc = spawn(bin, [opts.mode ?? 'server', ...argv], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const mode = opts.mode ?? 'server';
+  return startReadyPeer(buildQuicGoPeer(), [mode, ...argv], {
+    what: `quic-go ${mode}`,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
     env: peerEnv(),
-  });
-  let stderr = '';
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const exited = new Promise<void>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-    else {
-      proc.once('exit', () => resolve());
-      proc.once('error', () => resolve());
-    }
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
-        await exited;
-        clearTimeout(timer);
-      }
-      proc.stdin?.destroy();
-    })();
-    return stopping;
-  };
-
-  return new Promise<QuicGoServer>((resolve, reject) => {
-    let stdout = '';
-    const fail = (why: string): void => {
-      clearTimeout(timer);
-      void stop();
-      reject(new Error(`quic-go ${opts.mode ?? 'server'} ${why}\nstderr:\n${stderr}`));
-    };
-    const timer = setTimeout(
-      () => fail(`printed no READY line within ${opts.readyTimeoutMs ?? 15_000} ms`),
-      opts.readyTimeoutMs ?? 15_000,
-    );
-    const onError = (err: Error): void => fail(`failed to spawn: ${err.message}`);
-    const onExit = (code: number | null, signal: string | null): void =>
-      fail(`exited early (code ${code}, signal ${signal})`);
-    proc.once('error', onError);
-    proc.once('exit', onExit);
-    proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      const m = /^READY (\S+):(\d+)$/m.exec(stdout);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.off('error', onError);
-      proc.off('exit', onExit);
-      resolve({ host: m[1], port: Number(m[2]), proc, stderr: () => stderr, stop });
-    });
   });
 }
 
@@ -239,53 +179,11 @@ export function runQuicGoClient(
 export function runQuicGoClient(
   opts: RunQuicGoClientOptions<QuicGoClientMode>,
 ): Promise<(QuicGoClientResult | QuicGoH3Result) & QuicGoExit> {
-  const bin = buildQuicGoPeer();
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const proc = spawn(bin, [opts.mode, ...quicGoArgv(opts.flags)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: peerEnv(),
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`quic-go ${opts.mode} timed out after ${timeoutMs} ms\nstderr:\n${stderr}`));
-    }, timeoutMs);
-    proc.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`quic-go ${opts.mode} failed to spawn: ${err.message}`));
-    });
-    proc.once('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.startsWith('{'))
-        .at(-1);
-      if (line === undefined) {
-        reject(
-          new Error(
-            `quic-go ${opts.mode} printed no JSON (code ${code}, signal ${signal})\n` +
-              `stdout:\n${stdout}\nstderr:\n${stderr}`,
-          ),
-        );
-        return;
-      }
-      try {
-        const parsed = JSON.parse(line) as QuicGoClientResult | QuicGoH3Result;
-        resolve({ ...parsed, exitCode: code ?? -1, stderr });
-      } catch (err) {
-        reject(new Error(`quic-go ${opts.mode} printed bad JSON ${line}: ${String(err)}`));
-      }
-    });
-  });
+  return runJsonPeer<QuicGoClientResult | QuicGoH3Result>(
+    buildQuicGoPeer(),
+    [opts.mode, ...quicGoArgv(opts.flags)],
+    { what: `quic-go ${opts.mode}`, timeoutMs: opts.timeoutMs ?? 30_000, env: peerEnv() },
+  );
 }
 
 /**
