@@ -17,9 +17,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
+import { startProxy } from '../src/app/index.js';
 import { MasqueClient, type MasqueUdpSocket } from '../src/client/index.js';
 import { parseConfig } from '../src/config/index.js';
-import { startProxy } from '../src/masque/proxy/index.js';
 import { generateDevCert } from '../src/tls/certs/index.js';
 import type { BenchRow } from './harness.js';
 import type { BenchModule } from './types.js';

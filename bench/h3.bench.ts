@@ -6,8 +6,8 @@
  * `measure`. About 10-20 s.
  */
 import { performance } from 'node:perf_hooks';
-import { H3Client } from '../src/http3/client/index.js';
-import { H3Server } from '../src/http3/server/index.js';
+import { H3Client } from '../src/runtime/client/index.js';
+import { H3Server } from '../src/runtime/server/index.js';
 import { generateDevCert } from '../src/tls/certs/index.js';
 import { systemRandom } from '../src/util/random.js';
 import type { BenchRow } from './harness.js';

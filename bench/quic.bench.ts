@@ -7,10 +7,10 @@
  * Rows are per 1200-byte unit for goodput, so the "x base" column compares it with the echo.
  */
 import { performance } from 'node:perf_hooks';
-import { UdpEndpoint } from '../src/node/index.js';
 import type { QuicAppEvent } from '../src/quic/api.js';
 import type { ClientConfig, QuicConnection } from '../src/quic/connection/index.js';
 import { quicClientFactory, quicServerFactory } from '../src/quic/endpoint/index.js';
+import { UdpEndpoint } from '../src/runtime/udp/index.js';
 import { generateDevCert } from '../src/tls/certs/index.js';
 import { loadServerCredential } from '../src/tls/handshake/index.js';
 import { systemRandom } from '../src/util/random.js';

@@ -8,9 +8,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { H3Client } from '../src/http3/client/index.js';
-import { H3Server } from '../src/http3/server/index.js';
 import { MasqueClient, parseConfig, startProxy, TunnelDatagramSocket } from '../src/index.js';
+import { H3Client } from '../src/runtime/client/index.js';
+import { H3Server } from '../src/runtime/server/index.js';
 import { generateDevCert } from '../src/tls/certs/index.js';
 
 /** GETs `path` from the HTTP/3 server at 127.0.0.1:`port` through the proxy. */

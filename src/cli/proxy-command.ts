@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { type RunningProxy, startProxy } from '../app/proxy-server.js';
 import { ConfigError, configWarnings, parseConfig } from '../config/index.js';
-import { type RunningProxy, startProxy } from '../masque/proxy/proxy-server.js';
 import { cacheDir, devCertificate } from './dev-cert-cache.js';
 import type { CliIO } from './io.js';
 

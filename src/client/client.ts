@@ -18,18 +18,18 @@
  * (MASQUE_CONNECTION_CLOSED) then `close`, and `client.closed` settles.
  */
 import type { Logger } from 'pino';
-import { H3Client } from '../http3/client/client.js';
-import type { ClientConnectSession } from '../http3/client/connect.js';
-import type { ClientResponse } from '../http3/client/exchange.js';
-import { H3HttpError } from '../http3/server/errors.js';
-import { type HeadersInit, headerValues } from '../http3/server/headers.js';
 import { ConnectUdpError } from '../masque/connect-udp/errors.js';
 import { expandRequest } from '../masque/connect-udp/template-expand.js';
 import { parseTemplate, type UriTemplate } from '../masque/connect-udp/uri-template.js';
 import { CONNECT_UDP_PROTOCOL } from '../masque/connect-udp/validate-request.js';
 import { type ProxyStatusEntry, parseProxyStatus } from '../masque/headers/index.js';
-import { formatAddress } from '../node/address.js';
 import type { QuicCloseInfo } from '../quic/api.js';
+import { H3Client } from '../runtime/client/client.js';
+import type { ClientConnectSession } from '../runtime/client/connect.js';
+import type { ClientResponse } from '../runtime/client/exchange.js';
+import { H3HttpError } from '../runtime/h3/errors.js';
+import { type HeadersInit, headerValues } from '../runtime/h3/headers.js';
+import { formatAddress } from '../runtime/udp/address.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 import { MasqueUdpSocket, type MasqueUdpSocketOptions } from './udp-socket.js';

@@ -6,7 +6,7 @@
  *
  * The tunnel belongs to the caller: closing this socket only detaches from it.
  */
-import type { DatagramSocket } from '../node/datagram-socket.js';
+import type { DatagramSocket } from '../runtime/udp/datagram-socket.js';
 import { MasqueError } from './errors.js';
 import type { MasqueUdpSocket } from './udp-socket.js';
 

@@ -19,9 +19,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { CapsuleType } from '../capsule/types.js';
-import { AsyncQueue } from '../http3/server/async-queue.js';
 import type { ProxyStatusEntry } from '../masque/headers/index.js';
 import { DatagramTooLargeError } from '../quic/api.js';
+import { AsyncQueue } from '../runtime/h3/async-queue.js';
 import { decodeVarint, type VarintResult } from '../wire/varint.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
 

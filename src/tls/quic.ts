@@ -1,15 +1,24 @@
 /**
  * The constraints QUIC puts on the TLS handshake messages (RFC 9001 §4.2, §6, §8), as checks
  * the handshake driver calls on decoded messages. TLS-level failures throw `TlsAlertError` (the
- * QUIC layer sends CRYPTO_ERROR 0x0100 + alert); transport-level ones throw `TransportError`.
+ * QUIC layer sends CRYPTO_ERROR 0x0100 + alert); the ones RFC 9001 makes a PROTOCOL_VIOLATION throw
+ * `QuicProtocolViolation`, which the QUIC layer turns into that transport error. (TLS does not
+ * import QUIC's error types: the layers depend one way, QUIC on TLS.)
  */
-import { TransportError, TransportErrorCode } from '../quic/errors.js';
 import { TlsAlertError } from './alert.js';
 import { HandshakeType, ProtocolVersion } from './constants.js';
 import { findExtension } from './extensions/block.js';
 import type { Extension } from './extensions/types.js';
 import type { ClientHello } from './messages/client-hello.js';
 import type { EncryptedExtensions } from './messages/encrypted-extensions.js';
+
+/**
+ * A handshake message that breaks a rule RFC 9001 enforces with a transport error of type
+ * PROTOCOL_VIOLATION (0x0a) rather than a TLS alert. QUIC's `tlsCall` maps it.
+ */
+export class QuicProtocolViolation extends Error {
+  override readonly name = 'QuicProtocolViolation';
+}
 
 /**
  * Rejects handshake message types QUIC never carries, before decoding them.
@@ -39,8 +48,7 @@ export function checkQuicClientHello(ch: ClientHello): void {
   if (ch.legacySessionId.length !== 0) {
     // RFC 9001 §8.4: "A server SHOULD treat the receipt of a TLS ClientHello with a non-empty
     // legacy_session_id field as a connection error of type PROTOCOL_VIOLATION."
-    throw new TransportError(
-      TransportErrorCode.PROTOCOL_VIOLATION,
+    throw new QuicProtocolViolation(
       'ClientHello with a non-empty legacy_session_id (TLS compatibility mode)',
     );
   }

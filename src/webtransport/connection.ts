@@ -10,7 +10,7 @@
  */
 
 import { H3ErrorCode } from '../http3/errors.js';
-import type { ExtensionStreamEvent, SessionDriver } from '../http3/server/driver.js';
+import type { ExtensionStreamEvent, SessionDriver } from '../runtime/h3/driver.js';
 import { WtErrorCode } from './constants.js';
 import { WebTransportError } from './errors.js';
 import { isSessionId } from './stream-header.js';

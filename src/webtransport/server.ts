@@ -6,10 +6,11 @@
  *   const server = await H3Server.listen({ ..., settings: webTransportSessionOptions() });
  *   serveWebTransportEcho(server, '/echo');
  */
-import type { H3Server } from '../http3/server/server.js';
-import type { ServerConnectSession } from '../http3/server/server-connect.js';
+
 import type { H3SessionOptions } from '../http3/session/index.js';
 import { DatagramTooLargeError } from '../quic/api.js';
+import type { H3Server } from '../runtime/server/server.js';
+import type { ServerConnectSession } from '../runtime/server/server-connect.js';
 import { WT_BIDI_SIGNAL, WT_PROTOCOL, WT_UNI_STREAM_TYPE, WtSetting } from './constants.js';
 import { WebTransportError } from './errors.js';
 import { WebTransportSession, type WebTransportSessionOptions } from './session.js';

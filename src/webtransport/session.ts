@@ -17,11 +17,11 @@ import { CapsuleError } from '../capsule/errors.js';
 import { CapsuleParser } from '../capsule/parser.js';
 import { type Capsule, CapsuleType } from '../capsule/types.js';
 import { H3ErrorCode } from '../http3/errors.js';
-import { AsyncQueue } from '../http3/server/async-queue.js';
-import type { ConnectCloseInfo } from '../http3/server/connect-session.js';
-import { type HeadersInit, headerValue, toFields } from '../http3/server/headers.js';
-import type { ServerConnectSession } from '../http3/server/server-connect.js';
 import { H3UsageError } from '../http3/session/index.js';
+import { AsyncQueue } from '../runtime/h3/async-queue.js';
+import type { ConnectCloseInfo } from '../runtime/h3/connect-session.js';
+import { type HeadersInit, headerValue, toFields } from '../runtime/h3/headers.js';
+import type { ServerConnectSession } from '../runtime/server/server-connect.js';
 import {
   decodeCloseSessionValue,
   encodeCloseSession,

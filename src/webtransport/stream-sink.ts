@@ -3,8 +3,9 @@
  * Session ID that follows the signal, reports the stream, then feeds its halves
  * (`WebTransportReceiveStream` / `WebTransportSendStream`) with the HTTP/3 events of the stream.
  */
-import type { SessionDriver, StreamEvent, StreamSink } from '../http3/server/driver.js';
+
 import type { QuicCloseInfo } from '../quic/api.js';
+import type { SessionDriver, StreamEvent, StreamSink } from '../runtime/h3/driver.js';
 import { WebTransportError } from './errors.js';
 import { SessionIdReader } from './stream-header.js';
 import {

@@ -6,9 +6,10 @@
  * `webTransportCodeToHttp(n)` in RESET_STREAM and STOP_SENDING (draft §4.4), and is mapped back on
  * receipt; `WT_SESSION_GONE` ends the streams of a session that is over.
  */
-import { AsyncQueue } from '../http3/server/async-queue.js';
-import type { SessionDriver } from '../http3/server/driver.js';
+
 import { H3UsageError } from '../http3/session/index.js';
+import { AsyncQueue } from '../runtime/h3/async-queue.js';
+import type { SessionDriver } from '../runtime/h3/driver.js';
 import { WtErrorCode } from './constants.js';
 import { httpCodeToWebTransport, webTransportCodeToHttp } from './error-codes.js';
 import { WebTransportError } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MasqueClient, MasqueError, type MasqueUdpSocket } from '../../src/client/index.js';
-import { H3Server } from '../../src/http3/server/index.js';
+import { H3Server } from '../../src/runtime/server/index.js';
 import { echoServer, startTestProxy, testCert } from '../masque/proxy/loopback.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { H3Client } from '../../src/http3/client/index.js';
+import { H3Client } from '../../src/runtime/client/index.js';
 import { type DevCert, generateDevCert } from '../../src/tls/certs/dev-cert.js';
 import {
   OURS_HELLO_BODY,

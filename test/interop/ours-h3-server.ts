@@ -10,7 +10,7 @@
  * the server itself saw it over HTTP/3.
  */
 import { createHash } from 'node:crypto';
-import { H3Server, type H3ServerOptions } from '../../src/http3/server/index.js';
+import { H3Server, type H3ServerOptions } from '../../src/runtime/server/index.js';
 import { type DevCert, generateDevCert } from '../../src/tls/certs/dev-cert.js';
 import { quicGoPattern } from './quic-go-peer.js';
 

@@ -13,13 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningProxy, startProxy } from '../../src/app/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { type ProxyStatusEntry, parseProxyStatus } from '../../src/masque/headers/index.js';
-import {
-  type ConnectUdpStats,
-  type RunningProxy,
-  startProxy,
-} from '../../src/masque/proxy/index.js';
+import type { ConnectUdpStats } from '../../src/masque/proxy/index.js';
 import { generateDevCert } from '../../src/tls/certs/index.js';
 import {
   buildGoConnectUdp,

@@ -15,7 +15,7 @@
  * `origin`; its SETTINGS carry 0x2b603742 = 1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { H3Server } from '../../src/http3/server/index.js';
+import { H3Server } from '../../src/runtime/server/index.js';
 import { generateDevCert } from '../../src/tls/certs/index.js';
 import { systemRandom } from '../../src/util/random.js';
 import {

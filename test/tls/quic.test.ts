@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cryptoErrorCode, TransportError, TransportErrorCode } from '../../src/quic/errors.js';
+import { tlsCall } from '../../src/quic/connection/handshake.js';
+import { TransportError, TransportErrorCode } from '../../src/quic/errors.js';
 import {
   type ClientHello,
   checkQuicClientHello,
@@ -8,18 +9,17 @@ import {
   type EncryptedExtensions,
   HandshakeType,
   rejectNonQuicHandshakeType,
-  TlsAlertError,
 } from '../../src/tls/index.js';
 import { clientHelloBytes } from './fixtures.js';
 
 const ch = decodeHandshake(1, clientHelloBytes.subarray(4)) as ClientHello;
 
 function quicCode(fn: () => void): number | undefined {
+  // Through the QUIC layer's boundary, which maps TLS's errors to transport error codes.
   try {
-    fn();
+    tlsCall(fn);
     return undefined;
   } catch (e) {
-    if (e instanceof TlsAlertError) return cryptoErrorCode(e.alert);
     if (e instanceof TransportError) return e.code;
     throw e;
   }

@@ -8,10 +8,10 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/http3/frames.js';
-import { type DrivenConnection, SessionDriver } from '../../src/http3/server/driver.js';
 import { H3Session } from '../../src/http3/session/index.js';
 import { encodeUniStreamHeader } from '../../src/http3/stream-types.js';
 import type { QuicAppEvent } from '../../src/quic/api.js';
+import { type DrivenConnection, SessionDriver } from '../../src/runtime/h3/driver.js';
 import { SeededRandom } from '../../src/util/random.js';
 import {
   MAX_PENDING_STREAMS,

@@ -7,10 +7,10 @@
  * the connection with H3_ID_ERROR.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientConnectSession } from '../../src/http3/client/connect.js';
-import { H3Client } from '../../src/http3/client/index.js';
 import { H3ErrorCode } from '../../src/http3/errors.js';
-import { H3Server } from '../../src/http3/server/index.js';
+import type { ClientConnectSession } from '../../src/runtime/client/connect.js';
+import { H3Client } from '../../src/runtime/client/index.js';
+import { H3Server } from '../../src/runtime/server/index.js';
 import { generateDevCert } from '../../src/tls/certs/index.js';
 import { systemRandom } from '../../src/util/random.js';
 import {

@@ -4,8 +4,8 @@
  * other value type MUST be handled as if the field were not present" (several field lines make
  * it a List, hence ignored); "Receivers MUST ignore unknown parameters."
  */
-import type { FieldValue, HeaderResult } from './result.js';
-import { parseBooleanItemField } from './sf.js';
+import type { FieldValue, HeaderResult } from '../../fields/result.js';
+import { parseBooleanItemField } from '../../fields/sf.js';
 
 /** The field name as sent in HTTP/3 (lowercase). */
 export const CONNECT_UDP_BIND_FIELD = 'connect-udp-bind';

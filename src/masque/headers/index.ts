@@ -3,7 +3,16 @@ export {
   CAPSULE_PROTOCOL_FIELD,
   formatCapsuleProtocol,
   parseCapsuleProtocol,
-} from './capsule-protocol.js';
+} from '../../capsule/header.js';
+export {
+  type FieldValue,
+  fail,
+  HeaderFormatError,
+  type HeaderFormatErrorCode,
+  type HeaderResult,
+  ok,
+} from '../../fields/result.js';
+export { combineFieldLines } from '../../fields/sf.js';
 export {
   CONNECT_UDP_BIND_FIELD,
   formatConnectUdpBind,
@@ -44,12 +53,3 @@ export {
   type ProxyStatusEntry,
   parseProxyStatus,
 } from './proxy-status.js';
-export {
-  type FieldValue,
-  fail,
-  HeaderFormatError,
-  type HeaderFormatErrorCode,
-  type HeaderResult,
-  ok,
-} from './result.js';
-export { combineFieldLines } from './sf.js';

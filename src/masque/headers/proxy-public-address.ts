@@ -8,9 +8,14 @@
  * carry nothing defined and are ignored.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { FieldValue, HeaderResult } from './result.js';
-import { fail, HeaderFormatError, ok } from './result.js';
-import { asString, combineFieldLines, parseListField, serializeListField } from './sf.js';
+import type { FieldValue, HeaderResult } from '../../fields/result.js';
+import { fail, HeaderFormatError, ok } from '../../fields/result.js';
+import {
+  asString,
+  combineFieldLines,
+  parseListField,
+  serializeListField,
+} from '../../fields/sf.js';
 
 /** The field name as sent in HTTP/3 (lowercase). */
 export const PROXY_PUBLIC_ADDRESS_FIELD = 'proxy-public-address';

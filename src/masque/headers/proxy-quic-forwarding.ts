@@ -10,8 +10,8 @@
  * e.g. `?1;accept-transform="scramble-dt,identity";scramble-key=:...:`. Unknown parameters are
  * ignored (RFC 9651 §3.1.2 extensibility; the registry may grow).
  */
-import type { FieldValue, HeaderResult } from './result.js';
-import { fail, HeaderFormatError, ok } from './result.js';
+import type { FieldValue, HeaderResult } from '../../fields/result.js';
+import { fail, HeaderFormatError, ok } from '../../fields/result.js';
 import {
   asBytes,
   asString,
@@ -19,7 +19,7 @@ import {
   combineFieldLines,
   parseItemField,
   serializeItemField,
-} from './sf.js';
+} from '../../fields/sf.js';
 
 /** The field name as sent in HTTP/3 (lowercase). */
 export const PROXY_QUIC_FORWARDING_FIELD = 'proxy-quic-forwarding';

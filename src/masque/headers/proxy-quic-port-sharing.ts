@@ -3,8 +3,8 @@
  * MUST be a Boolean". `?1` lets the proxy share target-facing 4-tuples with other proxied QUIC
  * connections; an absent field or `?0` prohibits it. Parameters are ignored.
  */
-import type { FieldValue, HeaderResult } from './result.js';
-import { parseBooleanItemField } from './sf.js';
+import type { FieldValue, HeaderResult } from '../../fields/result.js';
+import { parseBooleanItemField } from '../../fields/sf.js';
 
 /** The field name as sent in HTTP/3 (lowercase). */
 export const PROXY_QUIC_PORT_SHARING_FIELD = 'proxy-quic-port-sharing';

@@ -11,9 +11,8 @@
  * fails the whole field.
  */
 import { type BareItem, isValidTokenStr, type List, type Parameters } from 'structured-headers';
-import type { ProxyErrorType } from './proxy-error-types.js';
-import type { FieldValue, HeaderResult } from './result.js';
-import { fail, HeaderFormatError, ok } from './result.js';
+import type { FieldValue, HeaderResult } from '../../fields/result.js';
+import { fail, HeaderFormatError, ok } from '../../fields/result.js';
 import {
   asBytes,
   asInteger,
@@ -27,7 +26,8 @@ import {
   serializeListField,
   token,
   tokenOrString,
-} from './sf.js';
+} from '../../fields/sf.js';
+import type { ProxyErrorType } from './proxy-error-types.js';
 
 /** The field name as sent in HTTP/3 (lowercase). */
 export const PROXY_STATUS_FIELD = 'proxy-status';

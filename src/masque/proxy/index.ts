@@ -1,4 +1,4 @@
-/** The connect-udp proxy on Node (RFC 9298): request handler, tunnels, sockets, server. */
+/** The connect-udp proxy on Node (RFC 9298): request handler, tunnels, sockets. */
 export {
   ConnectUdpHandler,
   type ConnectUdpHandlerOptions,
@@ -6,12 +6,6 @@ export {
   type ConnectUdpStats,
   type TunnelLimits,
 } from './connect-udp-handler.js';
-export {
-  type RunningProxy,
-  type StartProxyOptions,
-  spkiSha256Of,
-  startProxy,
-} from './proxy-server.js';
 export {
   type DropReason,
   type TunnelCloseReason,

@@ -3,6 +3,7 @@
  * streams, secrets into packet protection, transport parameters in both directions (RFC 9000 §7.3,
  * §18), handshake completion and confirmation, and key discarding (RFC 9001 §4.9).
  */
+import { QuicProtocolViolation } from '../../tls/quic.js';
 import { bytesEqual } from '../../wire/index.js';
 import { cryptoErrorCode, TransportError, TransportErrorCode } from '../errors.js';
 import { PacketProtector } from '../protection/index.js';
@@ -125,11 +126,19 @@ export function feedCrypto(c: ConnectionCore, space: PacketSpace, now: number): 
   pumpTls(c, now);
 }
 
-/** Runs a TLS call, turning a TLS alert into CRYPTO_ERROR (RFC 9001 §4.8). */
+/**
+ * Runs a TLS call, turning a TLS alert into CRYPTO_ERROR (RFC 9001 §4.8) and TLS's
+ * `QuicProtocolViolation` into PROTOCOL_VIOLATION.
+ */
 export function tlsCall(fn: () => void): void {
   try {
     fn();
   } catch (err) {
+    if (err instanceof QuicProtocolViolation) {
+      throw new TransportError(TransportErrorCode.PROTOCOL_VIOLATION, err.message, 0, {
+        cause: err,
+      });
+    }
     const alert = alertOf(err);
     if (alert !== undefined && !(err instanceof TransportError)) {
       throw new TransportError(cryptoErrorCode(alert), (err as Error).message, 0, { cause: err });

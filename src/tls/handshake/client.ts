@@ -9,10 +9,10 @@
  *   wait_finished: Finished  -> [Certificate(empty)] Finished   (handshake)
  *   connected:    NewSessionTicket                              (application)
  */
+
 import { createHash, type X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { HASH_LENGTH, type HashName, suiteParams } from '../../crypto/index.js';
-import { TransportError, TransportErrorCode } from '../../quic/errors.js';
 import { type Random, randomBytes } from '../../util/random.js';
 import { bytesEqual, concatBytes } from '../../wire/index.js';
 import { TlsAlertError } from '../alert.js';
@@ -40,7 +40,7 @@ import {
   type ServerHello,
   truncatedClientHelloLength,
 } from '../messages/index.js';
-import { checkQuicEncryptedExtensions } from '../quic.js';
+import { checkQuicEncryptedExtensions, QuicProtocolViolation } from '../quic.js';
 import { generateKeyShare, type KeyShare } from './key-exchange.js';
 import {
   finishedVerifyData,
@@ -483,10 +483,7 @@ export class TlsClient extends TlsSession {
     if (msg.type === HandshakeType.certificate_request) {
       // RFC 9001 §4.4: "clients MUST treat receipt of such messages as a connection error of
       // type PROTOCOL_VIOLATION."
-      throw new TransportError(
-        TransportErrorCode.PROTOCOL_VIOLATION,
-        'post-handshake CertificateRequest',
-      );
+      throw new QuicProtocolViolation('post-handshake CertificateRequest');
     }
     if (msg.type !== HandshakeType.new_session_ticket) unexpected(msg, this.#state);
     const nst = decodeRawHandshake(msg) as NewSessionTicket;
@@ -495,10 +492,7 @@ export class TlsClient extends TlsSession {
       // RFC 9001 §4.6.1: "A client MUST treat receipt of a NewSessionTicket that contains an
       // early_data extension with any other value as a connection error of type
       // PROTOCOL_VIOLATION."
-      throw new TransportError(
-        TransportErrorCode.PROTOCOL_VIOLATION,
-        `max_early_data_size ${early.maxEarlyDataSize}`,
-      );
+      throw new QuicProtocolViolation(`max_early_data_size ${early.maxEarlyDataSize}`);
     }
     if (nst.ticketLifetime === 0) return; // RFC 9846 §4.6.1: zero means "discard immediately"
     const suite = this.suite!;

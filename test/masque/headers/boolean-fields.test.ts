@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  formatCapsuleProtocol,
-  parseCapsuleProtocol,
-} from '../../../src/masque/headers/capsule-protocol.js';
+import { formatCapsuleProtocol, parseCapsuleProtocol } from '../../../src/capsule/header.js';
+import type { FieldValue, HeaderResult } from '../../../src/fields/result.js';
 import {
   formatConnectUdpBind,
   parseConnectUdpBind,
@@ -12,7 +10,6 @@ import {
   formatProxyQuicPortSharing,
   parseProxyQuicPortSharing,
 } from '../../../src/masque/headers/proxy-quic-port-sharing.js';
-import type { FieldValue, HeaderResult } from '../../../src/masque/headers/result.js';
 import { fieldValue } from './arbitraries.js';
 
 const FIELDS: Array<[string, (v: FieldValue) => HeaderResult<boolean>, (v: boolean) => string]> = [

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { HeaderFormatError } from '../../../src/fields/result.js';
 import {
   formatProxyPublicAddress,
   type ProxyPublicAddress,
   parseProxyPublicAddress,
 } from '../../../src/masque/headers/proxy-public-address.js';
-import { HeaderFormatError } from '../../../src/masque/headers/result.js';
 import { fieldValue } from './arbitraries.js';
 
 const EXAMPLE: ProxyPublicAddress[] = [

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { HeaderFormatError } from '../../../src/fields/result.js';
 import {
   formatProxyQuicForwarding,
   type ProxyQuicForwarding,
   parseProxyQuicForwarding,
 } from '../../../src/masque/headers/proxy-quic-forwarding.js';
-import { HeaderFormatError } from '../../../src/masque/headers/result.js';
 import { fromHex, toHex } from '../../../src/wire/index.js';
 import { fieldValue } from './arbitraries.js';
 

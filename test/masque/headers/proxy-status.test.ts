@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { HeaderFormatError } from '../../../src/fields/result.js';
 import {
   isProxyErrorType,
   onlyGeneratedByIntermediaries,
@@ -12,7 +13,6 @@ import {
   type ProxyStatusEntry,
   parseProxyStatus,
 } from '../../../src/masque/headers/proxy-status.js';
-import { HeaderFormatError } from '../../../src/masque/headers/result.js';
 import { fieldValue, printable, tokenText } from './arbitraries.js';
 
 function entries(text: string | string[]): ProxyStatusEntry[] {

@@ -4,12 +4,10 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { pino } from 'pino';
+import { type RunningProxy, type StartProxyOptions, startProxy } from '../../../src/app/index.js';
 import { parseConfig } from '../../../src/config/index.js';
 import {
   nodeUdpSocketFactory,
-  type RunningProxy,
-  type StartProxyOptions,
-  startProxy,
   type TunnelSocket,
   type UdpSocketFactory,
 } from '../../../src/masque/proxy/index.js';

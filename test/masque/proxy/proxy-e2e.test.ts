@@ -4,9 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MasqueClient, MasqueError, type MasqueUdpSocket } from '../../../src/client/index.js';
-import { H3Client } from '../../../src/http3/client/index.js';
-import type { H3HttpError } from '../../../src/http3/server/index.js';
 import { parseProxyStatus } from '../../../src/masque/headers/index.js';
+import { H3Client } from '../../../src/runtime/client/index.js';
+import type { H3HttpError } from '../../../src/runtime/server/index.js';
 import { tableResolver } from './fakes.js';
 import { echoServer, startTestProxy, type TestProxy, testCert, until } from './loopback.js';
 

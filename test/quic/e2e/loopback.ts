@@ -4,10 +4,10 @@
  * (stream echo like the quic-go peer's `server`, or a SHA-256 digest of each stream).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { UdpEndpoint, type UdpEndpointOptions } from '../../../src/node/index.js';
 import type { TransportSettings } from '../../../src/quic/connection/config.js';
 import type { ClientConfig, QuicConnection } from '../../../src/quic/connection/index.js';
 import { quicClientFactory, quicServerFactory } from '../../../src/quic/endpoint/index.js';
+import { UdpEndpoint, type UdpEndpointOptions } from '../../../src/runtime/udp/index.js';
 import { type DevCert, generateDevCert } from '../../../src/tls/certs/index.js';
 import { loadServerCredential } from '../../../src/tls/handshake/index.js';
 import { systemRandom } from '../../../src/util/random.js';

@@ -5,7 +5,7 @@
  * peer's loss recovery can be exercised without netem or root.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { parseAddress } from '../../../src/node/index.js';
+import { parseAddress } from '../../../src/runtime/udp/index.js';
 import { SeededRandom } from '../../../src/util/random.js';
 
 /** Options of {@link startRelay}. */

@@ -1,0 +1,217 @@
+/**
+ * The running proxy: an HTTP/3 server (our QUIC stack) with the connect-udp handler registered,
+ * the Prometheus listener when configured, and a pino logger (level from `MASQUE_LOG`, else the
+ * configuration; logs go to stderr).
+ *
+ *   const proxy = await startProxy(parseConfig({ listen: '127.0.0.1:4433' }));
+ *   proxy.template  // https://127.0.0.1:4433/.well-known/masque/udp/{target_host}/{target_port}/
+ *   await proxy.close();
+ *
+ * Without a certificate in the configuration (or the options) a development certificate for
+ * localhost / 127.0.0.1 / ::1 is generated in memory; its SPKI pin is in `spkiSha256`.
+ *
+ * Shutdown (`close`): new requests are refused (503), every tunnel ends with a FIN and its socket
+ * closes, then the HTTP/3 server sends GOAWAY and drains its connections (RFC 9114 §5.2) for at
+ * most `timeout` ms before closing them and the UDP socket.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { type Logger, pino } from 'pino';
+import type { ProxyConfig } from '../config/schema.js';
+import { authConfig, targetRules } from '../config/schema.js';
+import { TargetPolicy } from '../masque/connect-udp/policy.js';
+import type { Resolver } from '../masque/connect-udp/resolve.js';
+import { createNodeResolver } from '../masque/connect-udp/resolver-node.js';
+import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
+import { CONNECT_UDP_PROTOCOL } from '../masque/connect-udp/validate-request.js';
+import { ConnectUdpHandler } from '../masque/proxy/connect-udp-handler.js';
+import type { UdpSocketFactory } from '../masque/proxy/udp-socket.js';
+import { ProxyMetrics } from '../metrics/metrics.js';
+import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
+import { H3Server } from '../runtime/server/server.js';
+import { generateDevCert } from '../tls/certs/dev-cert.js';
+
+/** Options of {@link startProxy} that a configuration file cannot carry. */
+export interface StartProxyOptions {
+  /** Certificate chain and key (PEM), over `config.certificate`. */
+  certPem?: string;
+  keyPem?: string;
+  /** DNS (default: Node's resolver with the configured timeout and servers). */
+  resolver?: Resolver;
+  /** Tunnel sockets (default: connected node:dgram sockets). */
+  socketFactory?: UdpSocketFactory;
+  /** Logger (default: pino to stderr at `MASQUE_LOG` or `config.logLevel`). */
+  logger?: Logger;
+  /** See `tunnel.ts`. Default 'capsule'. */
+  largeDatagrams?: 'capsule' | 'drop';
+  /** Interval of the metrics batch flush (ms). Default 1000. */
+  metricsIntervalMs?: number;
+  /** Largest UDP payload of the proxy's QUIC packets (1200-1452; default 1200). */
+  maxUdpPayload?: number;
+  /** Write one qlog file per QUIC connection into this directory (for qvis). */
+  qlogDir?: string;
+}
+
+/** A running proxy. */
+export interface RunningProxy {
+  /** The bound address, "127.0.0.1:4433" / "[::1]:4433". */
+  readonly address: string;
+  readonly port: number;
+  /** The URI template clients use (RFC 9298 §2). */
+  readonly template: string;
+  /** The certificate (PEM) the proxy presents. */
+  readonly certPem: string;
+  /** base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
+  readonly spkiSha256: string;
+  /** True when the certificate was generated for this run. */
+  readonly devCert: boolean;
+  /** "host:port" of the metrics listener, when configured. */
+  readonly metricsAddress: string | undefined;
+  readonly handler: ConnectUdpHandler;
+  readonly server: H3Server;
+  readonly metrics: ProxyMetrics;
+  readonly logger: Logger;
+  /** Graceful shutdown; `timeout` bounds the drain (ms, default 3000). */
+  close(options?: { timeout?: number }): Promise<void>;
+}
+
+/** base64 SHA-256 of a PEM certificate's SPKI (Chromium's `--ignore-certificate-errors-spki-list`). */
+export function spkiSha256Of(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
+}
+
+async function listenLiteral(host: string): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  return (await lookup(host)).address;
+}
+
+function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The authority a client should use for a bound address (a wildcard becomes loopback). */
+function reachableAuthority(host: string, port: number): string {
+  if (host === '0.0.0.0') return `127.0.0.1:${port}`;
+  if (host === '::') return `[::1]:${port}`;
+  return hostPort(host, port);
+}
+
+/** Starts the proxy described by `config`. */
+export async function startProxy(
+  config: ProxyConfig,
+  options: StartProxyOptions = {},
+): Promise<RunningProxy> {
+  const level = process.env.MASQUE_LOG ?? config.logLevel;
+  const logger = options.logger ?? pino({ level, name: 'masque' }, pino.destination(2));
+  let certPem = options.certPem;
+  let keyPem = options.keyPem;
+  if ((certPem === undefined || keyPem === undefined) && config.certificate !== undefined) {
+    certPem = await readFile(config.certificate.cert, 'utf8');
+    keyPem = await readFile(config.certificate.key, 'utf8');
+  }
+  const devCert = certPem === undefined || keyPem === undefined;
+  if (devCert) {
+    const dev = generateDevCert();
+    certPem = dev.certPem;
+    keyPem = dev.keyPem;
+  }
+  const listenHost = await listenLiteral(config.listen.host);
+  const server = await H3Server.listen({
+    listen: hostPort(listenHost, config.listen.port),
+    certPem: certPem as string,
+    keyPem: keyPem as string,
+    logger: logger.child({ component: 'h3' }),
+    maxUdpPayload: options.maxUdpPayload,
+    qlogDir: options.qlogDir,
+  });
+  const port = server.port;
+  const template = config.template ?? defaultTemplate(reachableAuthority(listenHost, port));
+  const metrics = new ProxyMetrics();
+  const handler = new ConnectUdpHandler({
+    template,
+    proxyName: config.proxyName,
+    auth: authConfig(config),
+    policy: new TargetPolicy(targetRules(config), { allowSpecial: config.targets.allowSpecial }),
+    resolver:
+      options.resolver ??
+      createNodeResolver({
+        timeoutMs: config.dns.timeoutMs,
+        tries: config.dns.tries,
+        servers: config.dns.servers,
+      }),
+    prefer: config.dns.prefer,
+    strictAuthority: config.request.strictAuthority,
+    requireCapsuleProtocol: config.request.requireCapsuleProtocol,
+    limits: {
+      tunnelsPerConnection: config.limits.tunnelsPerConnection,
+      tunnelsTotal: config.limits.tunnelsTotal,
+      datagramQueue: config.limits.datagramQueue,
+      idleTimeoutMs: config.limits.tunnelIdleTimeoutMs,
+    },
+    largeDatagrams: options.largeDatagrams,
+    socketFactory: options.socketFactory,
+    metrics,
+    logger: logger.child({ component: 'connect-udp' }),
+  });
+  server.handleConnect(CONNECT_UDP_PROTOCOL, handler.handle);
+
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metrics, config.metrics.listen);
+    } catch (err) {
+      await server.close({ timeout: 0 });
+      throw err;
+    }
+  }
+  // Connection counts come from the server's stats, tunnel traffic from the handler's batches.
+  let seenTotal = 0;
+  let seenActive = 0;
+  const tick = (): void => {
+    const st = server.stats();
+    for (let i = seenTotal; i < st.connectionsTotal; i++) metrics.connectionOpened();
+    const closed = seenActive + (st.connectionsTotal - seenTotal) - st.connections;
+    for (let i = 0; i < closed; i++) metrics.connectionClosed();
+    seenTotal = st.connectionsTotal;
+    seenActive = st.connections;
+    handler.flushMetrics();
+  };
+  const timer = setInterval(tick, options.metricsIntervalMs ?? 1000);
+  timer.unref();
+
+  const metricsAddress =
+    metricsServer === undefined
+      ? undefined
+      : hostPort(metricsServer.address.address, metricsServer.address.port);
+  logger.info({ address: server.address, template, devCert }, 'proxy listening');
+
+  let closing: Promise<void> | undefined;
+  const close = async (timeout: number): Promise<void> => {
+    handler.closeAll();
+    await server.close({ timeout });
+    clearInterval(timer);
+    tick();
+    await metricsServer?.close();
+    logger.info('proxy stopped');
+  };
+  return {
+    address: server.address,
+    port,
+    template,
+    certPem: certPem as string,
+    spkiSha256: spkiSha256Of(certPem as string),
+    devCert,
+    metricsAddress,
+    handler,
+    server,
+    metrics,
+    logger,
+    close: (o = {}) => {
+      closing ??= close(o.timeout ?? 3000);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * The one pump between a QUIC connection and its HTTP/3 session, shared by the server and the
+ * client:
+ *
+ *   connection.pollEvent() → session.handleEvent(ev) → H3Event[] → dispatch
+ *     - stream events go to the {@link StreamSink} attached to their stream ID
+ *     - request / settings / goaway / streams-available / close go to the {@link DriverListener}
+ *
+ * Then the owner's `flush` (the UDP adapter's) sends what the calls queued. `pump()` is called by
+ * the adapter's `onWake` (a flush follows it there); API calls made later, from async code, call
+ * {@link SessionDriver.kick}, which coalesces every call of one tick into one pump + flush.
+ *
+ * Event byte views are valid only during dispatch (the next `handleEvent` may reuse them): sinks
+ * copy what they keep. Sinks are called synchronously; an exception from one is logged and does
+ * not stop the pump.
+ */
+import type { Logger } from 'pino';
+import { H3ErrorCode } from '../../http3/errors.js';
+import type { H3Event, H3Session, PeerSettings } from '../../http3/session/index.js';
+import type { QuicAppEvent, QuicCloseInfo, QuicTransport } from '../../quic/api.js';
+
+/** A QUIC connection as the driver needs it: the transport plus its event queue. */
+export interface DrivenConnection extends QuicTransport {
+  pollEvent(): QuicAppEvent | undefined;
+}
+
+/** The H3 events that belong to one request stream. */
+export type StreamEvent = Exclude<
+  H3Event,
+  {
+    type:
+      | 'request'
+      | 'settings'
+      | 'goaway'
+      | 'streams-available'
+      | 'connection-error'
+      | 'closed'
+      | 'extension-stream';
+  }
+>;
+
+/** A peer's stream handed to an extension (see `H3SessionOptions.extensionBidiSignals`). */
+export type ExtensionStreamEvent = Extract<H3Event, { type: 'extension-stream' }>;
+
+/** The server's view of a new request. */
+export type RequestEvent = Extract<H3Event, { type: 'request' }>;
+
+/** Receives the events of one stream. */
+export interface StreamSink {
+  /** An event of this stream; byte views are valid only during the call. */
+  onStreamEvent(ev: StreamEvent): void;
+  /** The connection ended while the stream was attached. */
+  onConnectionEnd(info: QuicCloseInfo): void;
+}
+
+/** Receives the connection-wide events. Every method is optional. */
+export interface DriverListener {
+  /** Server: a request header section arrived (attach a sink to see its body). */
+  onRequest?(ev: RequestEvent): void;
+  onSettings?(settings: PeerSettings): void;
+  onGoaway?(id: number): void;
+  onStreamsAvailable?(): void;
+  /** The connection is gone (after every sink heard `onConnectionEnd`). */
+  onClosed?(info: QuicCloseInfo): void;
+}
+
+/** What a driver needs from its owner. */
+export interface DriverHost {
+  /** Sends what the connection has queued (the UDP adapter's `flush`). */
+  flush(): void;
+  logger: Logger;
+}
+
+export class SessionDriver {
+  readonly connection: DrivenConnection;
+  readonly session: H3Session;
+  readonly #host: DriverHost;
+  readonly #sinks = new Map<number, StreamSink>();
+  #listener: DriverListener = {};
+  #kicked = false;
+  #pumping = false;
+  #closeInfo: QuicCloseInfo | undefined;
+  /** Bound once: the microtask of {@link SessionDriver.kick}. */
+  readonly #onKick = (): void => {
+    this.#kicked = false;
+    this.pump();
+    this.#host.flush();
+  };
+
+  constructor(connection: DrivenConnection, session: H3Session, host: DriverHost) {
+    this.connection = connection;
+    this.session = session;
+    this.#host = host;
+  }
+
+  /** Sets who hears the connection-wide events. */
+  listen(listener: DriverListener): void {
+    this.#listener = listener;
+  }
+
+  /** Why the connection ended, once it has. */
+  get closeInfo(): QuicCloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  get closed(): boolean {
+    return this.#closeInfo !== undefined;
+  }
+
+  /** Streams with a sink attached. */
+  get attached(): number {
+    return this.#sinks.size;
+  }
+
+  attach(streamId: number, sink: StreamSink): void {
+    this.#sinks.set(streamId, sink);
+  }
+
+  detach(streamId: number, sink?: StreamSink): void {
+    if (sink === undefined || this.#sinks.get(streamId) === sink) this.#sinks.delete(streamId);
+  }
+
+  /** Drains the connection's events through the session and dispatches the results. */
+  pump(): void {
+    // A sink's callback may call kick → pump: the outer loop picks its events up.
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      const conn = this.connection;
+      for (let ev = conn.pollEvent(); ev !== undefined; ev = conn.pollEvent()) {
+        let out: H3Event[];
+        try {
+          out = this.session.handleEvent(ev);
+        } catch (err) {
+          // The session closed the connection with H3_INTERNAL_ERROR; a bug worth a log line.
+          this.#host.logger.error({ err }, 'HTTP/3 session failed');
+          continue;
+        }
+        for (let i = 0; i < out.length; i++) this.#dispatch(out[i]);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Schedules one pump + flush for the end of this tick (after API calls from async code). */
+  kick(): void {
+    if (this.#kicked) return;
+    this.#kicked = true;
+    queueMicrotask(this.#onKick);
+  }
+
+  #dispatch(ev: H3Event): void {
+    const l = this.#listener;
+    try {
+      switch (ev.type) {
+        case 'request':
+          l.onRequest?.(ev);
+          return;
+        case 'settings':
+          l.onSettings?.(ev.settings);
+          return;
+        case 'goaway':
+          l.onGoaway?.(ev.id);
+          return;
+        case 'streams-available':
+          l.onStreamsAvailable?.();
+          return;
+        case 'connection-error':
+          this.#host.logger.debug({ code: ev.code, reason: ev.reason }, 'HTTP/3 connection error');
+          return;
+        case 'closed':
+          this.#onClosed(ev.info);
+          return;
+        case 'extension-stream':
+          this.#onExtensionStream(ev);
+          return;
+        default:
+          this.#sinks.get(ev.streamId)?.onStreamEvent(ev);
+      }
+    } catch (err) {
+      this.#host.logger.error({ err, event: ev.type }, 'HTTP/3 event handler threw');
+    }
+  }
+
+  /**
+   * Who takes the peer's extension streams (WebTransport): it attaches a sink for the stream's
+   * later events. Unset, such a stream is refused both ways with H3_STREAM_CREATION_ERROR.
+   */
+  onExtensionStream: ((ev: ExtensionStreamEvent) => void) | undefined;
+
+  #onExtensionStream(ev: ExtensionStreamEvent): void {
+    if (this.onExtensionStream !== undefined) {
+      this.onExtensionStream(ev);
+      return;
+    }
+    this.session.stopExtensionStream(ev.streamId, H3ErrorCode.H3_STREAM_CREATION_ERROR);
+    this.session.resetExtensionStream(ev.streamId, H3ErrorCode.H3_STREAM_CREATION_ERROR);
+    this.kick();
+  }
+
+  #onClosed(info: QuicCloseInfo): void {
+    this.#closeInfo = info;
+    // Snapshot: sinks detach themselves while being told.
+    const sinks = [...this.#sinks.values()];
+    this.#sinks.clear();
+    for (const s of sinks) {
+      try {
+        s.onConnectionEnd(info);
+      } catch (err) {
+        this.#host.logger.error({ err }, 'stream sink threw on connection end');
+      }
+    }
+    this.#listener.onClosed?.(info);
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * An HTTP/3 server over our QUIC stack on Node: one UDP socket (`UdpEndpoint`), one H3Session
+ * per connection (server role, extended CONNECT and HTTP/3 datagrams on), one `SessionDriver`
+ * pumping each connection. Requests go to `onRequest`, extended CONNECT to the handler
+ * registered for its `:protocol` (see `server-connection.ts` for the status codes).
+ *
+ *   const server = await H3Server.listen({ listen: '127.0.0.1:4433', certPem, keyPem });
+ *   server.onRequest((req, res) => res.end('hello'));
+ *   server.handleConnect('connect-udp', (s) => s.accept());
+ *   await server.close();
+ */
+import { type Logger, pino } from 'pino';
+import { H3ErrorCode } from '../../http3/errors.js';
+import { H3Session, type H3SessionOptions, H3UsageError } from '../../http3/session/index.js';
+import type { TransportSettings } from '../../quic/connection/config.js';
+import type { QuicConnection } from '../../quic/connection/index.js';
+import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
+import type { RetryPolicy } from '../../quic/endpoint/types.js';
+import { loadServerCredential } from '../../tls/handshake/index.js';
+import { type Random, randomBytes, systemRandom } from '../../util/random.js';
+import { SessionDriver } from '../h3/driver.js';
+import { DEFAULT_HIGH_WATER_MARK } from '../h3/stream-writer.js';
+import { UdpEndpoint } from '../udp/udp-endpoint.js';
+import type { ExchangeLimits } from './exchange.js';
+import type { ConnectHandlerOptions } from './server-connect.js';
+import {
+  type ConnectHandler,
+  type RequestHandler,
+  ServerConnection,
+  type ServerContext,
+} from './server-connection.js';
+import { type H3ServerStats, statusDocument } from './status.js';
+
+/** Default largest QUIC DATAGRAM frame we accept (RFC 9221 §3), enough for any UDP payload. */
+export const DEFAULT_MAX_DATAGRAM_FRAME_SIZE = 65_535;
+
+/** Options of {@link H3Server.listen}. */
+export interface H3ServerOptions {
+  /** Address to bind, "127.0.0.1:4433" or "[::1]:0". Default "[::]:443". */
+  listen?: string;
+  /** Certificate chain and private key (PEM). */
+  certPem: string;
+  keyPem: string;
+  /** ALPN protocols. Default ['h3']. */
+  alpn?: string[];
+  /** HTTP/3 session options (our SETTINGS and QPACK), over the defaults below. */
+  settings?: H3SessionOptions;
+  /** Accept the draft H3_DATAGRAM setting 0xffd277 of older peers. Default false. */
+  acceptLegacyH3Datagram?: boolean;
+  /** QUIC transport parameters to advertise (over the QUIC defaults, with datagrams on). */
+  transport?: Partial<TransportSettings>;
+  /**
+   * Largest UDP payload our QUIC packets use (1200-1452; default 1200). Larger packets let a
+   * 1200-byte tunnelled UDP payload ride one QUIC DATAGRAM frame; only raise it on paths known to
+   * carry them (there is no path MTU discovery yet).
+   */
+  maxUdpPayload?: number;
+  /**
+   * Session tickets for resumption (RFC 9846 §4.6.1): a 32-byte key shared by the servers that
+   * should accept each other's tickets, or `false` to issue none. Default: a random key per
+   * server, so clients can resume for as long as this server runs.
+   */
+  ticketKey?: Uint8Array | false;
+  /**
+   * Retry policy of the endpoint (RFC 9000 §8.1.2). Default 'under-load': clients prove their
+   * address with a Retry round trip only while many handshakes are half-open, which bounds the
+   * state spoofed Initials can claim.
+   */
+  retry?: RetryPolicy;
+  logger?: Logger;
+  /** Append NSS key log lines (SSLKEYLOGFILE) to this file. */
+  keylogFile?: string;
+  /** Write one qlog file per connection into this directory. */
+  qlogDir?: string;
+  /** Path of the status endpoint, or false to disable it. Default '/.well-known/masque/status'. */
+  statusPath?: string | false;
+  /** Default cap of `req.bytes()` / `req.text()`. Default 16 MiB. */
+  maxBodySize?: number;
+  /** Unread request-body bytes held before the request is aborted. Default 4 MiB. */
+  maxBufferedBody?: number;
+  /** Response backlog above which `res.write` returns false. Default 256 KiB. */
+  highWaterMark?: number;
+  /** Randomness (default: the OS CSPRNG). */
+  random?: Random;
+}
+
+/** Options of {@link H3Server.close}. */
+export interface H3ServerCloseOptions {
+  /** How long to let requests finish after GOAWAY before closing connections. Default 5 s. */
+  timeout?: number;
+}
+
+export const DEFAULT_STATUS_PATH = '/.well-known/masque/status';
+
+export class H3Server {
+  readonly #udp: UdpEndpoint<QuicConnection>;
+  readonly #logger: Logger;
+  readonly #conns: Map<QuicConnection, ServerConnection>;
+  readonly #ctx: ServerContext;
+  readonly #handlers = new Map<string, [ConnectHandler, ConnectHandlerOptions]>();
+  #handler: RequestHandler | undefined;
+  readonly #counters = {
+    startedAt: 0,
+    connectionsTotal: 0,
+    requestsActive: 0,
+    requestsTotal: 0,
+    connectSessions: 0,
+  };
+  #closing: Promise<void> | undefined;
+  #emptied: (() => void) | undefined;
+
+  private constructor(
+    udp: UdpEndpoint<QuicConnection>,
+    conns: Map<QuicConnection, ServerConnection>,
+    ctx: (server: H3Server) => ServerContext,
+    logger: Logger,
+  ) {
+    this.#udp = udp;
+    this.#conns = conns;
+    this.#logger = logger;
+    this.#ctx = ctx(this);
+    this.#counters.startedAt = udp.now();
+  }
+
+  /** Binds the socket and starts serving. */
+  static async listen(options: H3ServerOptions): Promise<H3Server> {
+    const logger = options.logger ?? pino({ level: 'silent' });
+    const random = options.random ?? systemRandom;
+    const credential = loadServerCredential(options.certPem, options.keyPem);
+    const sessionOptions: H3SessionOptions = {
+      enableConnectProtocol: true,
+      h3Datagram: true,
+      acceptLegacyH3Datagram: options.acceptLegacyH3Datagram ?? false,
+      ...options.settings,
+    };
+    const limits: ExchangeLimits = {
+      maxBodySize: options.maxBodySize ?? 16 * 1024 * 1024,
+      maxBuffered: options.maxBufferedBody ?? 4 * 1024 * 1024,
+      highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+    };
+    const statusPath =
+      options.statusPath === false ? undefined : (options.statusPath ?? DEFAULT_STATUS_PATH);
+    const conns = new Map<QuicConnection, ServerConnection>();
+    // The endpoint's hooks need the server, which needs the bound endpoint: a late binding.
+    let server: H3Server | undefined;
+    const udp: UdpEndpoint<QuicConnection> = await UdpEndpoint.bind<QuicConnection>({
+      listen: options.listen ?? '[::]:443',
+      logger,
+      keylogFile: options.keylogFile,
+      qlogDir: options.qlogDir,
+      retry: options.retry ?? 'under-load',
+      createServerConnection: quicServerFactory({
+        random,
+        alpn: options.alpn ?? ['h3'],
+        tls: {
+          credentials: [credential],
+          ...(options.ticketKey === false
+            ? {}
+            : { tickets: { key: options.ticketKey ?? randomBytes(random, 32) } }),
+        },
+        transport: { maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE, ...options.transport },
+        maxUdpPayload: options.maxUdpPayload,
+      }),
+      onConnection: (conn) => {
+        if (server !== undefined) server.#accept(conn, random, sessionOptions);
+      },
+      onClosed: (conn) => {
+        if (server !== undefined) server.#forget(conn);
+      },
+      onWake: () => {
+        // Connections may be added or removed by handlers while we iterate: Map iteration
+        // visits added entries and skips deleted ones, which is what we want here.
+        for (const c of conns.values()) c.driver.pump();
+      },
+    });
+    server = new H3Server(
+      udp,
+      conns,
+      (s) => ({
+        logger,
+        limits,
+        statusPath,
+        get handler() {
+          return s.#handler;
+        },
+        connectHandler: (protocol) => s.#handlers.get(protocol),
+        statusBody: () => statusDocument(s.stats(), udp.now()),
+        requestStarted: (connect) => s.#requestStarted(connect),
+        requestFinished: (connect) => s.#requestFinished(connect),
+        connectionClosed: (conn) => s.#forget(conn.driver.connection as QuicConnection),
+      }),
+      logger,
+    );
+    return server;
+  }
+
+  /** The bound address, "host:port" or "[v6]:port". */
+  get address(): string {
+    return this.#udp.address;
+  }
+
+  /** The bound port. */
+  get port(): number {
+    const a = this.#udp.address;
+    return Number(a.slice(a.lastIndexOf(':') + 1));
+  }
+
+  /** The UDP driver (stats, key log...), for diagnostics. */
+  get endpoint(): UdpEndpoint<QuicConnection> {
+    return this.#udp;
+  }
+
+  /** Sets the request handler (one per server; unset means 404 for every request). */
+  onRequest(handler: RequestHandler): this {
+    this.#handler = handler;
+    return this;
+  }
+
+  /** Registers the handler of an extended CONNECT `:protocol` (e.g. 'connect-udp'). */
+  handleConnect(
+    protocol: string,
+    handler: ConnectHandler,
+    options: ConnectHandlerOptions = {},
+  ): this {
+    this.#handlers.set(protocol, [handler, options]);
+    return this;
+  }
+
+  /** Current counters. */
+  stats(): H3ServerStats {
+    const c = this.#counters;
+    return {
+      startedAt: c.startedAt,
+      connections: this.#conns.size,
+      connectionsTotal: c.connectionsTotal,
+      requestsActive: c.requestsActive,
+      requestsTotal: c.requestsTotal,
+      connectSessions: c.connectSessions,
+    };
+  }
+
+  /**
+   * Graceful close (RFC 9114 §5.2): GOAWAY on every connection, then wait (up to `timeout`) for
+   * the clients to finish and close; whatever remains is closed with H3_NO_ERROR, then the socket.
+   */
+  close(options: H3ServerCloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeout ?? 5000);
+    return this.#closing;
+  }
+
+  async #close(timeout: number): Promise<void> {
+    const emptied = new Promise<void>((resolve) => {
+      this.#emptied = resolve;
+    });
+    for (const c of this.#conns.values()) this.#goaway(c);
+    this.#udp.flush();
+    if (this.#conns.size === 0) this.#emptied?.();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeout);
+    });
+    await Promise.race([emptied, expired]);
+    clearTimeout(timer);
+    await this.#udp.close(H3ErrorCode.H3_NO_ERROR, 'server shutting down');
+    // Anything still attached hears the end now.
+    for (const c of [...this.#conns.values()]) c.driver.pump();
+    this.#conns.clear();
+  }
+
+  #goaway(c: ServerConnection): void {
+    try {
+      c.driver.session.shutdown();
+    } catch (err) {
+      // A session not started yet (handshake in progress) or already closing: close it.
+      if (!(err instanceof H3UsageError)) throw err;
+      c.driver.session.close(H3ErrorCode.H3_NO_ERROR, 'server shutting down');
+    }
+    c.driver.kick();
+  }
+
+  #accept(conn: QuicConnection, random: Random, options: H3SessionOptions): void {
+    const session = new H3Session(conn, 'server', random, options);
+    const driver = new SessionDriver(conn, session, {
+      flush: () => this.#udp.flush(),
+      logger: this.#logger,
+    });
+    const sc = new ServerConnection(driver, conn.remote, this.#ctx);
+    this.#conns.set(conn, sc);
+    this.#counters.connectionsTotal++;
+    if (this.#closing !== undefined) {
+      // Shutting down: no new connections (RFC 9114 §5.2 lets us close at once).
+      conn.close(H3ErrorCode.H3_NO_ERROR, 'server shutting down');
+    }
+  }
+
+  #forget(conn: QuicConnection): void {
+    const c = this.#conns.get(conn);
+    if (c === undefined) return;
+    this.#conns.delete(conn);
+    c.driver.pump();
+    if (this.#conns.size === 0) this.#emptied?.();
+  }
+
+  #requestStarted(connect: boolean): void {
+    this.#counters.requestsTotal++;
+    this.#counters.requestsActive++;
+    if (connect) this.#counters.connectSessions++;
+  }
+
+  #requestFinished(connect: boolean): void {
+    this.#counters.requestsActive--;
+    if (connect) this.#counters.connectSessions--;
+  }
+}

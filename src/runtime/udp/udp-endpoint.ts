@@ -1,0 +1,260 @@
+/**
+ * The Node driver of a sans-IO {@link QuicEndpoint}: one UDP socket, one timer, nothing else.
+ *
+ *   socket 'message' → endpoint.receive(data, "host:port", now) → onWake() → flush()
+ *   timer            → endpoint.handleTimeout(now)              → onWake() → flush()
+ *   flush()          → pollTransmit until empty → socket.send; re-arm the timer at nextTimeout()
+ *
+ * Application calls on a connection (writeStream, close...) only queue work: call `flush()`
+ * after them (or do them inside `onWake`, which is followed by a flush).
+ *
+ * Clock: `performance.timeOrigin + performance.now()`, i.e. monotonic milliseconds that read as
+ * wall-clock time, because TLS checks certificate validity against `now` and address tokens
+ * outlive a restart. The timer keeps the process alive only while connections exist.
+ */
+import { performance } from 'node:perf_hooks';
+import { type Logger, pino } from 'pino';
+import {
+  type EndpointConnection,
+  type FactoryContext,
+  QuicEndpoint,
+  type QuicEndpointOptions,
+  type ServerInitialInfo,
+} from '../../quic/endpoint/index.js';
+import { systemRandom } from '../../util/random.js';
+import { parseAddress } from './address.js';
+import { bindUdpSocket, type DatagramSocket } from './datagram-socket.js';
+import { keylogFile, keylogFromEnv } from './keylog.js';
+import { QlogDirectory, type QlogSink } from './qlog.js';
+
+/** Options of {@link UdpEndpoint.bind}. */
+export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
+  extends Omit<QuicEndpointOptions<C, ClientConfig>, 'random'> {
+  /** Local address to bind, "127.0.0.1:0" or "[::1]:4433" (ignored when `socket` is given). */
+  listen?: string;
+  /** Randomness (default: the OS CSPRNG via `systemRandom`). */
+  random?: QuicEndpointOptions<C, ClientConfig>['random'];
+  /** A ready socket instead of a new `node:dgram` one. */
+  socket?: DatagramSocket;
+  /** Logger (default: silent). */
+  logger?: Logger;
+  /**
+   * Append NSS key log lines of every connection to this file. Default: the file named by the
+   * SSLKEYLOGFILE environment variable, when set.
+   */
+  keylogFile?: string;
+  /** Write one qlog JSON-SEQ file per connection into this directory. */
+  qlogDir?: string;
+  /** A server connection was accepted. */
+  onConnection?: (conn: C) => void;
+  /** A connection was closed and removed. */
+  onClosed?: (conn: C) => void;
+  /** Input was processed (a datagram or a timer): read connection events here. A flush follows. */
+  onWake?: () => void;
+  /** Clock in ms (default: performance.timeOrigin + performance.now()). */
+  clock?: () => number;
+}
+
+const defaultClock = (): number => performance.timeOrigin + performance.now();
+
+export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
+  /** The sans-IO endpoint (stats, claims, sendRaw...). */
+  readonly endpoint: QuicEndpoint<C, ClientConfig>;
+  readonly #socket: DatagramSocket;
+  readonly #logger: Logger;
+  readonly #clock: () => number;
+  readonly #qlog: QlogDirectory | undefined;
+  readonly #onConnection: ((conn: C) => void) | undefined;
+  readonly #onClosed: ((conn: C) => void) | undefined;
+  readonly #onWake: (() => void) | undefined;
+  readonly #qlogSinks = new WeakMap<C, QlogSink>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt: number | undefined;
+  #closed = false;
+
+  private constructor(
+    socket: DatagramSocket,
+    options: UdpEndpointOptions<C, ClientConfig>,
+    random: QuicEndpointOptions<C, ClientConfig>['random'],
+  ) {
+    this.#socket = socket;
+    this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#clock = options.clock ?? defaultClock;
+    this.#qlog = options.qlogDir ? new QlogDirectory(options.qlogDir, this.#logger) : undefined;
+    this.#onConnection = options.onConnection;
+    this.#onClosed = options.onClosed;
+    this.#onWake = options.onWake;
+    // An explicit file wins; otherwise SSLKEYLOGFILE, as browsers and curl honour it.
+    const keylog = options.keylogFile
+      ? keylogFile(options.keylogFile, this.#logger)
+      : keylogFromEnv(process.env, this.#logger);
+    const qlogDir = this.#qlog;
+    const sinks = this.#qlogSinks;
+    /** Adds the driver's diagnostics sinks to the factory context, then builds the connection. */
+    const build = (
+      ctx: FactoryContext,
+      role: 'client' | 'server',
+      label: string,
+      make: (ctx: FactoryContext) => C,
+    ): C => {
+      const qlog = qlogDir?.forConnection(`${role}-${label}`, role);
+      const conn = make({ ...ctx, keylog, qlog });
+      if (qlog !== undefined) sinks.set(conn, qlog);
+      return conn;
+    };
+    const server = options.createServerConnection;
+    const client = options.createClientConnection;
+    this.endpoint = new QuicEndpoint<C, ClientConfig>({
+      ...options,
+      random,
+      createServerConnection:
+        server &&
+        ((info: ServerInitialInfo, remote: string, now: number, ctx: FactoryContext) =>
+          build(ctx, 'server', hex(info.originalDcid), (c) => server(info, remote, now, c))),
+      createClientConnection:
+        client &&
+        ((config: ClientConfig, remote: string, now: number, ctx: FactoryContext) =>
+          build(ctx, 'client', String(Math.floor(now)), (c) => client(config, remote, now, c))),
+    });
+    socket.onMessage((data, remote) => this.#onMessage(data, remote));
+  }
+
+  /** Binds the socket (or adopts `options.socket`) and starts driving a new endpoint. */
+  static async bind<C extends EndpointConnection, ClientConfig = unknown>(
+    options: UdpEndpointOptions<C, ClientConfig>,
+  ): Promise<UdpEndpoint<C, ClientConfig>> {
+    const logger = options.logger ?? pino({ level: 'silent' });
+    const socket = options.socket ?? (await bindUdpSocket(options.listen ?? '[::]:0', logger));
+    return new UdpEndpoint<C, ClientConfig>(
+      socket,
+      { ...options, logger },
+      options.random ?? systemRandom,
+    );
+  }
+
+  /** The bound address as "host:port" / "[v6]:port". */
+  get address(): string {
+    const a = this.#socket.address();
+    return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  }
+
+  /** The current time on the driver's clock (what connections are given as `now`). */
+  now(): number {
+    return this.#clock();
+  }
+
+  /** Opens a client connection to `remote` (an IP literal "host:port") and sends its first flight. */
+  connect(config: ClientConfig, remote: string): C {
+    if (parseAddress(remote).family === 0) {
+      throw new RangeError(`remote "${remote}" must be an IP literal; resolve names first`);
+    }
+    const conn = this.endpoint.connect(config, remote, this.#clock());
+    this.flush();
+    return conn;
+  }
+
+  /** Sends everything the endpoint has to send and re-arms the timer. */
+  flush(): void {
+    if (this.#closed) return;
+    const now = this.#clock();
+    for (
+      let t = this.endpoint.pollTransmit(now);
+      t !== undefined;
+      t = this.endpoint.pollTransmit(now)
+    ) {
+      let port: number;
+      let host: string;
+      try {
+        ({ host, port } = parseAddress(t.to));
+      } catch (err) {
+        this.#logger.warn({ err, to: t.to }, 'dropping a datagram to an unparsable address');
+        continue;
+      }
+      this.#socket.send(t.data, port, host);
+    }
+    this.#dispatchEvents();
+    this.#arm();
+  }
+
+  /**
+   * Closes every connection with `errorCode` (CONNECTION_CLOSE is sent once, without waiting for
+   * the closing period), then the socket and the qlog files.
+   */
+  async close(errorCode = 0, reason = ''): Promise<void> {
+    if (this.#closed) return;
+    try {
+      this.endpoint.shutdown(errorCode, reason);
+      this.flush();
+    } catch (err) {
+      this.#logger.warn({ err }, 'error while closing connections');
+    }
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#socket.close();
+    await this.#qlog?.closeAll();
+  }
+
+  #onMessage(data: Uint8Array, remote: string): void {
+    if (this.#closed) return;
+    try {
+      this.endpoint.receive(data, remote, this.#clock());
+    } catch (err) {
+      this.#logger.error({ err, remote }, 'endpoint.receive threw');
+    }
+    this.#wake();
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+    if (this.#closed) return;
+    try {
+      this.endpoint.handleTimeout(this.#clock());
+    } catch (err) {
+      this.#logger.error({ err }, 'endpoint.handleTimeout threw');
+    }
+    this.#wake();
+  }
+
+  #wake(): void {
+    this.#dispatchEvents();
+    if (this.#onWake) {
+      try {
+        this.#onWake();
+      } catch (err) {
+        this.#logger.error({ err }, 'onWake threw');
+      }
+    }
+    this.flush();
+  }
+
+  #dispatchEvents(): void {
+    for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) {
+      if (ev.type === 'closed') this.#qlogSinks.get(ev.conn)?.close();
+      const hook = ev.type === 'connection' ? this.#onConnection : this.#onClosed;
+      try {
+        hook?.(ev.conn);
+      } catch (err) {
+        this.#logger.error({ err }, `${ev.type} hook threw`);
+      }
+    }
+  }
+
+  #arm(): void {
+    const at = this.endpoint.nextTimeout();
+    if (at === this.#timerAt && this.#timer !== undefined) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (at === undefined) return;
+    // Node timers have 1 ms granularity: round up so the deadline has passed when it fires.
+    const delay = Math.max(0, Math.ceil(at - this.#clock()));
+    this.#timer = setTimeout(() => this.#onTimer(), delay);
+    if (this.endpoint.connectionCount === 0) this.#timer.unref();
+  }
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
