@@ -14,6 +14,12 @@ import { encodeCapsule } from '../capsule/capsules.js';
 import { CapsuleError } from '../capsule/errors.js';
 import { MAX_CLOSE_REASON_BYTES, WtCapsuleType } from './constants.js';
 
+/** The session capsules we parse on a CONNECT stream, with their largest accepted length. */
+export const WT_KNOWN_CAPSULES: ReadonlyArray<readonly [type: number, maxLength: number]> = [
+  [WtCapsuleType.CLOSE_WEBTRANSPORT_SESSION, 4 + MAX_CLOSE_REASON_BYTES],
+  [WtCapsuleType.DRAIN_WEBTRANSPORT_SESSION, 0],
+];
+
 /** The value of a CLOSE_WEBTRANSPORT_SESSION capsule. */
 export interface WtCloseSession {
   /** Application Error Code (32 bits). */

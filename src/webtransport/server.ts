@@ -11,6 +11,7 @@ import type { H3SessionOptions } from '../http3/session/index.js';
 import { DatagramTooLargeError } from '../quic/api.js';
 import type { H3Server } from '../runtime/server/server.js';
 import type { ServerConnectSession } from '../runtime/server/server-connect.js';
+import { WT_KNOWN_CAPSULES } from './capsules.js';
 import { WT_BIDI_SIGNAL, WT_PROTOCOL, WT_UNI_STREAM_TYPE, WtSetting } from './constants.js';
 import { WebTransportError } from './errors.js';
 import { WebTransportSession, type WebTransportSessionOptions } from './session.js';
@@ -58,9 +59,10 @@ export function serveWebTransport(
     routes = table;
     routers.set(server, table);
     // The CONNECT stream carries capsules whether or not `capsule-protocol` is sent (Chromium
-    // does not send it): the session parses them from the raw stream bytes.
+    // does not send it).
     server.handleConnect(WT_PROTOCOL, (connect) => route(table, connect), {
-      capsuleProtocol: false,
+      capsuleProtocol: 'always',
+      knownCapsules: WT_KNOWN_CAPSULES,
     });
   }
   routes.set(path, { handler, options });

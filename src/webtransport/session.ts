@@ -12,10 +12,7 @@
  *   capsule we end ours too. Once the session is over its streams are reset and stopped with
  *   WT_SESSION_GONE (draft §6).
  */
-import { encodeDatagramCapsule } from '../capsule/capsules.js';
-import { CapsuleError } from '../capsule/errors.js';
-import { CapsuleParser } from '../capsule/parser.js';
-import { type Capsule, CapsuleType } from '../capsule/types.js';
+import type { Capsule } from '../capsule/types.js';
 import { H3ErrorCode } from '../http3/errors.js';
 import { H3UsageError } from '../http3/session/index.js';
 import { AsyncQueue } from '../runtime/h3/async-queue.js';
@@ -24,17 +21,11 @@ import { type HeadersInit, headerValue, toFields } from '../runtime/h3/headers.j
 import type { ServerConnectSession } from '../runtime/server/server-connect.js';
 import {
   decodeCloseSessionValue,
-  encodeCloseSession,
-  encodeDrainSession,
+  encodeCloseSessionValue,
   type WtCloseSession,
 } from './capsules.js';
 import { WtConnection, type WtSessionHandle } from './connection.js';
-import {
-  DRAFT_RESPONSE_HEADER,
-  DRAFT02_REQUEST_HEADER,
-  MAX_CLOSE_REASON_BYTES,
-  WtCapsuleType,
-} from './constants.js';
+import { DRAFT_RESPONSE_HEADER, DRAFT02_REQUEST_HEADER, WtCapsuleType } from './constants.js';
 import { WebTransportError } from './errors.js';
 import { encodeWtStreamHeader } from './stream-header.js';
 import { WtStreamSink } from './stream-sink.js';
@@ -75,13 +66,6 @@ export class WebTransportSession implements WtSessionHandle {
   readonly #uni = new AsyncQueue<WebTransportReceiveStream>();
   readonly #backlog: number;
   readonly #sinks = new Set<WtStreamSink>();
-  readonly #parser = new CapsuleParser({
-    known: [
-      [WtCapsuleType.CLOSE_WEBTRANSPORT_SESSION, 4 + MAX_CLOSE_REASON_BYTES],
-      [WtCapsuleType.DRAIN_WEBTRANSPORT_SESSION, 0],
-    ],
-  });
-  readonly #emit = (c: Capsule): void => this.#onCapsule(c);
   #dgramListeners: Array<(payload: Uint8Array) => void> = [];
   #dgramQueue: AsyncQueue<Uint8Array> | undefined;
   readonly #datagramBacklog: number;
@@ -104,7 +88,7 @@ export class WebTransportSession implements WtSessionHandle {
       this.#resolve = resolve;
     });
     this.#conn = WtConnection.of(connect.driver, this.limits);
-    connect.onData((bytes) => this.#onBytes(bytes));
+    connect.onCapsule((c) => this.#onCapsule(c));
     connect.onDatagram((payload) => this.#onDatagram(payload));
     void connect.closed.then((info) => this.#onConnectClosed(info));
     this.#conn.register(this);
@@ -264,9 +248,6 @@ export class WebTransportSession implements WtSessionHandle {
    */
   sendDatagram(payload: Uint8Array): boolean {
     if (this.#info !== undefined || this.#closeSent !== undefined) return false;
-    if (!this.connect.driver.session.datagramsEnabled) {
-      return this.connect.write(encodeDatagramCapsule(payload));
-    }
     return this.connect.sendDatagram(payload);
   }
 
@@ -282,24 +263,25 @@ export class WebTransportSession implements WtSessionHandle {
   /** Asks the peer to wrap up (DRAIN_WEBTRANSPORT_SESSION, draft §5). */
   drain(): void {
     if (this.#info !== undefined || this.#closeSent !== undefined) return;
-    this.connect.write(encodeDrainSession());
+    this.connect.sendCapsule(WtCapsuleType.DRAIN_WEBTRANSPORT_SESSION, new Uint8Array(0));
   }
 
   /** Closes the session: CLOSE_WEBTRANSPORT_SESSION, then FIN on the CONNECT stream. */
   close(close: WtCloseSession = { code: 0, reason: '' }): void {
     if (this.#info !== undefined || this.#closeSent !== undefined) return;
-    const capsule = encodeCloseSession(close);
+    const value = encodeCloseSessionValue(close);
     this.#closeSent = close;
     if (!this.#accepted) {
       this.connect.close();
       return;
     }
-    this.connect.write(capsule);
+    this.connect.sendCapsule(WtCapsuleType.CLOSE_WEBTRANSPORT_SESSION, value);
     this.connect.close();
     this.#endStreams(true);
   }
 
-  #onBytes(bytes: Uint8Array): void {
+  /** Capsules the session parsed on the CONNECT stream (DATAGRAM capsules arrive as datagrams). */
+  #onCapsule(c: Capsule): void {
     if (this.#closeReceived !== undefined) {
       // draft §5: "If any additional stream data is received on the CONNECT stream after
       // receiving a CLOSE_WEBTRANSPORT_SESSION capsule, the stream MUST be reset with code
@@ -307,21 +289,7 @@ export class WebTransportSession implements WtSessionHandle {
       this.connect.abort(H3ErrorCode.H3_MESSAGE_ERROR);
       return;
     }
-    try {
-      this.#parser.push(bytes, this.#emit);
-    } catch (err) {
-      if (!(err instanceof CapsuleError)) throw err;
-      // RFC 9297 §3.3: a malformed capsule makes the message malformed.
-      this.connect.abort(err.code);
-    }
-  }
-
-  #onCapsule(c: Capsule): void {
     switch (c.type) {
-      case CapsuleType.DATAGRAM:
-        // RFC 9297 §3.5: a DATAGRAM capsule carries an HTTP Datagram as a QUIC DATAGRAM would.
-        this.#onDatagram(c.value);
-        return;
       case WtCapsuleType.CLOSE_WEBTRANSPORT_SESSION:
         this.#closeReceived = decodeCloseSessionValue(c.value);
         // draft §5: the receiver of the capsule closes its side of the CONNECT stream too.

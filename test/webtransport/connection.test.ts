@@ -8,7 +8,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/http3/frames.js';
-import { H3Session } from '../../src/http3/session/index.js';
 import { encodeUniStreamHeader } from '../../src/http3/stream-types.js';
 import type { QuicAppEvent } from '../../src/quic/api.js';
 import { type DrivenConnection, SessionDriver } from '../../src/runtime/h3/driver.js';
@@ -64,11 +63,12 @@ class Driven implements DrivenConnection {
 function setup() {
   const pair = new FakeQuicPair({ seed: 3, chunking: 'byte' });
   const conn = new Driven(pair.server);
-  const session = new H3Session(conn, 'server', new SeededRandom(4), webTransportSessionOptions());
-  const driver = new SessionDriver(conn, session, {
-    flush: () => {},
-    logger: pino({ level: 'silent' }),
-  });
+  const driver = new SessionDriver(
+    conn,
+    { role: 'server', random: new SeededRandom(4), options: webTransportSessionOptions() },
+    { flush: () => {}, logger: pino({ level: 'silent' }) },
+  );
+  const session = driver.session;
   pair.attach('server', (ev) => {
     conn.queue.push(ev);
     driver.pump();

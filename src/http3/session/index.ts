@@ -12,6 +12,7 @@ export {
   H3UsageError,
   type H3UsageErrorCode,
   type PeerSettings,
+  type TunnelHead,
 } from './types.js';
 export {
   fieldSectionSize,

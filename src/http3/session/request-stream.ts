@@ -127,6 +127,11 @@ export class RequestStream {
     return this.recvDone && this.sendPhase >= SendPhase.DONE;
   }
 
+  /** An extended or plain CONNECT whose tunnel is open (server: requested; client: 2xx). */
+  get tunnel(): boolean {
+    return this.#tunnel;
+  }
+
   /** Switches the DATA payload to capsule parsing (RFC 9297 §3.2). */
   enableCapsules(options?: CapsuleParserOptions): void {
     this.capsules ??= new CapsuleStream(this.id, options);

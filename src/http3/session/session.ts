@@ -108,7 +108,10 @@ export class H3Session {
       acceptExtendedConnect: this.#opts.enableConnectProtocol,
       maxBlockedBytes: this.#opts.maxBlockedStreamBytes,
       decodeSection: (streamId, block) => qpack.decode(streamId, block),
-      headersDelivered: (stream, out) => this.#dgrams.flush(stream, out),
+      headersDelivered: (stream, out) => {
+        this.#chooseCapsuleMode(stream, out);
+        this.#dgrams.flush(stream, out);
+      },
     };
     this.#streams = new RequestStreams({
       role,
@@ -539,6 +542,26 @@ export class H3Session {
     this.#assertOpen();
     this.#streams.cancel(this.#stream(streamId), code);
     this.#qpack.flush();
+  }
+
+  /**
+   * A tunnel's header section was just pushed to `out` (last): asks `capsuleMode` whether its DATA
+   * is capsules, before any DATA that followed in the same packet is parsed.
+   */
+  #chooseCapsuleMode(stream: RequestStream, out: H3Event[]): void {
+    const hook = this.#opts.capsuleMode;
+    if (hook === undefined || !stream.tunnel) return;
+    const ev = out[out.length - 1];
+    if (ev === undefined || (ev.type !== 'request' && ev.type !== 'headers')) return;
+    const options = hook({
+      role: this.role,
+      streamId: stream.id,
+      headers: ev.headers,
+      protocol: ev.type === 'request' ? ev.protocol : undefined,
+    });
+    if (options === undefined) return;
+    stream.enableCapsules(options);
+    ev.capsules = true;
   }
 
   /** Treats the stream's DATA payload as capsules from now on (RFC 9297 §3.2). */

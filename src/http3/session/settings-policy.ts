@@ -23,6 +23,7 @@ export interface ResolvedOptions {
   readonly extraSettings: readonly H3UnknownSetting[];
   readonly extensionBidiSignals: readonly number[];
   readonly extensionUniTypes: readonly number[];
+  readonly capsuleMode: H3SessionOptions['capsuleMode'];
 }
 
 export function resolveOptions(o: H3SessionOptions): ResolvedOptions {
@@ -43,6 +44,7 @@ export function resolveOptions(o: H3SessionOptions): ResolvedOptions {
     extraSettings: o.extraSettings ?? [],
     extensionBidiSignals: o.extensionBidiSignals ?? [],
     extensionUniTypes: o.extensionUniTypes ?? [],
+    capsuleMode: o.capsuleMode,
   };
 }
 

@@ -2,6 +2,7 @@
  * The public vocabulary of the HTTP/3 session: options, the events it returns from
  * `handleEvent`, and the error thrown when the API is used in a way the protocol forbids.
  */
+import type { CapsuleParserOptions } from '../../capsule/parser.js';
 import type { Capsule } from '../../capsule/types.js';
 import type { EncodePolicy } from '../../qpack/encoder.js';
 import type { Field } from '../../qpack/field-lines.js';
@@ -14,8 +15,28 @@ export type H3Headers = Field[];
 /** Which end of the connection a session is. */
 export type H3Role = 'client' | 'server';
 
+/**
+ * An extended CONNECT tunnel whose header section just arrived (server: the request; client: a
+ * 2xx response), for {@link H3SessionOptions.capsuleMode}.
+ */
+export interface TunnelHead {
+  readonly role: H3Role;
+  readonly streamId: number;
+  /** The header section that opened the tunnel (the request's, or the 2xx response's). */
+  readonly headers: H3Headers;
+  /** Server: the request's `:protocol` (undefined for plain CONNECT). */
+  readonly protocol?: string;
+}
+
 /** Local settings and behaviour of a session. Every field is optional. */
 export interface H3SessionOptions {
+  /**
+   * Decides, when a tunnel's header section arrives, whether its DATA carries the Capsule
+   * Protocol (RFC 9297 §3.2): parser options to parse capsules (`capsule` events from then on,
+   * including DATA that arrived in the same batch), or undefined for plain `data` events.
+   * Unset: no stream is parsed as capsules.
+   */
+  readonly capsuleMode?: (head: TunnelHead) => CapsuleParserOptions | undefined;
   /** Our SETTINGS_QPACK_MAX_TABLE_CAPACITY: the dynamic table the peer's encoder may use. Default 4096. */
   readonly qpackMaxTableCapacity?: number;
   /** Our SETTINGS_QPACK_BLOCKED_STREAMS. Default 16. */
@@ -92,11 +113,21 @@ export type H3Event =
       authority?: string;
       path?: string;
       protocol?: string;
+      /** The stream's DATA is parsed as capsules (see `H3SessionOptions.capsuleMode`). */
+      capsules?: true;
     }
   /** Client: an interim (1xx) response. */
   | { type: 'interim'; streamId: number; headers: H3Headers; status: number }
   /** Client: the final response's header section. */
-  | { type: 'headers'; streamId: number; headers: H3Headers; status: number; fin: boolean }
+  | {
+      type: 'headers';
+      streamId: number;
+      headers: H3Headers;
+      status: number;
+      fin: boolean;
+      /** The stream's DATA is parsed as capsules (see `H3SessionOptions.capsuleMode`). */
+      capsules?: true;
+    }
   /**
    * A peer's stream handed to an extension (`extensionBidiSignals` / `extensionUniTypes`):
    * `signal` is its first varint (the stream type, for a unidirectional one). The rest of the

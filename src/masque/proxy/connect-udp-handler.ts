@@ -26,6 +26,8 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { ProxyMetrics } from '../../metrics/metrics.js';
+import { nodeClock } from '../../runtime/clock.js';
+import type { Clock } from '../../util/clock.js';
 import { type AuthConfig, Authenticator } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
 import { type Resolver, resolveTarget } from '../connect-udp/resolve.js';
@@ -107,8 +109,8 @@ export interface ConnectUdpHandlerOptions {
   /** Prometheus metrics to update. */
   metrics?: ProxyMetrics;
   logger?: Logger;
-  /** Clock in ms (idle timeouts). Default `performance.now`. */
-  clock?: () => number;
+  /** Time and timers of tunnel idle timeouts. Default the Node runtime's clock. */
+  clock?: Clock;
 }
 
 /** Totals of a handler, including closed tunnels. */
@@ -139,7 +141,7 @@ export class ConnectUdpHandler {
   readonly #limits: TunnelLimits;
   readonly #factory: UdpSocketFactory;
   readonly #logger: Logger;
-  readonly #clock: () => number;
+  readonly #clock: Clock;
   readonly #tunnels = new Set<UdpTunnel>();
   readonly #perConnection = new Map<string, number>();
   readonly #flusher: MetricsFlusher;
@@ -166,7 +168,7 @@ export class ConnectUdpHandler {
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#factory = options.socketFactory ?? nodeUdpSocketFactory();
     this.#logger = options.logger ?? pino({ level: 'silent' });
-    this.#clock = options.clock ?? (() => performance.now());
+    this.#clock = options.clock ?? nodeClock;
     this.#flusher = new MetricsFlusher(options.metrics);
   }
 

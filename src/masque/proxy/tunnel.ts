@@ -31,6 +31,7 @@ import { CapsuleType } from '../../capsule/types.js';
 import { H3ErrorCode } from '../../http3/errors.js';
 import { H3UsageError } from '../../http3/session/index.js';
 import { DatagramTooLargeError } from '../../quic/api.js';
+import type { Clock, ScheduledTimer } from '../../util/clock.js';
 import { decodeVarint, type VarintResult } from '../../wire/varint.js';
 import type { TunnelSocket, UdpTarget } from './udp-socket.js';
 
@@ -107,8 +108,8 @@ export interface TunnelOptions {
   capsuleBacklogBytes: number;
   /** What to do with a target datagram too large for a QUIC DATAGRAM frame. */
   largeDatagrams: 'capsule' | 'drop';
-  /** Clock in ms. */
-  clock: () => number;
+  /** Time and timers (the runtime's, or virtual time in tests). */
+  clock: Clock;
   /** After our FIN, how long the client gets to end its side before the stream is reset (ms). */
   closeGraceMs?: number;
   /** Called once when the tunnel closes (after the socket is closed). */
@@ -134,7 +135,7 @@ export class UdpTunnel {
   #pending = 0;
   #closed = false;
   #closeReason: TunnelCloseReason | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
+  #idleTimer: ScheduledTimer | undefined;
   #unsubscribe: () => void;
   readonly #onSent = (err: Error | null): void => {
     this.#pending--;
@@ -152,7 +153,7 @@ export class UdpTunnel {
     this.#socket = socket;
     this.target = target;
     this.#opts = options;
-    this.#lastActivity = options.clock();
+    this.#lastActivity = options.clock.now();
     socket.onMessage((msg) => this.#fromTarget(msg));
     socket.onError((err) => this.close('socket_error', err));
     this.#unsubscribe = session.onDatagram((payload) => this.#fromClient(payload));
@@ -182,7 +183,7 @@ export class UdpTunnel {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
-    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer?.cancel();
     this.#idleTimer = undefined;
     this.#unsubscribe();
     this.#socket.close();
@@ -201,11 +202,10 @@ export class UdpTunnel {
 
   #graceAbort(s: TunnelSession): void {
     if (s.closeInfo !== undefined) return;
-    const t = setTimeout(() => {
+    const t = this.#opts.clock.schedule(this.#opts.closeGraceMs ?? 10_000, () => {
       if (s.closeInfo === undefined) s.abort(H3ErrorCode.H3_NO_ERROR);
-    }, this.#opts.closeGraceMs ?? 10_000);
-    t.unref();
-    void s.closed.then(() => clearTimeout(t));
+    });
+    void s.closed.then(() => t.cancel());
   }
 
   #fromClient(payload: Uint8Array): void {
@@ -236,7 +236,7 @@ export class UdpTunnel {
       this.close('protocol_error');
       return;
     }
-    this.#lastActivity = this.#opts.clock();
+    this.#lastActivity = this.#opts.clock.now();
     if (this.#pending >= this.#opts.queueLimit) {
       c.drop('queue_full');
       return;
@@ -251,7 +251,7 @@ export class UdpTunnel {
   #fromTarget(msg: Uint8Array): void {
     if (this.#closed) return;
     const c = this.counters;
-    this.#lastActivity = this.#opts.clock();
+    this.#lastActivity = this.#opts.clock.now();
     const n = msg.length + 1;
     SCRATCH[0] = 0; // Context ID 0 (RFC 9298 §5)
     SCRATCH.set(msg, 1);
@@ -301,15 +301,14 @@ export class UdpTunnel {
   }
 
   #armIdle(delay: number): void {
-    this.#idleTimer = setTimeout(this.#onIdleTimer, Math.max(1, Math.ceil(delay)));
-    this.#idleTimer.unref();
+    this.#idleTimer = this.#opts.clock.schedule(delay, this.#onIdleTimer);
   }
 
   /** Re-armed lazily: traffic only moves a timestamp, the timer checks it when it fires. */
   #checkIdle(): void {
     this.#idleTimer = undefined;
     if (this.#closed) return;
-    const idle = this.#opts.clock() - this.#lastActivity;
+    const idle = this.#opts.clock.now() - this.#lastActivity;
     if (idle >= this.#opts.idleTimeoutMs) {
       this.close('idle');
       return;

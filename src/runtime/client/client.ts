@@ -15,7 +15,6 @@ import { type Logger, pino } from 'pino';
 import { H3ErrorCode } from '../../http3/errors.js';
 import {
   type H3Headers,
-  H3Session,
   type H3SessionOptions,
   H3UsageError,
   type PeerSettings,
@@ -108,8 +107,12 @@ export interface ClientRequestInit {
 
 /** Options of {@link H3Client.connect}'s extended CONNECT. */
 export interface ClientConnectOptions extends ConnectSessionOptions {
-  /** Ask for the Capsule Protocol (`capsule-protocol: ?1`). Default true. */
-  capsuleProtocol?: boolean;
+  /**
+   * The Capsule Protocol (RFC 9297 §3.2): `true` (default) sends `capsule-protocol: ?1` and parses
+   * capsules when the 2xx says `capsule-protocol: ?1` too; `'always'` sends it and parses capsules
+   * after any 2xx (the upgrade token implies them); `false` neither.
+   */
+  capsuleProtocol?: boolean | 'always';
   /** Default the target's authority. */
   authority?: string;
 }
@@ -184,11 +187,11 @@ export class H3Client {
       await udp.close();
       throw err;
     }
-    const session = new H3Session(conn, 'client', random, {
-      h3Datagram: true,
-      ...options.settings,
-    });
-    driver = new SessionDriver(conn, session, { flush: () => udp.flush(), logger });
+    driver = new SessionDriver(
+      conn,
+      { role: 'client', random, options: { h3Datagram: true, ...options.settings } },
+      { flush: () => udp.flush(), logger },
+    );
     const d = driver;
     let ready!: (s: PeerSettings) => void;
     let fail!: (err: Error) => void;
@@ -315,7 +318,7 @@ export class H3Client {
     headers?: HeadersInit,
     options: ClientConnectOptions = {},
   ): Promise<ClientConnectSession> {
-    const capsules = options.capsuleProtocol !== false;
+    const capsules = options.capsuleProtocol ?? true;
     const fields: H3Headers = [
       [':method', 'CONNECT'],
       [':protocol', protocol],
@@ -323,7 +326,7 @@ export class H3Client {
       [':authority', options.authority ?? this.#target.authority],
       [':path', path],
     ];
-    if (capsules) fields.push(['capsule-protocol', '?1']);
+    if (capsules !== false) fields.push(['capsule-protocol', '?1']);
     for (const f of toFields(headers)) fields.push(f);
     const id = await this.#openStream(fields, false);
     const s = new ClientConnectSession(this.#driver, id, fields, capsules, options);

@@ -5,8 +5,10 @@
  * says `capsule-protocol: ?1`, RFC 9297 §3.4); any other status rejects with CONNECT_REFUSED and
  * cancels the stream.
  */
+
+import type { CapsuleParserOptions } from '../../capsule/parser.js';
 import { H3ErrorCode } from '../../http3/errors.js';
-import type { H3Headers } from '../../http3/session/index.js';
+import type { H3Headers, TunnelHead } from '../../http3/session/index.js';
 import {
   type ConnectCloseInfo,
   ConnectSession,
@@ -17,7 +19,7 @@ import { H3HttpError } from '../h3/errors.js';
 import { capsuleProtocolOn, headerValue } from '../h3/headers.js';
 
 export class ClientConnectSession extends ConnectSession {
-  readonly #wantCapsules: boolean;
+  readonly #wantCapsules: boolean | 'always';
   #status: number | undefined;
   #responseHeaders: H3Headers = [];
   readonly opened: Promise<this>;
@@ -28,7 +30,7 @@ export class ClientConnectSession extends ConnectSession {
     driver: SessionDriver,
     streamId: number,
     requestHeaders: H3Headers,
-    wantCapsules: boolean,
+    wantCapsules: boolean | 'always',
     options: ConnectSessionOptions = {},
   ) {
     super(driver, streamId, requestHeaders, options);
@@ -55,6 +57,13 @@ export class ClientConnectSession extends ConnectSession {
     return headerValue(this.#responseHeaders, name);
   }
 
+  /** The session asks, as the 2xx arrives, whether the tunnel carries capsules (RFC 9297 §3.4). */
+  capsuleParsing(head: TunnelHead): CapsuleParserOptions | undefined {
+    const want = this.#wantCapsules;
+    if (want === false || (want === true && !capsuleProtocolOn(head.headers))) return undefined;
+    return this.parserOptions;
+  }
+
   protected override canSend(): boolean {
     return this.#status !== undefined;
   }
@@ -64,7 +73,7 @@ export class ClientConnectSession extends ConnectSession {
       this.#status = ev.status;
       this.#responseHeaders = ev.headers;
       if (ev.status >= 200 && ev.status < 300) {
-        if (this.#wantCapsules && capsuleProtocolOn(ev.headers)) this.enableCapsules();
+        if (ev.capsules === true) this.enableCapsules();
         this.#resolve(this);
         return;
       }

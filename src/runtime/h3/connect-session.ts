@@ -4,9 +4,10 @@
  * plain tunnelled bytes for protocols without it. The server's handler gets it before answering
  * (`accept` / `reject`, see `ServerConnectSession`); the client gets it after a 2xx.
  *
- * Capsules are parsed here, not by the session's `enableCapsules`, because the mode must be
- * chosen exactly at the header section: DATA that follows it in the same packet is already in
- * the event batch that carries the header section.
+ * Capsules are parsed by the sans-IO session (`src/capsule`'s parser, one path): the session
+ * asks the driver, as the tunnel's header section arrives, whether the stream carries them
+ * (`capsuleMode`: the server's handler options, or the client's request), so DATA in the same
+ * packet is parsed too; a malformed capsule stream is a stream error there (RFC 9297 §3.3).
  *
  * Datagrams and tunnel bytes that arrive before the first consumer is attached (the client's
  * `await connect()` resumes a microtask after the 2xx was dispatched) are held, capped, and
@@ -16,8 +17,7 @@
  * side cleanly we end ours too (after what is queued), so `closed` settles once the stream is
  * finished both ways, reset, or the connection is gone.
  */
-import { CapsuleError } from '../../capsule/errors.js';
-import { CapsuleParser, type CapsuleParserOptions } from '../../capsule/parser.js';
+import type { CapsuleParserOptions } from '../../capsule/parser.js';
 import { type Capsule, CapsuleType } from '../../capsule/types.js';
 import { H3ErrorCode } from '../../http3/errors.js';
 import { type H3Headers, H3UsageError } from '../../http3/session/index.js';
@@ -57,8 +57,8 @@ export class ConnectSession implements StreamSink {
   protected readonly writer: StreamWriter;
   /** Capsule mode: DATA payload is a sequence of capsules. */
   #capsuleMode = false;
-  readonly #parserOptions: CapsuleParserOptions;
-  #parser: CapsuleParser | undefined;
+  /** How the session parses this stream's capsules, when it carries them. */
+  protected readonly parserOptions: CapsuleParserOptions;
   readonly #maxBuffered: number;
   readonly #datagramBacklog: number;
   #dgramListeners: Array<Listener<Uint8Array>> = [];
@@ -77,7 +77,6 @@ export class ConnectSession implements StreamSink {
   #closeInfo: ConnectCloseInfo | undefined;
   readonly #closed: Promise<ConnectCloseInfo>;
   #resolveClosed!: (info: ConnectCloseInfo) => void;
-  readonly #emitCapsule = (c: Capsule): void => this.#onCapsule(c);
 
   constructor(
     driver: SessionDriver,
@@ -89,7 +88,7 @@ export class ConnectSession implements StreamSink {
     this.streamId = streamId;
     this.headers = headers;
     this.writer = new StreamWriter(driver, streamId, options.highWaterMark);
-    this.#parserOptions = { known: options.knownCapsules };
+    this.parserOptions = { known: options.knownCapsules };
     this.#maxBuffered = options.maxBuffered ?? 4 * 1024 * 1024;
     this.#datagramBacklog = options.datagramBacklog ?? 4096;
     this.#closed = new Promise((resolve) => {
@@ -122,10 +121,9 @@ export class ConnectSession implements StreamSink {
     return this.writer.bufferedAmount;
   }
 
-  /** Switches DATA parsing to capsules (RFC 9297 §3.2); called once the mode is agreed. */
+  /** The session parses this stream's DATA as capsules (its header event said `capsules`). */
   protected enableCapsules(): void {
     this.#capsuleMode = true;
-    this.#parser ??= new CapsuleParser(this.#parserOptions);
   }
 
   // ---- datagrams (RFC 9297 §2) ----
@@ -268,6 +266,9 @@ export class ConnectSession implements StreamSink {
         if (ev.data.length > 0) this.#onBytes(ev.data);
         if (ev.fin) this.#onRemoteEnd();
         return;
+      case 'capsule':
+        this.#onCapsule(ev.capsule);
+        return;
       case 'writable':
         this.writer.onWritable();
         return;
@@ -342,14 +343,6 @@ export class ConnectSession implements StreamSink {
 
   #onBytes(data: Uint8Array): void {
     if (this.#closeInfo !== undefined) return;
-    if (this.#parser !== undefined) {
-      try {
-        this.#parser.push(data, this.#emitCapsule);
-      } catch (err) {
-        this.#capsuleError(err);
-      }
-      return;
-    }
     for (let i = 0; i < this.#dataListeners.length; i++) this.#dataListeners[i](data);
     const q = this.#dataQueue;
     if (q === undefined && this.#dataListeners.length === 0) {
@@ -386,6 +379,7 @@ export class ConnectSession implements StreamSink {
   }
 
   #onCapsule(c: Capsule): void {
+    if (this.#closeInfo !== undefined) return;
     if (c.type === CapsuleType.DATAGRAM) {
       // RFC 9297 §3.5: a DATAGRAM capsule carries an HTTP Datagram, as a QUIC DATAGRAM would.
       this.#onDatagram(c.value);
@@ -404,13 +398,6 @@ export class ConnectSession implements StreamSink {
     for (let i = 0; i < this.#capsuleListeners.length; i++) this.#capsuleListeners[i](copy);
   }
 
-  #capsuleError(err: unknown): void {
-    // RFC 9297 §3.3: a malformed capsule stream is a stream error (H3_DATAGRAM_ERROR here).
-    const code = err instanceof CapsuleError ? err.code : H3ErrorCode.H3_DATAGRAM_ERROR;
-    this.abort(code);
-    if (!(err instanceof CapsuleError)) throw err;
-  }
-
   /** The peer ended its side (also used when the request itself carried the FIN). */
   protected remoteEnd(): void {
     this.#onRemoteEnd();
@@ -419,14 +406,6 @@ export class ConnectSession implements StreamSink {
   #onRemoteEnd(): void {
     if (this.#closeInfo !== undefined || this.#recvDone) return;
     this.#recvDone = true;
-    if (this.#parser !== undefined) {
-      try {
-        this.#parser.end();
-      } catch (err) {
-        this.#capsuleError(err);
-        return;
-      }
-    }
     this.#dataQueue?.end();
     // The peer closed the tunnel: close ours (module header).
     if (!this.canSend()) return;

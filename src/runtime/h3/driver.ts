@@ -15,9 +15,18 @@
  * not stop the pump.
  */
 import type { Logger } from 'pino';
+import type { CapsuleParserOptions } from '../../capsule/parser.js';
 import { H3ErrorCode } from '../../http3/errors.js';
-import type { H3Event, H3Session, PeerSettings } from '../../http3/session/index.js';
+import {
+  type H3Event,
+  type H3Role,
+  H3Session,
+  type H3SessionOptions,
+  type PeerSettings,
+  type TunnelHead,
+} from '../../http3/session/index.js';
 import type { QuicAppEvent, QuicCloseInfo, QuicTransport } from '../../quic/api.js';
+import type { Random } from '../../util/random.js';
 
 /** A QUIC connection as the driver needs it: the transport plus its event queue. */
 export interface DrivenConnection extends QuicTransport {
@@ -51,6 +60,8 @@ export interface StreamSink {
   onStreamEvent(ev: StreamEvent): void;
   /** The connection ended while the stream was attached. */
   onConnectionEnd(info: QuicCloseInfo): void;
+  /** Client: the 2xx of this tunnel arrived; capsule parser options if its DATA is capsules. */
+  capsuleParsing?(head: TunnelHead): CapsuleParserOptions | undefined;
 }
 
 /** Receives the connection-wide events. Every method is optional. */
@@ -62,6 +73,16 @@ export interface DriverListener {
   onStreamsAvailable?(): void;
   /** The connection is gone (after every sink heard `onConnectionEnd`). */
   onClosed?(info: QuicCloseInfo): void;
+  /** Server: a tunnel was requested; capsule parser options if its DATA is capsules. */
+  capsuleParsing?(head: TunnelHead): CapsuleParserOptions | undefined;
+}
+
+/** The HTTP/3 session a driver creates over its connection. */
+export interface DriverSessionOptions {
+  readonly role: H3Role;
+  readonly random: Random;
+  /** Session options; `capsuleMode` is the driver's own (see {@link SessionDriver}). */
+  readonly options?: Omit<H3SessionOptions, 'capsuleMode'>;
 }
 
 /** What a driver needs from its owner. */
@@ -87,10 +108,24 @@ export class SessionDriver {
     this.#host.flush();
   };
 
-  constructor(connection: DrivenConnection, session: H3Session, host: DriverHost) {
+  /**
+   * Creates the connection's HTTP/3 session. Whether a tunnel's DATA is capsules (RFC 9297 §3.2)
+   * is decided in the session as the tunnel's header section arrives: by the stream's sink when
+   * one is attached (a client's CONNECT), else by the listener (a server's request).
+   */
+  constructor(connection: DrivenConnection, session: DriverSessionOptions, host: DriverHost) {
     this.connection = connection;
-    this.session = session;
+    this.session = new H3Session(connection, session.role, session.random, {
+      ...session.options,
+      capsuleMode: (head) => this.#capsuleMode(head),
+    });
     this.#host = host;
+  }
+
+  #capsuleMode(head: TunnelHead): CapsuleParserOptions | undefined {
+    const sink = this.#sinks.get(head.streamId);
+    if (sink !== undefined) return sink.capsuleParsing?.(head);
+    return this.#listener.capsuleParsing?.(head);
   }
 
   /** Sets who hears the connection-wide events. */

@@ -5,8 +5,9 @@
  * `reject` (any other final status).
  */
 
+import type { CapsuleParserOptions } from '../../capsule/parser.js';
 import { H3ErrorCode } from '../../http3/errors.js';
-import type { H3Headers } from '../../http3/session/index.js';
+import type { H3Headers, TunnelHead } from '../../http3/session/index.js';
 import { ConnectSession, type ConnectSessionOptions } from '../h3/connect-session.js';
 import type { RequestEvent, SessionDriver } from '../h3/driver.js';
 import { capsuleProtocolOn, type HeadersInit, headerValue, toFields } from '../h3/headers.js';
@@ -14,10 +15,12 @@ import { capsuleProtocolOn, type HeadersInit, headerValue, toFields } from '../h
 /** Options of a protocol registered with `H3Server.handleConnect`. */
 export interface ConnectHandlerOptions extends ConnectSessionOptions {
   /**
-   * Use the Capsule Protocol when the request asks for it (`capsule-protocol: ?1`). Default true.
-   * When false, DATA is delivered as tunnel bytes.
+   * When the CONNECT stream's DATA is capsules (RFC 9297 §3.2): `true` (default) when the request
+   * says `capsule-protocol: ?1`; `'always'` for protocols whose upgrade token implies the Capsule
+   * Protocol, whatever the header says (§3.4 makes the header a hint for intermediaries);
+   * `false`: never, DATA is delivered as tunnel bytes.
    */
-  readonly capsuleProtocol?: boolean;
+  readonly capsuleProtocol?: boolean | 'always';
 }
 
 export class ServerConnectSession extends ConnectSession {
@@ -31,6 +34,19 @@ export class ServerConnectSession extends ConnectSession {
   readonly remoteAddress: string;
   #answered = false;
 
+  /**
+   * Whether a request for a protocol registered with `options` carries capsules: when the handler
+   * uses the Capsule Protocol and the request says `capsule-protocol: ?1` (RFC 9297 §3.4).
+   */
+  static capsuleMode(
+    head: TunnelHead,
+    options: ConnectHandlerOptions,
+  ): CapsuleParserOptions | undefined {
+    const mode = options.capsuleProtocol ?? true;
+    if (mode === false || (mode === true && !capsuleProtocolOn(head.headers))) return undefined;
+    return { known: options.knownCapsules };
+  }
+
   constructor(
     driver: SessionDriver,
     ev: RequestEvent,
@@ -43,8 +59,8 @@ export class ServerConnectSession extends ConnectSession {
     this.authority = ev.authority ?? '';
     this.remoteAddress = remoteAddress;
     // Capsules may follow the request at once, before our response (RFC 9297 §3.2 lets the
-    // client send them optimistically): the mode is fixed now.
-    if (options.capsuleProtocol !== false && capsuleProtocolOn(ev.headers)) this.enableCapsules();
+    // client send them optimistically): the session fixed the mode with the header section.
+    if (ev.capsules === true) this.enableCapsules();
     if (ev.fin) this.remoteEnd();
   }
 

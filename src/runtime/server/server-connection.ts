@@ -13,7 +13,9 @@
  * - 500 when a handler throws before answering.
  */
 import type { Logger } from 'pino';
+import type { CapsuleParserOptions } from '../../capsule/parser.js';
 import { H3ErrorCode } from '../../http3/errors.js';
+import type { TunnelHead } from '../../http3/session/index.js';
 import { checkRequestTarget } from '../../http3/validate-target.js';
 import type { QuicCloseInfo } from '../../quic/api.js';
 import type { DriverListener, RequestEvent, SessionDriver } from '../h3/driver.js';
@@ -96,6 +98,12 @@ export class ServerConnection implements DriverListener {
 
   onClosed(info: QuicCloseInfo): void {
     this.#ctx.connectionClosed(this, info);
+  }
+
+  capsuleParsing(head: TunnelHead): CapsuleParserOptions | undefined {
+    if (head.protocol === undefined) return undefined;
+    const entry = this.#ctx.connectHandler(head.protocol);
+    return entry === undefined ? undefined : ServerConnectSession.capsuleMode(head, entry[1]);
   }
 
   #exchange(ev: RequestEvent): ServerExchange {

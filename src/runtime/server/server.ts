@@ -11,7 +11,7 @@
  */
 import { type Logger, pino } from 'pino';
 import { H3ErrorCode } from '../../http3/errors.js';
-import { H3Session, type H3SessionOptions, H3UsageError } from '../../http3/session/index.js';
+import { type H3SessionOptions, H3UsageError } from '../../http3/session/index.js';
 import type { TransportSettings } from '../../quic/connection/config.js';
 import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
@@ -279,11 +279,14 @@ export class H3Server {
   }
 
   #accept(conn: QuicConnection, random: Random, options: H3SessionOptions): void {
-    const session = new H3Session(conn, 'server', random, options);
-    const driver = new SessionDriver(conn, session, {
-      flush: () => this.#udp.flush(),
-      logger: this.#logger,
-    });
+    const driver = new SessionDriver(
+      conn,
+      { role: 'server', random, options },
+      {
+        flush: () => this.#udp.flush(),
+        logger: this.#logger,
+      },
+    );
     const sc = new ServerConnection(driver, conn.remote, this.#ctx);
     this.#conns.set(conn, sc);
     this.#counters.connectionsTotal++;

@@ -285,6 +285,104 @@ describe('capsules (RFC 9297 §3)', () => {
     }
   });
 
+  it('capsuleMode decides at the header section: capsules in the same packet are parsed (§3.2)', () => {
+    const heads: Array<{ role: string; protocol?: string; streamId: number }> = [];
+    const p = rawPeer('server', {
+      session: {
+        ...BOTH,
+        capsuleMode: (h) => {
+          heads.push({ role: h.role, protocol: h.protocol, streamId: h.streamId });
+          return h.protocol === 'connect-udp' ? known : undefined;
+        },
+      },
+    });
+    p.control();
+    const id = p.raw.openStream(true)!;
+    // The request's HEADERS and two capsules (a DATAGRAM and a known type) in one write.
+    p.raw.writeStream(
+      id,
+      concatBytes(
+        headersFrame(udp('192.0.2.1')),
+        dataFrame(fromHex('00 03 00abcd')),
+        dataFrame(fromHex('5f00 01 07')),
+      ),
+    );
+    const ev = p.pump();
+    expect(heads).toEqual([{ role: 'server', protocol: 'connect-udp', streamId: id }]);
+    expect(ofType(ev, 'request')[0]).toMatchObject({ streamId: id, capsules: true });
+    expect(ofType(ev, 'data')).toEqual([]);
+    expect(ofType(ev, 'capsule').map((e) => [e.capsule.type, [...e.capsule.value]])).toEqual([
+      [CapsuleType.DATAGRAM, [0x00, 0xab, 0xcd]],
+      [TYPE, [0x07]],
+    ]);
+    // A malformed capsule is a stream error of that stream only.
+    p.raw.writeStream(id, dataFrame(fromHex('5f00 5001')));
+    expect(ofType(p.pump(), 'stream-error')).toEqual([
+      expect.objectContaining({ streamId: id, code: H3ErrorCode.H3_DATAGRAM_ERROR }),
+    ]);
+    expect(p.closeCode()).toBeUndefined();
+  });
+
+  it('capsuleMode is asked for tunnels only, and its undefined leaves DATA as DATA', () => {
+    const asked: number[] = [];
+    const p = rawPeer('server', {
+      session: {
+        ...BOTH,
+        capsuleMode: (h) => {
+          asked.push(h.streamId);
+          return undefined;
+        },
+      },
+    });
+    p.control();
+    const get = p.raw.openStream(true)!;
+    p.raw.writeStream(get, headersFrame(GET_HEADERS), true);
+    const tunnel = p.raw.openStream(true)!;
+    p.raw.writeStream(
+      tunnel,
+      concatBytes(headersFrame(udp('192.0.2.1')), dataFrame(fromHex('00 01 00'))),
+    );
+    const ev = p.pump();
+    expect(asked).toEqual([tunnel]);
+    expect(ofType(ev, 'request').map((r) => r.capsules)).toEqual([undefined, undefined]);
+    expect(
+      ofType(ev, 'data')
+        .filter((d) => d.data.length > 0)
+        .map((d) => d.streamId),
+    ).toEqual([tunnel]);
+  });
+
+  it('a client asks capsuleMode at a 2xx to its extended CONNECT only', () => {
+    const asked: Array<[string, number]> = [];
+    const c = connect({
+      client: {
+        h3Datagram: true,
+        capsuleMode: (h) => {
+          asked.push([h.role, h.streamId]);
+          return known;
+        },
+      },
+      server: BOTH,
+    });
+    const refused = c.client.request(udp('192.0.2.1'));
+    const ok = c.client.request(udp('192.0.2.2'));
+    c.pump();
+    c.server.respond(refused, [[':status', '403']]);
+    c.server.respond(ok, [
+      [':status', '200'],
+      ['capsule-protocol', '?1'],
+    ]);
+    c.server.sendCapsule(ok, TYPE, fromHex('01'));
+    const ev = c.pump();
+    expect(asked).toEqual([['client', ok]]);
+    const heads = ofType(ev.client, 'headers').sort((a, b) => a.status - b.status);
+    expect(heads.map((h) => [h.status, h.capsules])).toEqual([
+      [200, true],
+      [403, undefined],
+    ]);
+    expect(ofType(ev.client, 'capsule').map((e) => e.streamId)).toEqual([ok]);
+  });
+
   it('capsule mode is per stream: other streams still see DATA', () => {
     const { c, ids } = tunnels(2);
     c.server.enableCapsules(ids[0]);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CapsuleType } from '../../../src/capsule/index.js';
 import { H3ErrorCode } from '../../../src/http3/errors.js';
 import {
@@ -7,6 +7,7 @@ import {
   type TunnelOptions,
   UdpTunnel,
 } from '../../../src/masque/proxy/index.js';
+import { ManualClock } from '../../../src/util/clock.js';
 import { fromHex } from '../../../src/wire/index.js';
 import { FakeSession, FakeSocket } from './fakes.js';
 
@@ -17,7 +18,9 @@ function open(opts: Partial<TunnelOptions> = {}): {
   socket: FakeSocket;
   tunnel: UdpTunnel;
   closes: TunnelCloseReason[];
+  clock: ManualClock;
 } {
+  const clock = new ManualClock(1_000);
   const session = new FakeSession([]);
   const socket = new FakeSocket(target);
   const closes: TunnelCloseReason[] = [];
@@ -26,11 +29,11 @@ function open(opts: Partial<TunnelOptions> = {}): {
     queueLimit: 1024,
     capsuleBacklogBytes: 65_536,
     largeDatagrams: 'capsule',
-    clock: () => Date.now(),
+    clock,
     onClose: (_t, reason) => closes.push(reason),
     ...opts,
   });
-  return { session, socket, tunnel, closes };
+  return { session, socket, tunnel, closes, clock };
 }
 
 describe('client → target', () => {
@@ -199,18 +202,16 @@ describe('target → client', () => {
   });
 });
 
-describe('lifetime: the socket is closed exactly once', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+/** Lets promise callbacks (the session's `closed`) run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
+describe('lifetime: the socket is closed exactly once (virtual time)', () => {
   it('the client ending the stream closes the socket', async () => {
     const { session, socket, closes } = open();
     session.finish({ kind: 'end' });
-    await vi.runAllTimersAsync();
+    await settle();
     expect(socket.closeCalls).toBe(1);
     expect(closes).toEqual(['client']);
   });
@@ -218,7 +219,7 @@ describe('lifetime: the socket is closed exactly once', () => {
   it('a client reset closes the socket', async () => {
     const { session, socket, closes } = open();
     session.finish({ kind: 'reset', code: H3ErrorCode.H3_REQUEST_CANCELLED });
-    await vi.runAllTimersAsync();
+    await settle();
     expect(socket.closeCalls).toBe(1);
     expect(closes).toEqual(['client']);
   });
@@ -226,38 +227,44 @@ describe('lifetime: the socket is closed exactly once', () => {
   it('the connection closing closes the socket', async () => {
     const { session, socket, closes } = open();
     session.finish({ kind: 'connection', code: 0 });
-    await vi.runAllTimersAsync();
+    await settle();
     expect(socket.closeCalls).toBe(1);
     expect(closes).toEqual(['connection']);
   });
 
   it('an idle tunnel ends its stream with a FIN and closes the socket', async () => {
-    const { session, socket, closes } = open({ idleTimeoutMs: 1000 });
-    await vi.advanceTimersByTimeAsync(999);
+    const { session, socket, closes, clock } = open({ idleTimeoutMs: 1000 });
+    clock.advance(999);
+    await settle();
     expect(socket.closeCalls).toBe(0);
-    await vi.advanceTimersByTimeAsync(2);
+    clock.advance(2);
+    await settle();
     expect(socket.closeCalls).toBe(1);
     expect(session.ended).toBe('fin');
     expect(closes).toEqual(['idle']);
   });
 
   it('traffic either way keeps the tunnel open', async () => {
-    const { session, socket, closes } = open({ idleTimeoutMs: 1000 });
+    const { session, socket, closes, clock } = open({ idleTimeoutMs: 1000 });
     for (let i = 0; i < 5; i++) {
-      await vi.advanceTimersByTimeAsync(600);
+      clock.advance(600);
+      await settle();
       if (i % 2 === 0) session.deliver(fromHex('00 01'));
       else socket.receive(fromHex('01'));
     }
     expect(closes).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1001);
+    clock.advance(1001);
+    await settle();
     expect(closes).toEqual(['idle']);
   });
 
   it('a client that never ends its side after our FIN is reset after the grace period', async () => {
-    const { session } = open({ idleTimeoutMs: 1000, closeGraceMs: 500 });
-    await vi.advanceTimersByTimeAsync(1001);
+    const { session, clock } = open({ idleTimeoutMs: 1000, closeGraceMs: 500 });
+    clock.advance(1001);
+    await settle();
     expect(session.ended).toBe('fin');
-    await vi.advanceTimersByTimeAsync(501);
+    clock.advance(501);
+    await settle();
     expect(session.ended).toBe(H3ErrorCode.H3_NO_ERROR);
   });
 
@@ -266,7 +273,7 @@ describe('lifetime: the socket is closed exactly once', () => {
     socket.fail('ECONNREFUSED');
     expect(socket.closeCalls).toBe(1);
     expect(session.ended).toBe(H3ErrorCode.H3_CONNECT_ERROR);
-    await vi.runAllTimersAsync();
+    await settle();
     expect(closes).toEqual(['socket_error']);
   });
 
@@ -276,7 +283,7 @@ describe('lifetime: the socket is closed exactly once', () => {
     tunnel.close('idle');
     socket.fail('ECONNREFUSED');
     session.finish({ kind: 'connection' });
-    await vi.runAllTimersAsync();
+    await settle();
     expect(socket.closeCalls).toBe(1);
     expect(closes).toEqual(['shutdown']);
     expect(session.ended).toBe('fin');
@@ -289,7 +296,7 @@ describe('lifetime: the socket is closed exactly once', () => {
     socket.receive(fromHex('01'));
     expect(socket.sent).toEqual([]);
     expect(session.datagrams).toEqual([]);
-    await vi.runAllTimersAsync();
+    await settle();
     expect(socket.closeCalls).toBe(1);
   });
 });
