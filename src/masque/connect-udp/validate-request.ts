@@ -17,7 +17,14 @@
  *   capsule-protocol not ?1 (only with requireCapsuleProtocol) 400
  *   :path does not address the template's resource            404
  *   target_host / target_port absent or empty                 400  (RFC 9298 §3 "MUST NOT be empty")
+ *   exactly one of target_host / target_port is '*'           400  (connect-udp-listen §3 "MUST
+ *                                                                   respond with an error and SHOULD
+ *                                                                   use the 400")
  *   target_host / target_port invalid                         400
+ *
+ * Both variables '*' (percent-encoded as %2A, RFC 6570 §3.2.2) pass as `wildcard`: the request
+ * asks for bind without a target (connect-udp-listen §3); whether the proxy binds is the mode
+ * selection's decision (`src/masque/proxy/mode.ts`).
  *
  * Capsule-Protocol: connect-udp always uses the Capsule Protocol (RFC 9298 §3: "The resulting
  * UDP tunnels use the Capsule Protocol"), and RFC 9297 §3.4 only says endpoints SHOULD send the
@@ -50,6 +57,7 @@ export type RequestRejectReason =
   | 'CAPSULE_PROTOCOL_MISSING'
   | 'PATH_NO_MATCH'
   | 'TARGET_MISSING'
+  | 'TARGET_WILDCARD_PARTIAL'
   | 'TARGET_HOST_INVALID'
   | 'TARGET_PORT_INVALID';
 
@@ -70,8 +78,10 @@ export type ValidateRequestResult =
   | {
       /** The request is a well-formed connect-udp request for this proxy. */
       ok: true;
-      /** The validated target. */
-      target: Target;
+      /** The validated target, or undefined when both variables are '*' (`wildcard`). */
+      target: Target | undefined;
+      /** target_host and target_port are both '*' (a bind request without a target). */
+      wildcard: boolean;
       /** Whether the client sent `capsule-protocol: ?1`. */
       capsuleProtocol: boolean;
       /** Every template variable the request defined, percent-decoded. */
@@ -185,9 +195,23 @@ export function validateConnectUdpRequest(
   if (!match.target_host || !match.target_port) {
     return reject(400, 'TARGET_MISSING', 'target_host and target_port MUST NOT be empty');
   }
+  const hostStar = match.target_host === '*';
+  const portStar = match.target_port === '*';
+  if (hostStar && portStar) {
+    return {
+      ok: true,
+      target: undefined,
+      wildcard: true,
+      capsuleProtocol,
+      variables: match.variables,
+    };
+  }
+  if (hostStar || portStar) {
+    return reject(400, 'TARGET_WILDCARD_PARTIAL', "only one of target_host and target_port is '*'");
+  }
   try {
     const target = parseTarget(match.target_host, match.target_port);
-    return { ok: true, target, capsuleProtocol, variables: match.variables };
+    return { ok: true, target, wildcard: false, capsuleProtocol, variables: match.variables };
   } catch (e) {
     if (!(e instanceof ConnectUdpError)) throw e;
     const reason =

@@ -1,27 +1,21 @@
 /**
- * The connect-udp request handler (RFC 9298 §3): given an extended CONNECT session with
- * `:protocol connect-udp` (the HTTP/3 server routes other protocols to 501 itself, RFC 9220 §3),
- * it decides, in this order, and answers through the sans-IO core:
+ * The connect-udp session handler (RFC 9298 §3): one handler for every connect-udp request, a
+ * relay strategy per mode (`strategy.ts`). For each request, in order:
  *
  *   shutting down                        503  proxy_internal_response (RFC 9209 §2.3.29)
- *   credentials missing or wrong         407  + Proxy-Authenticate (RFC 9110 §15.5.8),
- *                                             http_request_denied (RFC 9209 §2.3.17)
- *   request malformed / wrong path       400 / 404 / 405 / 421 / 501 as `validateConnectUdpRequest`
- *                                             says (http_request_error on 4xx)
- *   DNS failure                          502 dns_error (rcode) / 504 dns_timeout (RFC 9298 §3.1
- *                                             "MUST perform DNS resolution before replying")
- *   target denied by policy              502 destination_ip_prohibited (core default)
+ *   admission (`admission.ts`)           auth 407, malformed 4xx/501, mode 400/501, DNS 502/504,
+ *                                             policy 502: decided from the request alone
  *   too many tunnels on this connection  429 http_request_denied: the client itself is over its
  *                                             share (RFC 6585 §4 "too many requests"); it may
  *                                             retry once one of its tunnels closed
  *   too many tunnels in total            503 connection_limit_reached (RFC 9209 §2.3.12: "limit
  *                                             the number of connections it has to the next hop",
  *                                             recommended 503): the proxy's capacity
- *   no socket could be opened            502 destination_ip_unroutable
+ *   the mode's strategy refuses          its status (plain: 502 destination_ip_unroutable when no
+ *                                             socket opens)
  *
- * then opens one connected UDP socket (`UdpSocketFactory`) and accepts with
- * `capsule-protocol: ?1` and a Proxy-Status carrying `next-hop` (RFC 9298 §3.5). A rejected or
- * malformed request only touches its own stream.
+ * then answers 2xx with `capsule-protocol: ?1` and the strategy's headers, and starts the relay.
+ * A rejected or malformed request only touches its own stream.
  */
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -30,21 +24,17 @@ import { nodeClock } from '../../runtime/clock.js';
 import type { Clock } from '../../util/clock.js';
 import { type AuthConfig, Authenticator } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
-import { type Resolver, resolveTarget } from '../connect-udp/resolve.js';
+import type { Resolver } from '../connect-udp/resolve.js';
 import { createNodeResolver } from '../connect-udp/resolver-node.js';
-import { rejectionResponseHeaders, successResponseHeaders } from '../connect-udp/response.js';
-import { formatHostPort } from '../connect-udp/target.js';
+import { rejectionResponseHeaders } from '../connect-udp/response.js';
 import type { UriTemplate } from '../connect-udp/uri-template.js';
-import { validateConnectUdpRequest } from '../connect-udp/validate-request.js';
-import type { ProxyStatusEntry } from '../headers/index.js';
+import { type AdmissionContext, admit, type Refusal, refusal } from './admission.js';
 import { MetricsFlusher } from './metrics-flush.js';
-import { type TunnelCloseReason, type TunnelSession, UdpTunnel } from './tunnel.js';
-import {
-  nodeUdpSocketFactory,
-  type TunnelSocket,
-  type UdpSocketFactory,
-  type UdpTarget,
-} from './udp-socket.js';
+import type { RelayMode } from './mode.js';
+import { PlainStrategy } from './plain-strategy.js';
+import type { Relay, RelayContext, RelayStrategy } from './strategy.js';
+import type { TunnelCloseReason, TunnelSession } from './tunnel.js';
+import { nodeUdpSocketFactory, type UdpSocketFactory } from './udp-socket.js';
 
 /** An extended CONNECT request as the handler needs it (`ServerConnectSession` fits). */
 export interface ConnectUdpRequest extends TunnelSession {
@@ -106,6 +96,11 @@ export interface ConnectUdpHandlerOptions {
   largeDatagrams?: 'capsule' | 'drop';
   /** Opens tunnel sockets. Default: connected `node:dgram` sockets. */
   socketFactory?: UdpSocketFactory;
+  /**
+   * Relay strategies of the other modes (bind, QUIC-aware). Plain connect-udp is built in; a mode
+   * without a strategy is served as the drafts say for a proxy without it (see `mode.ts`).
+   */
+  strategies?: readonly RelayStrategy[];
   /** Prometheus metrics to update. */
   metrics?: ProxyMetrics;
   logger?: Logger;
@@ -132,21 +127,18 @@ export interface ConnectUdpStats {
 }
 
 export class ConnectUdpHandler {
-  readonly #template: UriTemplate | string;
   readonly #proxyName: string;
-  readonly #auth: Authenticator;
-  readonly #policy: TargetPolicy;
-  readonly #resolver: Resolver;
-  readonly #opts: ConnectUdpHandlerOptions;
+  readonly #admission: AdmissionContext;
+  readonly #strategies = new Map<RelayMode, RelayStrategy>();
   readonly #limits: TunnelLimits;
-  readonly #factory: UdpSocketFactory;
   readonly #logger: Logger;
-  readonly #clock: Clock;
-  readonly #tunnels = new Set<UdpTunnel>();
+  readonly #metrics: ProxyMetrics | undefined;
+  readonly #relays = new Set<Relay>();
   readonly #perConnection = new Map<string, number>();
   readonly #flusher: MetricsFlusher;
+  readonly #relayContext: RelayContext;
+  readonly #relayKeys = new Map<Relay, string>();
   #reserved = 0;
-  #socketsOpen = 0;
   #opened = 0;
   #closing = false;
   readonly #rejected = new Map<string, number>();
@@ -156,20 +148,41 @@ export class ConnectUdpHandler {
   readonly handle = (session: ConnectUdpRequest): Promise<void> => this.#handle(session);
 
   constructor(options: ConnectUdpHandlerOptions) {
-    this.#opts = options;
-    this.#template = options.template;
     this.#proxyName = options.proxyName ?? 'masque';
-    this.#auth =
-      options.auth instanceof Authenticator
-        ? options.auth
-        : new Authenticator(options.auth ?? { mode: 'none' });
-    this.#policy = options.policy ?? new TargetPolicy();
-    this.#resolver = options.resolver ?? createNodeResolver();
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.#factory = options.socketFactory ?? nodeUdpSocketFactory();
     this.#logger = options.logger ?? pino({ level: 'silent' });
-    this.#clock = options.clock ?? nodeClock;
+    this.#metrics = options.metrics;
     this.#flusher = new MetricsFlusher(options.metrics);
+    const plain = new PlainStrategy({
+      proxyName: this.#proxyName,
+      socketFactory: options.socketFactory ?? nodeUdpSocketFactory(),
+      logger: this.#logger,
+      idleTimeoutMs: this.#limits.idleTimeoutMs,
+      queueLimit: this.#limits.datagramQueue,
+      capsuleBacklogBytes: this.#limits.capsuleBacklogBytes,
+      largeDatagrams: options.largeDatagrams ?? 'capsule',
+    });
+    this.#strategies.set('plain', plain);
+    for (const s of options.strategies ?? []) this.#strategies.set(s.mode, s);
+    this.#admission = {
+      template: options.template,
+      proxyName: this.#proxyName,
+      auth:
+        options.auth instanceof Authenticator
+          ? options.auth
+          : new Authenticator(options.auth ?? { mode: 'none' }),
+      policy: options.policy ?? new TargetPolicy(),
+      resolver: options.resolver ?? createNodeResolver(),
+      prefer: options.prefer,
+      families: options.families,
+      strictAuthority: options.strictAuthority,
+      requireCapsuleProtocol: options.requireCapsuleProtocol,
+      offered: new Set(this.#strategies.keys()),
+    };
+    this.#relayContext = {
+      clock: options.clock ?? nodeClock,
+      onClose: (relay, reason, err) => this.#onRelayClosed(relay, reason, err),
+    };
   }
 
   /** The limits in force. */
@@ -177,19 +190,26 @@ export class ConnectUdpHandler {
     return this.#limits;
   }
 
-  /** Open tunnels. */
-  get tunnels(): ReadonlySet<UdpTunnel> {
-    return this.#tunnels;
+  /** The modes served: plain, and those whose strategy was given. */
+  get modes(): ReadonlySet<RelayMode> {
+    return this.#admission.offered;
+  }
+
+  /** Running relays. */
+  get tunnels(): ReadonlySet<Relay> {
+    return this.#relays;
   }
 
   /** Totals, including closed tunnels. */
   stats(): ConnectUdpStats {
-    const t = this.#flusher.totals(this.#tunnels);
+    const t = this.#flusher.totals(this.#relays);
+    let socketsOpen = 0;
+    for (const s of this.#strategies.values()) socketsOpen += s.socketsOpen;
     return {
-      tunnelsActive: this.#tunnels.size,
+      tunnelsActive: this.#relays.size,
       tunnelsOpened: this.#opened,
       rejected: Object.fromEntries(this.#rejected),
-      socketsOpen: this.#socketsOpen,
+      socketsOpen,
       ...t,
       closed: Object.fromEntries(this.#closedBy),
     };
@@ -197,7 +217,7 @@ export class ConnectUdpHandler {
 
   /** Pushes pending counts to the metrics (the proxy calls this on a timer and on scrape). */
   flushMetrics(): void {
-    this.#flusher.flushAll(this.#tunnels);
+    this.#flusher.flushAll(this.#relays);
   }
 
   /**
@@ -206,146 +226,91 @@ export class ConnectUdpHandler {
    */
   closeAll(): void {
     this.#closing = true;
-    for (const t of [...this.#tunnels]) t.close('shutdown');
+    for (const t of [...this.#relays]) t.close('shutdown');
+  }
+
+  #shuttingDown(): Refusal {
+    return refusal(503, 'SHUTTING_DOWN', {
+      proxy: this.#proxyName,
+      error: 'proxy_internal_response',
+      details: 'shutting down',
+    });
   }
 
   async #handle(s: ConnectUdpRequest): Promise<void> {
-    const proxy = this.#proxyName;
     if (this.#closing) {
-      this.#reject(s, 503, 'SHUTTING_DOWN', [], {
-        proxy,
-        error: 'proxy_internal_response',
-        details: 'shutting down',
-      });
+      this.#reject(s, this.#shuttingDown());
       return;
     }
-    const auth = this.#auth.check(s.headers);
-    if (!auth.ok) {
-      this.#reject(s, auth.status, `AUTH_${auth.reason}`, auth.headers, {
-        proxy,
-        error: 'http_request_denied',
-        details: 'proxy authentication required',
-      });
-      return;
-    }
-    const v = validateConnectUdpRequest(s.headers, {
-      template: this.#template,
-      proxyName: proxy,
-      strictAuthority: this.#opts.strictAuthority,
-      requireCapsuleProtocol: this.#opts.requireCapsuleProtocol,
-    });
-    if (!v.ok) {
-      this.#reject(s, v.status, v.reason, v.headers, v.proxyStatus);
-      return;
-    }
-    const r = await resolveTarget(v.target, {
-      resolver: this.#resolver,
-      policy: this.#policy,
-      proxyName: proxy,
-      prefer: this.#opts.prefer,
-      families: this.#opts.families,
-    });
+    const admitted = await admit(s.headers, this.#admission);
     if (s.closeInfo !== undefined) return; // the client gave up while we resolved
-    if (!r.ok) {
-      this.#reject(s, r.status, r.error, [], r.proxyStatus);
+    if (!admitted.ok) {
+      this.#reject(s, admitted);
       return;
     }
     const key = s.remoteAddress;
     const mine = this.#perConnection.get(key) ?? 0;
     if (mine >= this.#limits.tunnelsPerConnection) {
-      this.#reject(s, 429, 'TUNNELS_PER_CONNECTION', [], {
-        proxy,
-        error: 'http_request_denied',
-        details: `at most ${this.#limits.tunnelsPerConnection} tunnels per connection`,
-      });
+      this.#reject(
+        s,
+        refusal(429, 'TUNNELS_PER_CONNECTION', {
+          proxy: this.#proxyName,
+          error: 'http_request_denied',
+          details: `at most ${this.#limits.tunnelsPerConnection} tunnels per connection`,
+        }),
+      );
       return;
     }
-    if (this.#tunnels.size + this.#reserved >= this.#limits.tunnelsTotal) {
-      this.#reject(s, 503, 'TUNNELS_TOTAL', [], { proxy, error: 'connection_limit_reached' });
+    if (this.#relays.size + this.#reserved >= this.#limits.tunnelsTotal) {
+      this.#reject(
+        s,
+        refusal(503, 'TUNNELS_TOTAL', {
+          proxy: this.#proxyName,
+          error: 'connection_limit_reached',
+        }),
+      );
       return;
     }
     // Reserve the slot across the await below, so concurrent requests see it.
     this.#reserved++;
     this.#perConnection.set(key, mine + 1);
-    let opened: { socket: TunnelSocket; target: UdpTarget } | undefined;
+    const strategy = this.#strategies.get(admitted.mode) as RelayStrategy;
+    let prepared: Awaited<ReturnType<RelayStrategy['prepare']>>;
     try {
-      opened = await this.#open(r.addresses, v.target.port);
+      prepared = await strategy.prepare(admitted);
     } finally {
       this.#reserved--;
     }
-    if (opened === undefined) {
+    if (!prepared.ok) {
       this.#release(key);
-      this.#reject(s, 502, 'SOCKET_FAILED', [], {
-        proxy,
-        error: 'destination_ip_unroutable',
-        details: 'no socket could be opened to the target',
-      });
+      this.#reject(s, prepared);
       return;
     }
-    const { socket, target } = opened;
     if (s.closeInfo !== undefined || this.#closing) {
-      socket.close();
-      this.#socketsOpen--;
+      prepared.abandon();
       this.#release(key);
-      if (s.closeInfo === undefined) {
-        this.#reject(s, 503, 'SHUTTING_DOWN', [], {
-          proxy,
-          error: 'proxy_internal_response',
-          details: 'shutting down',
-        });
-      }
+      if (s.closeInfo === undefined) this.#reject(s, this.#shuttingDown());
       return;
     }
-    const nextHop = formatHostPort(
-      { kind: 'ip', family: target.family, address: target.address },
-      target.port,
-    );
-    const headers = successResponseHeaders({ proxyName: proxy, nextHop }).filter(
-      ([name]) => !name.startsWith(':') && name !== 'capsule-protocol',
-    );
-    s.accept(headers);
+    s.accept(prepared.headers.map(([n, v]) => [n, v]));
     this.#opened++;
-    const tunnel = new UdpTunnel(s, socket, target, {
-      idleTimeoutMs: this.#limits.idleTimeoutMs,
-      queueLimit: this.#limits.datagramQueue,
-      capsuleBacklogBytes: this.#limits.capsuleBacklogBytes,
-      largeDatagrams: this.#opts.largeDatagrams ?? 'capsule',
-      clock: this.#clock,
-      onClose: (t, reason, err) => this.#onTunnelClosed(t, key, reason, err),
-    });
-    this.#tunnels.add(tunnel);
-    this.#flusher.opened(tunnel);
-    this.#logger.debug({ client: key, target: nextHop }, 'tunnel opened');
+    const relay = prepared.start(s, this.#relayContext);
+    this.#relays.add(relay);
+    this.#relayKeys.set(relay, key);
+    this.#flusher.opened(relay);
+    this.#logger.debug(
+      { client: key, target: prepared.describe, mode: admitted.mode, fellBack: admitted.fellBack },
+      'tunnel opened',
+    );
   }
 
-  async #open(
-    addresses: ReadonlyArray<{ address: string; family: 4 | 6 }>,
-    port: number,
-  ): Promise<{ socket: TunnelSocket; target: UdpTarget } | undefined> {
-    for (const a of addresses) {
-      const target: UdpTarget = { address: a.address, family: a.family, port };
-      try {
-        const socket = await this.#factory.open(target);
-        this.#socketsOpen++;
-        return { socket, target };
-      } catch (err) {
-        this.#logger.debug({ err, target: a.address }, 'tunnel socket failed');
-      }
-    }
-    return undefined;
-  }
-
-  #onTunnelClosed(
-    t: UdpTunnel,
-    key: string,
-    reason: TunnelCloseReason,
-    err: Error | undefined,
-  ): void {
-    if (!this.#tunnels.delete(t)) return;
-    this.#socketsOpen--;
+  #onRelayClosed(relay: Relay, reason: TunnelCloseReason, err: Error | undefined): void {
+    if (!this.#relays.delete(relay)) return;
+    const key = this.#relayKeys.get(relay) ?? '';
+    this.#relayKeys.delete(relay);
     this.#release(key);
     this.#closedBy.set(reason, (this.#closedBy.get(reason) ?? 0) + 1);
-    this.#flusher.closed(t);
+    this.#flusher.closed(relay);
     this.#logger.debug({ client: key, reason, err }, 'tunnel closed');
   }
 
@@ -355,20 +320,18 @@ export class ConnectUdpHandler {
     else this.#perConnection.set(key, n);
   }
 
-  #reject(
-    s: ConnectUdpRequest,
-    status: number,
-    reason: string,
-    extra: ReadonlyArray<readonly [string, string]>,
-    proxyStatus: ProxyStatusEntry | undefined,
-  ): void {
-    this.#rejected.set(reason, (this.#rejected.get(reason) ?? 0) + 1);
-    this.#opts.metrics?.tunnelRejected(reason);
-    this.#logger.debug({ client: s.remoteAddress, status, reason }, 'request rejected');
-    if (s.closeInfo !== undefined) return;
-    const headers = rejectionResponseHeaders(status, { headers: extra, proxyStatus }).filter(
-      ([name]) => name !== ':status',
+  #reject(s: ConnectUdpRequest, r: Refusal): void {
+    this.#rejected.set(r.reason, (this.#rejected.get(r.reason) ?? 0) + 1);
+    this.#metrics?.tunnelRejected(r.reason);
+    this.#logger.debug(
+      { client: s.remoteAddress, status: r.status, reason: r.reason },
+      'request rejected',
     );
-    s.reject(status, headers);
+    if (s.closeInfo !== undefined) return;
+    const headers = rejectionResponseHeaders(r.status, {
+      headers: r.headers,
+      proxyStatus: r.proxyStatus,
+    }).filter(([name]) => name !== ':status');
+    s.reject(r.status, headers);
   }
 }

@@ -1,4 +1,15 @@
-/** The connect-udp proxy on Node (RFC 9298): request handler, tunnels, sockets. */
+/**
+ * The connect-udp proxy (RFC 9298): one session handler, a pure admission step, a relay strategy
+ * per mode (plain today; bind and QUIC-aware plug in as strategies), tunnels and their sockets.
+ */
+export {
+  type Admission,
+  type AdmissionContext,
+  type Admitted,
+  admit,
+  type Refusal,
+  refusal,
+} from './admission.js';
 export {
   ConnectUdpHandler,
   type ConnectUdpHandlerOptions,
@@ -6,6 +17,15 @@ export {
   type ConnectUdpStats,
   type TunnelLimits,
 } from './connect-udp-handler.js';
+export {
+  chooseMode,
+  type ModeDecision,
+  type RelayMode,
+  type RequestedMode,
+  requestedMode,
+} from './mode.js';
+export { type PlainRelayOptions, PlainStrategy } from './plain-strategy.js';
+export type { PreparedRelay, Relay, RelayContext, RelayStrategy } from './strategy.js';
 export {
   type DropReason,
   type TunnelCloseReason,

@@ -8,7 +8,8 @@
  */
 import type { Counter } from 'prom-client';
 import type { ProxyMetrics, TrafficDirection } from '../../metrics/metrics.js';
-import type { TunnelCounters, UdpTunnel } from './tunnel.js';
+import type { Relay } from './strategy.js';
+import type { TunnelCounters } from './tunnel.js';
 
 interface Mark {
   datagramsToTarget: number;
@@ -66,7 +67,7 @@ class BatchCounters {
 export class MetricsFlusher {
   readonly #metrics: ProxyMetrics | undefined;
   readonly #batch: BatchCounters | undefined;
-  readonly #marks = new Map<UdpTunnel, Mark>();
+  readonly #marks = new Map<Relay, Mark>();
   /** Totals of closed tunnels. */
   readonly #done = emptyMark();
 
@@ -76,13 +77,13 @@ export class MetricsFlusher {
   }
 
   /** A tunnel opened. */
-  opened(t: UdpTunnel): void {
+  opened(t: Relay): void {
     this.#marks.set(t, emptyMark());
     this.#metrics?.tunnelOpened();
   }
 
   /** A tunnel closed: flush it and fold it into the totals. */
-  closed(t: UdpTunnel): void {
+  closed(t: Relay): void {
     this.#flush(t);
     this.#marks.delete(t);
     add(this.#done, t.counters);
@@ -90,12 +91,12 @@ export class MetricsFlusher {
   }
 
   /** Flushes every open tunnel. */
-  flushAll(tunnels: Iterable<UdpTunnel>): void {
+  flushAll(tunnels: Iterable<Relay>): void {
     for (const t of tunnels) this.#flush(t);
   }
 
   /** Totals over closed tunnels and `open` ones. */
-  totals(open: Iterable<UdpTunnel>): TrafficTotals {
+  totals(open: Iterable<Relay>): TrafficTotals {
     const m = emptyMark();
     add(m, this.#done);
     for (const t of open) add(m, t.counters);
@@ -108,7 +109,7 @@ export class MetricsFlusher {
     };
   }
 
-  #flush(t: UdpTunnel): void {
+  #flush(t: Relay): void {
     const metrics = this.#batch;
     const mark = this.#marks.get(t);
     if (metrics === undefined || mark === undefined) return;

@@ -33,6 +33,7 @@ describe('validateConnectUdpRequest', () => {
     expect(validateConnectUdpRequest(EXAMPLE, { template })).toEqual({
       ok: true,
       target: { host: { kind: 'ip', family: 4, address: '192.0.2.6' }, port: 443 },
+      wildcard: false,
       capsuleProtocol: true,
       variables: new Map([
         ['target_host', '192.0.2.6'],
@@ -44,10 +45,24 @@ describe('validateConnectUdpRequest', () => {
   it('accepts a template given as text, an IPv6 target and a DNS target', () => {
     const v6 = replace(':path', '/.well-known/masque/udp/2001%3Adb8%3A%3A42/443/');
     const r = validateConnectUdpRequest(v6, { template: TEMPLATE });
-    expect(r.ok && r.target.host).toEqual({ kind: 'ip', family: 6, address: '2001:db8::42' });
+    expect(r.ok && r.target?.host).toEqual({ kind: 'ip', family: 6, address: '2001:db8::42' });
     const dns = replace(':path', '/.well-known/masque/udp/Target.Example/53/');
     const d = validateConnectUdpRequest(dns, { template });
     expect(d.ok && d.target).toEqual({ host: { kind: 'dns', name: 'target.example' }, port: 53 });
+  });
+
+  it("passes '*'/'*' (percent-encoded) as a wildcard and refuses a single '*' (connect-udp-listen §3)", () => {
+    const both = validateConnectUdpRequest(replace(':path', '/.well-known/masque/udp/%2A/%2A/'), {
+      template,
+    });
+    expect(both).toMatchObject({ ok: true, target: undefined, wildcard: true });
+    for (const p of [
+      '/.well-known/masque/udp/%2A/443/',
+      '/.well-known/masque/udp/192.0.2.6/%2A/',
+    ]) {
+      const one = validateConnectUdpRequest(replace(':path', p), { template, proxyName: 'px' });
+      expect(one).toMatchObject({ ok: false, status: 400, reason: 'TARGET_WILDCARD_PARTIAL' });
+    }
   });
 
   it('accepts a missing or non-Boolean capsule-protocol by default (RFC 9297 §3.4)', () => {

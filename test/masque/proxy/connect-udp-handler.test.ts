@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseTargetRule, TargetPolicy } from '../../../src/masque/connect-udp/index.js';
 import { type ProxyStatusEntry, parseProxyStatus } from '../../../src/masque/headers/index.js';
+import type { Admitted } from '../../../src/masque/proxy/admission.js';
 import {
   ConnectUdpHandler,
   type ConnectUdpHandlerOptions,
+  TunnelCounters,
 } from '../../../src/masque/proxy/index.js';
+import type { Relay, RelayStrategy } from '../../../src/masque/proxy/strategy.js';
 import { ProxyMetrics } from '../../../src/metrics/index.js';
 import { fromHex } from '../../../src/wire/index.js';
 import { connectUdpHeaders, FakeSession, FakeSocketFactory, tableResolver } from './fakes.js';
@@ -282,5 +285,81 @@ describe('the client going away, and shutdown', () => {
     expect(text).toContain('masque_bytes_total{direction="client_to_target"} 20');
     expect(text).toContain('masque_bytes_total{direction="target_to_client"} 3');
     expect(text).toContain('masque_tunnels_active 1');
+  });
+});
+
+describe('one connect-udp session, a relay strategy per mode', () => {
+  /** A strategy double for the bind mode: records what it is given and what it is asked. */
+  function recordingBind(duringPrepare: () => void = () => {}) {
+    const log: string[] = [];
+    const strategy: RelayStrategy = {
+      mode: 'bind',
+      socketsOpen: 0,
+      async prepare(admitted: Admitted) {
+        log.push(`prepare ${admitted.mode} ${admitted.target === undefined ? '*' : 'target'}`);
+        duringPrepare();
+        return {
+          ok: true,
+          headers: [['connect-udp-bind', '?1']],
+          describe: 'bound',
+          start(session, ctx) {
+            log.push(`start after ${(session as FakeSession).status}`);
+            const relay: Relay = {
+              counters: new TunnelCounters(),
+              close: (reason) => {
+                log.push(`close ${reason}`);
+                ctx.onClose(relay, reason);
+              },
+            };
+            return relay;
+          },
+          abandon: () => log.push('abandon'),
+        };
+      },
+    };
+    return { strategy, log };
+  }
+
+  it('dispatches Connect-UDP-Bind requests to the bind strategy and starts it after the 2xx', async () => {
+    const { strategy, log } = recordingBind();
+    const { handler, sockets } = setup({ strategies: [strategy] });
+    expect([...handler.modes].sort()).toEqual(['bind', 'plain']);
+    const s = await request(handler, path('%2A', '%2A'), [['connect-udp-bind', '?1']]);
+    expect(s.status).toBe(200);
+    expect(s.header('connect-udp-bind')).toBe('?1');
+    expect(sockets.sockets).toEqual([]);
+    expect(handler.stats().tunnelsActive).toBe(1);
+    handler.closeAll();
+    expect(log).toEqual(['prepare bind *', 'start after 200', 'close shutdown']);
+    expect(handler.stats()).toMatchObject({ tunnelsActive: 0, closed: { shutdown: 1 } });
+    // Plain requests still go to the built-in strategy.
+    const { handler: h2 } = setup({ strategies: [recordingBind().strategy] });
+    expect((await request(h2, path('127.0.0.1', 9))).header('connect-udp-bind')).toBeUndefined();
+  });
+
+  it('without a bind strategy: a real target falls back to plain, * gets 501', async () => {
+    const { handler, sockets } = setup();
+    const s = await request(handler, path('127.0.0.1', 9), [['connect-udp-bind', '?1']]);
+    expect(s.status).toBe(200);
+    expect(s.header('connect-udp-bind')).toBeUndefined(); // tells the client: no bind here
+    expect(sockets.sockets).toHaveLength(1);
+    const star = await request(handler, path('%2A', '%2A'), [['connect-udp-bind', '?1']]);
+    expect(star.status).toBe(501);
+    expect(proxyStatus(star)).toMatchObject({
+      error: 'http_request_error',
+      details: 'BIND_NOT_OFFERED',
+    });
+    expect(handler.stats().rejected).toEqual({ BIND_NOT_OFFERED: 1 });
+  });
+
+  it('a request that goes away while its relay is prepared is abandoned, its slot released', async () => {
+    const s = new FakeSession(connectUdpHeaders(path('%2A', '%2A'), [['connect-udp-bind', '?1']]));
+    const { strategy, log } = recordingBind(() => s.finish({ kind: 'reset', code: 0x10c }));
+    const { handler } = setup({ strategies: [strategy], limits: { tunnelsPerConnection: 1 } });
+    await handler.handle(s);
+    expect(s.status).toBeUndefined();
+    expect(log).toEqual(['prepare bind *', 'abandon']);
+    expect(handler.stats().tunnelsActive).toBe(0);
+    expect((await request(handler, path('127.0.0.1', 9))).status).toBe(200);
   });
 });
