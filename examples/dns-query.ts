@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { MasqueClient } from '../src/index.js';
+import { MasqueClient } from 'masque';
 
 /** A standard query for `name`, type A, class IN, recursion desired. */
 export function buildQuery(id: number, name: string): Uint8Array {

@@ -7,11 +7,15 @@
  *   npx tsx examples/quic-in-tunnel.ts
  */
 import { pathToFileURL } from 'node:url';
+import {
+  generateDevCert,
+  MasqueClient,
+  parseConfig,
+  startProxy,
+  TunnelDatagramSocket,
+} from 'masque';
+import { H3Client, H3Server } from 'masque/http3';
 import { pino } from 'pino';
-import { MasqueClient, parseConfig, startProxy, TunnelDatagramSocket } from '../src/index.js';
-import { H3Client } from '../src/runtime/client/index.js';
-import { H3Server } from '../src/runtime/server/index.js';
-import { generateDevCert } from '../src/tls/certs/index.js';
 
 /** GETs `path` from the HTTP/3 server at 127.0.0.1:`port` through the proxy. */
 export async function getThroughTunnel(

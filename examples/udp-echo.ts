@@ -7,9 +7,14 @@
  */
 import { createSocket } from 'node:dgram';
 import { pathToFileURL } from 'node:url';
+import {
+  generateDevCert,
+  MasqueClient,
+  type MasqueUdpSocket,
+  parseConfig,
+  startProxy,
+} from 'masque';
 import { pino } from 'pino';
-import { MasqueClient, type MasqueUdpSocket, parseConfig, startProxy } from '../src/index.js';
-import { generateDevCert } from '../src/tls/certs/index.js';
 
 function echo(sock: MasqueUdpSocket, text: string): Promise<string> {
   return new Promise((resolve, reject) => {

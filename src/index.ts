@@ -1,7 +1,18 @@
-/** Public entry point of the `masque` package. */
+/**
+ * `masque`: the client SDK and the proxy, what applications import. The HTTP/3 server and client
+ * are `masque/http3`. Nothing else is part of the public API (package.json `exports`).
+ */
 
-export { type RunningProxy, type StartProxyOptions, startProxy } from './app/index.js';
-// The client SDK (RFC 9298 UDP tunnels through a MASQUE proxy).
+// Running the proxy from code.
+export {
+  type RunningProxy,
+  type StartProxyOptions,
+  spkiSha256Of,
+  startProxy,
+} from './app/index.js';
+// A local UDP port forwarded through the proxy (what `masque udp-forward` runs).
+export { UdpForwarder, type UdpForwardOptions } from './cli/udp-forward.js';
+// The client SDK: UDP tunnels through a MASQUE proxy (RFC 9298).
 export {
   type MasqueAuth,
   MasqueClient,
@@ -14,9 +25,16 @@ export {
   type RemoteInfo,
   TunnelDatagramSocket,
 } from './client/index.js';
-// Running the proxy from code.
 export { ConfigError, loadConfig, type ProxyConfig, parseConfig } from './config/index.js';
-// Proxy-Status entries carried by MasqueError and MasqueUdpSocket.
+// What MasqueError and MasqueUdpSocket carry.
 export type { ProxyStatusEntry } from './masque/headers/index.js';
-export { ConnectUdpHandler, type ConnectUdpHandlerOptions } from './masque/proxy/index.js';
-export * from './wire/index.js';
+// The connect-udp handler, to serve it from an H3Server of one's own (`masque/http3`).
+export {
+  ConnectUdpHandler,
+  type ConnectUdpHandlerOptions,
+  type ConnectUdpStats,
+  type TunnelLimits,
+} from './masque/proxy/index.js';
+export type { QuicCloseInfo } from './quic/api.js';
+// A development certificate (self-signed, for localhost) for tests and experiments.
+export { type DevCert, type DevCertOptions, generateDevCert } from './tls/certs/dev-cert.js';

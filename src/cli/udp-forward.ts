@@ -171,7 +171,7 @@ export class UdpForwarder {
     }
     peer.last = now;
     if (peer.failedUntil > now) return;
-    if (peer.sock !== undefined && !peer.sock.closed) {
+    if (peer.sock !== undefined && !peer.sock.isClosed) {
       peer.sock.send(msg);
       return;
     }

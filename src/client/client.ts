@@ -259,7 +259,7 @@ export class MasqueClient {
       const socks = [...this.#sockets];
       for (const s of socks) s.close();
       await Promise.race([
-        Promise.all(socks.map((s) => s.whenClosed())),
+        Promise.all(socks.map((s) => s.closed)),
         new Promise((r) => setTimeout(r, 1000).unref()),
       ]);
       // Requests still unanswered (timed-out tunnels) get a short grace, not the default 2 s.
@@ -278,8 +278,15 @@ export class MasqueClient {
   }
 }
 
-function translate(err: unknown, host: string, port: number): unknown {
-  if (!(err instanceof H3HttpError)) return err;
+/** Every failure of opening a tunnel as a MasqueError, the one error type of the SDK. */
+function translate(err: unknown, host: string, port: number): MasqueError {
+  if (err instanceof MasqueError) return err;
+  if (!(err instanceof H3HttpError)) {
+    const message = err instanceof Error ? err.message : String(err);
+    return new MasqueError(MasqueErrorCode.INTERNAL, `connect-udp to ${host}:${port}: ${message}`, {
+      cause: err,
+    });
+  }
   if (err.code === 'CONNECT_REFUSED') {
     const status = err.status ?? 0;
     const proxyStatus: ProxyStatusEntry[] = proxyStatusOf(err.headers);

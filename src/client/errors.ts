@@ -26,6 +26,8 @@ export const MasqueErrorCode = {
   PAYLOAD_TOO_LARGE: 'MASQUE_PAYLOAD_TOO_LARGE',
   /** The socket or client is closed. */
   CLOSED: 'MASQUE_CLOSED',
+  /** An unexpected failure inside the SDK (a bug worth reporting): `cause` has the original. */
+  INTERNAL: 'MASQUE_INTERNAL',
 } as const;
 
 export type MasqueErrorCodeValue = (typeof MasqueErrorCode)[keyof typeof MasqueErrorCode];

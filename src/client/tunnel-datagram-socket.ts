@@ -27,7 +27,7 @@ export class TunnelDatagramSocket implements DatagramSocket {
   }
 
   send(data: Uint8Array, _port: number, _host: string): void {
-    if (this.#closed || this.#tunnel.closed) return;
+    if (this.#closed || this.#tunnel.isClosed) return;
     try {
       this.#tunnel.send(data);
     } catch (err) {

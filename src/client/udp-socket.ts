@@ -116,8 +116,17 @@ export class MasqueUdpSocket
   }
 
   /** True once the tunnel is over. */
-  get closed(): boolean {
+  get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Settles once the socket has closed (with or without an error: see `error`); never rejects.
+   * Like `closed` on `MasqueClient`, sessions and WebTransport.
+   */
+  get closed(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.once('close', () => resolve()));
   }
 
   /** The error that ended the tunnel, if one did. */
@@ -192,12 +201,6 @@ export class MasqueUdpSocket
     }, this.#opts.closeGraceMs ?? 5000);
     t.unref();
     void s.closed.then(() => clearTimeout(t));
-  }
-
-  /** Resolves once the socket has closed (with or without an error). */
-  whenClosed(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.once('close', () => resolve()));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {

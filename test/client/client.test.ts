@@ -89,7 +89,7 @@ describe('MasqueClient', () => {
     expect(echoes.map((e) => e.received)).toEqual([1, 1, 1]);
     expect(proxy.server.stats().connections).toBe(1);
     socks[1].close();
-    await socks[1].whenClosed();
+    await socks[1].closed;
     expect(c.sockets.size).toBe(2);
   });
 });
@@ -122,7 +122,7 @@ describe('proxy chaining: client → A → B → target', () => {
     expect(a.proxy.handler.stats().datagramsToTarget).toBeGreaterThan(21);
 
     await chained.close();
-    expect(toB.closed).toBe(false); // the tunnel through A belongs to the caller
+    expect(toB.isClosed).toBe(false); // the tunnel through A belongs to the caller
     await viaA.close();
     const end = Date.now() + 3000;
     while ((a.sockets.live > 0 || b.sockets.live > 0) && Date.now() < end) {

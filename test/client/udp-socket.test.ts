@@ -118,7 +118,7 @@ describe('ending', () => {
     stream.finish({ kind: 'reset', code: 0x10f });
     await tick();
     expect(events).toEqual(['error MASQUE_TUNNEL_RESET 271', 'close']);
-    expect(sock.closed).toBe(true);
+    expect(sock.isClosed).toBe(true);
   });
 
   it('a lost connection emits MASQUE_CONNECTION_CLOSED; the iterator throws it', async () => {
@@ -132,7 +132,7 @@ describe('ending', () => {
   it("an error without an 'error' listener is kept, not thrown", async () => {
     const { stream, sock } = open();
     stream.finish({ kind: 'reset', code: 0x10c });
-    await sock.whenClosed();
+    await sock.closed;
     expect(sock.error?.code).toBe('MASQUE_TUNNEL_RESET');
   });
 
@@ -154,9 +154,9 @@ describe('ending', () => {
     expect(stream.ended).toBe('fin');
     stream.deliver(fromHex('00 01'));
     expect(got).toEqual([]);
-    expect(sock.closed).toBe(false);
+    expect(sock.isClosed).toBe(false);
     stream.finish({ kind: 'end' });
-    await sock.whenClosed();
+    await sock.closed;
     expect(sock.error).toBeUndefined();
   });
 
@@ -166,7 +166,7 @@ describe('ending', () => {
       closeGraceMs: 20,
     });
     sock.close();
-    await sock.whenClosed();
+    await sock.closed;
     expect(stream.ended).toBe(0x10c);
     expect(sock.error).toBeUndefined();
   });

@@ -164,7 +164,7 @@ export class UdpTunnel {
   }
 
   /** True once closed. */
-  get closed(): boolean {
+  get isClosed(): boolean {
     return this.#closed;
   }
 

@@ -346,7 +346,7 @@ export class H3Client {
 
   async #close(timeout: number): Promise<void> {
     const d = this.#driver;
-    if (!d.closed) {
+    if (!d.isClosed) {
       try {
         if (d.attached === 0) d.session.close(H3ErrorCode.H3_NO_ERROR, 'client closing');
         else d.session.shutdown();
@@ -380,7 +380,7 @@ export class H3Client {
   /** Opens a request stream, waiting for stream credit when the server's limit is reached. */
   async #openStream(headers: H3Headers, endStream: boolean): Promise<number> {
     for (;;) {
-      if (this.#closing !== undefined || this.#driver.closed) {
+      if (this.#closing !== undefined || this.#driver.isClosed) {
         throw new H3HttpError('CLIENT_CLOSED', 'the client is closed');
       }
       try {

@@ -138,7 +138,7 @@ export class SessionDriver {
     return this.#closeInfo;
   }
 
-  get closed(): boolean {
+  get isClosed(): boolean {
     return this.#closeInfo !== undefined;
   }
 

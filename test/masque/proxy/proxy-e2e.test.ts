@@ -223,7 +223,7 @@ describe('lifetime: sockets are closed on every path', () => {
     const c = await client({ proxy, sockets });
     const sock = await c.connectUdp('127.0.0.1', echo.port);
     sock.close();
-    await sock.whenClosed();
+    await sock.closed;
     expect(sock.error).toBeUndefined();
     expect(await until(() => sockets.live === 0)).toBe(true);
   });
@@ -243,7 +243,7 @@ describe('lifetime: sockets are closed on every path', () => {
     const c = await client({ proxy, sockets });
     const sock = await c.connectUdp('127.0.0.1', echo.port);
     const t0 = Date.now();
-    await sock.whenClosed();
+    await sock.closed;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(sock.error).toBeUndefined();
     expect(sockets.live).toBe(0);
@@ -259,11 +259,11 @@ describe('lifetime: sockets are closed on every path', () => {
     const sock = await c.connectUdp('127.0.0.1', port);
     const errors: MasqueError[] = [];
     sock.on('error', (e) => errors.push(e));
-    for (let i = 0; i < 5 && !sock.closed; i++) {
+    for (let i = 0; i < 5 && !sock.isClosed; i++) {
       sock.send('anyone?');
       await new Promise((r) => setTimeout(r, 50));
     }
-    await sock.whenClosed();
+    await sock.closed;
     return { errors, sockets, proxy };
   }
 
@@ -290,8 +290,8 @@ describe('lifetime: sockets are closed on every path', () => {
     expect(sockets.live).toBe(5);
     await proxy.close({ timeout: 1000 });
     expect(sockets.live).toBe(0);
-    await Promise.all(socks.map((s) => s.whenClosed()));
-    expect(socks.every((s) => s.closed)).toBe(true);
+    await Promise.all(socks.map((s) => s.closed));
+    expect(socks.every((s) => s.isClosed)).toBe(true);
     await c.closed;
   });
 
@@ -303,7 +303,7 @@ describe('lifetime: sockets are closed on every path', () => {
     sock.on('error', (e) => errors.push(e.code));
     // The HTTP/3 server closes its connections without the proxy ending the tunnels first.
     await proxy.server.close({ timeout: 0 });
-    await sock.whenClosed();
+    await sock.closed;
     expect(errors).toEqual(['MASQUE_CONNECTION_CLOSED']);
     expect(await until(() => sockets.live === 0)).toBe(true);
     await expect(c.connectUdp('127.0.0.1', echo.port)).rejects.toBeInstanceOf(MasqueError);

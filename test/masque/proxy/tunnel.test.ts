@@ -119,7 +119,7 @@ describe('client → target', () => {
     session.deliver(fromHex('00 02'));
     socket.held[0](Object.assign(new Error('EMSGSIZE'), { code: 'EMSGSIZE' }));
     expect(tunnel.counters.drops.get('send_error')).toBe(1);
-    expect(tunnel.closed).toBe(false);
+    expect(tunnel.isClosed).toBe(false);
     socket.held[1](Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     expect(closes).toEqual(['socket_error']);
     expect(session.ended).toBe(H3ErrorCode.H3_CONNECT_ERROR);
