@@ -25,7 +25,6 @@ import { TargetPolicy } from '../masque/connect-udp/policy.js';
 import type { Resolver } from '../masque/connect-udp/resolve.js';
 import { createNodeResolver } from '../masque/connect-udp/resolver-node.js';
 import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
-import { CONNECT_UDP_PROTOCOL } from '../masque/connect-udp/validate-request.js';
 import { ConnectUdpHandler } from '../masque/proxy/connect-udp-handler.js';
 import type { UdpSocketFactory } from '../masque/proxy/udp-socket.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
@@ -156,7 +155,7 @@ export async function startProxy(
     metrics,
     logger: logger.child({ component: 'connect-udp' }),
   });
-  server.handleConnect(CONNECT_UDP_PROTOCOL, handler.handle);
+  handler.register(server);
 
   let metricsServer: MetricsServer | undefined;
   if (config.metrics !== undefined) {

@@ -45,7 +45,15 @@ export interface CapsuleParserOptions {
   maxDatagramLength?: number;
   /** Default `'drop'`. */
   oversizeDatagram?: OversizeDatagramPolicy;
+  /**
+   * Told of every capsule skipped unread: an unknown type (RFC 9297 §3.2 "silently drop", but we
+   * count it) or a DATAGRAM above its cap (§3.5). `type` and `length` saturate at 2^53 - 1.
+   */
+  onDiscard?: (type: number, length: number, reason: CapsuleDiscardReason) => void;
 }
+
+/** Why a capsule was skipped unread. */
+export type CapsuleDiscardReason = 'unknown-type' | 'oversize-datagram';
 
 const HEADER = 0;
 const VALUE = 1;
@@ -58,6 +66,7 @@ const CLAMP = Number.MAX_SAFE_INTEGER;
 export class CapsuleParser {
   readonly #caps = new Map<number, number>();
   readonly #dropOversize: boolean;
+  readonly #onDiscard: CapsuleParserOptions['onDiscard'];
   readonly #vr: VarintResult = { value: 0, next: 0 };
   /** Holds a Capsule Type + Capsule Length split across chunks (at most 8 + 8 bytes). */
   readonly #hdr = new Uint8Array(16);
@@ -85,6 +94,7 @@ export class CapsuleParser {
       this.#caps.set(type, max);
     }
     this.#dropOversize = (options.oversizeDatagram ?? 'drop') === 'drop';
+    this.#onDiscard = options.onDiscard;
   }
 
   /** Capsules skipped because their type is unknown (grease included). */
@@ -195,11 +205,13 @@ export class CapsuleParser {
     const cap = this.#caps.get(type);
     if (cap === undefined) {
       this.#skipped++;
+      this.#onDiscard?.(type, length, 'unknown-type');
       return this.#skip(length, chunk, pos);
     }
     if (length > cap) {
       if (type === CapsuleType.DATAGRAM && this.#dropOversize) {
         this.#dropped++;
+        this.#onDiscard?.(type, length, 'oversize-datagram');
         return this.#skip(length, chunk, pos);
       }
       const len = length === CLAMP ? '>= 2^53 - 1' : String(length);

@@ -24,7 +24,7 @@ import { parseTemplate, type UriTemplate } from '../masque/connect-udp/uri-templ
 import { CONNECT_UDP_PROTOCOL } from '../masque/connect-udp/validate-request.js';
 import { type ProxyStatusEntry, parseProxyStatus } from '../masque/headers/index.js';
 import type { QuicCloseInfo } from '../quic/api.js';
-import { H3Client } from '../runtime/client/client.js';
+import { type ClientConnectOptions, H3Client } from '../runtime/client/client.js';
 import type { ClientConnectSession } from '../runtime/client/connect.js';
 import type { ClientResponse } from '../runtime/client/exchange.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
@@ -82,7 +82,7 @@ interface H3Link {
     protocol: string,
     path: string,
     headers?: HeadersInit,
-    options?: { authority?: string },
+    options?: ClientConnectOptions,
   ): Promise<ClientConnectSession>;
   request(init: { method?: string; path?: string; headers?: HeadersInit }): Promise<ClientResponse>;
   close(options?: { timeout?: number }): Promise<void>;
@@ -220,7 +220,11 @@ export class MasqueClient {
       throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
     }
     const opening = this.#h3
-      .connect(CONNECT_UDP_PROTOCOL, path, authorization(this.#opts.auth), { authority })
+      // RFC 9298 §3: the tunnel uses the Capsule Protocol whatever the response's header says.
+      .connect(CONNECT_UDP_PROTOCOL, path, authorization(this.#opts.auth), {
+        authority,
+        capsuleProtocol: 'always',
+      })
       .catch((err: unknown) => {
         throw translate(err, host, port);
       });

@@ -20,7 +20,12 @@ export class CapsuleStream {
 
   constructor(streamId: number, options?: CapsuleParserOptions) {
     this.streamId = streamId;
-    this.#parser = new CapsuleParser(options);
+    this.#parser = new CapsuleParser({
+      ...options,
+      onDiscard: (capsuleType, length, reason) => {
+        this.#out.push({ type: 'capsule-discarded', streamId, capsuleType, length, reason });
+      },
+    });
   }
 
   /** Capsules skipped as unknown so far (RFC 9297 §3.2 "MUST silently drop"). */

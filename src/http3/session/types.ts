@@ -2,7 +2,7 @@
  * The public vocabulary of the HTTP/3 session: options, the events it returns from
  * `handleEvent`, and the error thrown when the API is used in a way the protocol forbids.
  */
-import type { CapsuleParserOptions } from '../../capsule/parser.js';
+import type { CapsuleDiscardReason, CapsuleParserOptions } from '../../capsule/parser.js';
 import type { Capsule } from '../../capsule/types.js';
 import type { EncodePolicy } from '../../qpack/encoder.js';
 import type { Field } from '../../qpack/field-lines.js';
@@ -141,6 +141,14 @@ export type H3Event =
   | { type: 'trailers'; streamId: number; headers: H3Headers; fin: boolean }
   /** A capsule on a stream in capsule mode (see `enableCapsules`). */
   | { type: 'capsule'; streamId: number; capsule: Capsule }
+  /** A capsule skipped unread on a stream in capsule mode (unknown type, oversize DATAGRAM). */
+  | {
+      type: 'capsule-discarded';
+      streamId: number;
+      capsuleType: number;
+      length: number;
+      reason: CapsuleDiscardReason;
+    }
   /** An HTTP/3 datagram for a request stream (RFC 9297 §2.1). */
   | { type: 'datagram'; streamId: number; payload: Uint8Array }
   /** The peer reset its sending side of a request stream. */

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { ProxyMetrics } from '../../metrics/metrics.js';
 import { nodeClock } from '../../runtime/clock.js';
+import type { H3Server } from '../../runtime/server/server.js';
 import type { Clock } from '../../util/clock.js';
 import { type AuthConfig, Authenticator } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
@@ -28,6 +29,7 @@ import type { Resolver } from '../connect-udp/resolve.js';
 import { createNodeResolver } from '../connect-udp/resolver-node.js';
 import { rejectionResponseHeaders } from '../connect-udp/response.js';
 import type { UriTemplate } from '../connect-udp/uri-template.js';
+import { CONNECT_UDP_PROTOCOL } from '../connect-udp/validate-request.js';
 import { type AdmissionContext, admit, type Refusal, refusal } from './admission.js';
 import { MetricsFlusher } from './metrics-flush.js';
 import type { RelayMode } from './mode.js';
@@ -144,8 +146,19 @@ export class ConnectUdpHandler {
   readonly #rejected = new Map<string, number>();
   readonly #closedBy = new Map<string, number>();
 
-  /** The function to register: `server.handleConnect('connect-udp', handler.handle)`. */
+  /** The request handler; {@link ConnectUdpHandler.register} installs it with its options. */
   readonly handle = (session: ConnectUdpRequest): Promise<void> => this.#handle(session);
+
+  /**
+   * Serves connect-udp on `server`. The stream always carries capsules, whatever the request's
+   * `capsule-protocol` says: the upgrade token implies the Capsule Protocol (RFC 9298 §3 "The
+   * resulting UDP tunnels use the Capsule Protocol"; RFC 9297 §3.4 makes the header a hint), so a
+   * client that omits the header still has its DATAGRAM capsules relayed, and our 2xx always
+   * says `capsule-protocol: ?1`.
+   */
+  register(server: H3Server): void {
+    server.handleConnect(CONNECT_UDP_PROTOCOL, this.handle, { capsuleProtocol: 'always' });
+  }
 
   constructor(options: ConnectUdpHandlerOptions) {
     this.#proxyName = options.proxyName ?? 'masque';

@@ -74,6 +74,7 @@ export class ConnectSession implements StreamSink {
   #heldBytes = 0;
   #recvDone = false;
   #droppedDatagrams = 0;
+  #discardedCapsules = 0;
   #closeInfo: ConnectCloseInfo | undefined;
   readonly #closed: Promise<ConnectCloseInfo>;
   #resolveClosed!: (info: ConnectCloseInfo) => void;
@@ -114,6 +115,11 @@ export class ConnectSession implements StreamSink {
   /** Datagrams dropped because nobody read them in time (iterator backlog full). */
   get droppedDatagrams(): number {
     return this.#droppedDatagrams;
+  }
+
+  /** Capsules received and skipped unread (unknown types, DATAGRAM capsules above the cap). */
+  get discardedCapsules(): number {
+    return this.#discardedCapsules;
   }
 
   /** Bytes queued on the stream that the transport has not accepted yet. */
@@ -268,6 +274,19 @@ export class ConnectSession implements StreamSink {
         return;
       case 'capsule':
         this.#onCapsule(ev.capsule);
+        return;
+      case 'capsule-discarded':
+        // RFC 9297 §3.2 / §3.5 let us drop these; we count them and say so at debug.
+        this.#discardedCapsules++;
+        this.driver.logger.debug(
+          {
+            streamId: this.streamId,
+            capsuleType: ev.capsuleType,
+            length: ev.length,
+            reason: ev.reason,
+          },
+          'capsule discarded',
+        );
         return;
       case 'writable':
         this.writer.onWritable();

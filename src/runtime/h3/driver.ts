@@ -133,6 +133,11 @@ export class SessionDriver {
     this.#listener = listener;
   }
 
+  /** The owner's logger (sessions log what they drop here). */
+  get logger(): Logger {
+    return this.#host.logger;
+  }
+
   /** Why the connection ended, once it has. */
   get closeInfo(): QuicCloseInfo | undefined {
     return this.#closeInfo;

@@ -323,6 +323,41 @@ describe('capsules (RFC 9297 §3)', () => {
     expect(p.closeCode()).toBeUndefined();
   });
 
+  it('every capsule skipped unread is reported: unknown types and oversize DATAGRAMs (§3.2, §3.5)', () => {
+    const p = rawPeer('server', {
+      session: { ...BOTH, capsuleMode: () => ({ maxDatagramLength: 4 }) },
+    });
+    p.control();
+    const id = p.raw.openStream(true)!;
+    p.raw.writeStream(
+      id,
+      concatBytes(
+        headersFrame(udp('192.0.2.1')),
+        dataFrame(fromHex('5f00 02 abcd')), // a type nobody registered
+        dataFrame(fromHex('00 05 0001020304')), // a DATAGRAM above its 4-byte cap
+        dataFrame(fromHex('00 02 00ff')),
+      ),
+    );
+    const ev = p.pump();
+    expect(ofType(ev, 'capsule-discarded')).toEqual([
+      {
+        type: 'capsule-discarded',
+        streamId: id,
+        capsuleType: 0x1f00,
+        length: 2,
+        reason: 'unknown-type',
+      },
+      {
+        type: 'capsule-discarded',
+        streamId: id,
+        capsuleType: 0,
+        length: 5,
+        reason: 'oversize-datagram',
+      },
+    ]);
+    expect(ofType(ev, 'capsule').map((e) => [...e.capsule.value])).toEqual([[0x00, 0xff]]);
+  });
+
   it('capsuleMode is asked for tunnels only, and its undefined leaves DATA as DATA', () => {
     const asked: number[] = [];
     const p = rawPeer('server', {
