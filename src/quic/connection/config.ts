@@ -23,6 +23,11 @@ export interface TransportSettings {
   initialMaxStreamsBidi: number;
   /** initial_max_streams_uni: unidirectional streams the peer may open. */
   initialMaxStreamsUni: number;
+  /**
+   * max_udp_payload_size: the largest UDP payload we are willing to *receive* (RFC 9000 §18.2),
+   * not the size we send (that is `maxUdpPayload`, bounded by the path). Default 65527.
+   */
+  maxUdpPayloadSize: number;
   /** max_datagram_frame_size (RFC 9221 §3); 0 disables DATAGRAM reception. */
   maxDatagramFrameSize: number;
   /** active_connection_id_limit (at least 2). */
@@ -44,6 +49,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.fr
   initialMaxStreamDataUni: 4 * 1024 * 1024,
   initialMaxStreamsBidi: 100,
   initialMaxStreamsUni: 100,
+  maxUdpPayloadSize: 65_527,
   maxDatagramFrameSize: 0,
   activeConnectionIdLimit: 4,
   ackDelayExponent: 3,
@@ -149,6 +155,14 @@ export function resolveSettings(
   if (s.activeConnectionIdLimit < 2) throw new RangeError('active_connection_id_limit below 2');
   if (s.ackDelayExponent < 0 || s.ackDelayExponent > 20) throw new RangeError('ack_delay_exponent');
   if (s.maxAckDelay < 0 || s.maxAckDelay >= 2 ** 14) throw new RangeError('max_ack_delay');
+  // RFC 9000 §18.2: "Values below 1200 are invalid"; above 65527 no UDP payload can be.
+  if (
+    !Number.isInteger(s.maxUdpPayloadSize) ||
+    s.maxUdpPayloadSize < 1200 ||
+    s.maxUdpPayloadSize > 65_527
+  ) {
+    throw new RangeError('max_udp_payload_size must be 1200..65527');
+  }
   return s;
 }
 

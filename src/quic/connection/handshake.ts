@@ -34,7 +34,9 @@ export function localTransportParameters(
   const p: TransportParameters = {
     ...extra,
     maxIdleTimeout: s.maxIdleTimeout,
-    maxUdpPayloadSize: c.maxUdpPayload,
+    // RFC 9000 §18.2: "the maximum size of UDP payloads that the endpoint is willing to
+    // receive" — our receive limit, not what we send (peers cap their packets to us by it).
+    maxUdpPayloadSize: s.maxUdpPayloadSize,
     initialMaxData: s.initialMaxData,
     initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
     initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,

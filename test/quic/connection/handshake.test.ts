@@ -58,6 +58,9 @@ describe('handshake', () => {
     expect(client.conn.peerTransportParameters?.initialMaxStreamsBidi).toBe(7);
     expect(client.conn.peerTransportParameters?.maxIdleTimeout).toBe(9_000);
     expect(server.conn.peerTransportParameters?.initialMaxStreamsUni).toBe(5);
+    // max_udp_payload_size is what we can receive (RFC 9000 §18.2), not the 1200 bytes we send.
+    expect(client.conn.peerTransportParameters?.maxUdpPayloadSize).toBe(65_527);
+    expect(server.conn.peerTransportParameters?.maxUdpPayloadSize).toBe(65_527);
     // RFC 9000 §7.3: the server echoes the client's original DCID.
     expect(
       bytesEqual(
