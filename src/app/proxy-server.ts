@@ -53,6 +53,9 @@ export interface StartProxyOptions {
   qlogDir?: string;
 }
 
+/** Request streams a client may have open beyond its tunnels (refusals, status requests). */
+const STREAM_HEADROOM = 16;
+
 /** A running proxy. */
 export interface RunningProxy {
   /** The bound address, "127.0.0.1:4433" / "[::1]:4433". */
@@ -123,6 +126,10 @@ export async function startProxy(
     certPem: certPem as string,
     keyPem: keyPem as string,
     logger: logger.child({ component: 'h3' }),
+    // Stream credit follows the tunnel limit (RFC 9000 §4.6): a client may open every tunnel it
+    // is allowed, and a few more requests beyond it still get a stream to be answered on (429,
+    // the status endpoint) instead of waiting for credit that never comes.
+    transport: { initialMaxStreamsBidi: config.limits.tunnelsPerConnection + STREAM_HEADROOM },
     maxUdpPayload: options.maxUdpPayload,
     qlogDir: options.qlogDir,
   });

@@ -78,6 +78,7 @@ interface H3Link {
   readonly datagramsEnabled: boolean;
   readonly closed: Promise<QuicCloseInfo>;
   readonly peerSettings: { readonly enableConnectProtocol: boolean } | undefined;
+  readonly peerMaxStreamsBidi: number | undefined;
   connect(
     protocol: string,
     path: string,
@@ -219,28 +220,37 @@ export class MasqueClient {
       if (!(err instanceof ConnectUdpError)) throw err;
       throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
     }
+    let waitingForCredit = false;
     const opening = this.#h3
       // RFC 9298 §3: the tunnel uses the Capsule Protocol whatever the response's header says.
       .connect(CONNECT_UDP_PROTOCOL, path, authorization(this.#opts.auth), {
         authority,
         capsuleProtocol: 'always',
+        onStreamWait: (waiting) => {
+          waitingForCredit = waiting;
+        },
       })
       .catch((err: unknown) => {
         throw translate(err, host, port);
       });
     let session: ClientConnectSession;
+    const ms = options.timeout ?? this.#opts.tunnelTimeout ?? 10_000;
     try {
-      session = await timeoutAfter(
-        options.timeout ?? this.#opts.tunnelTimeout ?? 10_000,
-        `connect-udp to ${host}:${port}`,
-        opening,
-      );
+      session = await timeoutAfter(ms, `connect-udp to ${host}:${port}`, opening);
     } catch (err) {
       // A late 2xx after our timeout opens nothing: end it at once.
       void opening.then(
         (s) => s.close(),
         () => {},
       );
+      if (waitingForCredit && err instanceof MasqueError && err.code === MasqueErrorCode.TIMEOUT) {
+        const limit = this.#h3.peerMaxStreamsBidi;
+        throw new MasqueError(
+          MasqueErrorCode.STREAM_LIMIT,
+          `connect-udp to ${host}:${port}: no stream credit from the proxy within ${ms} ms ` +
+            `(it allows ${limit ?? 'a limited number of'} concurrent requests on this connection, all in use)`,
+        );
+      }
       throw err;
     }
     const sock = new MasqueUdpSocket(

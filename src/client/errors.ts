@@ -12,6 +12,11 @@ export const MasqueErrorCode = {
   AUTH_REQUIRED: 'MASQUE_AUTH_REQUIRED',
   /** Connecting to the proxy or opening a tunnel took longer than the timeout. */
   TIMEOUT: 'MASQUE_TIMEOUT',
+  /**
+   * The tunnel could not even be requested in time: every stream the proxy allows on this
+   * connection was in use (QUIC stream credit, RFC 9000 §4.6).
+   */
+  STREAM_LIMIT: 'MASQUE_STREAM_LIMIT',
   /** The QUIC / HTTP/3 connection to the proxy could not be established. */
   CONNECT_FAILED: 'MASQUE_CONNECT_FAILED',
   /** The proxy does not offer extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 9220 §3). */

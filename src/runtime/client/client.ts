@@ -115,6 +115,11 @@ export interface ClientConnectOptions extends ConnectSessionOptions {
   capsuleProtocol?: boolean | 'always';
   /** Default the target's authority. */
   authority?: string;
+  /**
+   * Told when the request starts waiting for stream credit (the server's limit on concurrent
+   * streams is reached, RFC 9000 §4.6) with `true`, and with `false` once its stream opened.
+   */
+  onStreamWait?: (waiting: boolean) => void;
 }
 
 const encoder = new TextEncoder();
@@ -328,7 +333,7 @@ export class H3Client {
     ];
     if (capsules !== false) fields.push(['capsule-protocol', '?1']);
     for (const f of toFields(headers)) fields.push(f);
-    const id = await this.#openStream(fields, false);
+    const id = await this.#openStream(fields, false, options.onStreamWait);
     const s = new ClientConnectSession(this.#driver, id, fields, capsules, options);
     this.#driver.attach(id, s);
     this.#driver.kick();
@@ -377,8 +382,33 @@ export class H3Client {
     return ex;
   }
 
+  /** The server's initial limit on our concurrent request streams (RFC 9000 §18.2). */
+  get peerMaxStreamsBidi(): number | undefined {
+    return this.connection.peerTransportParameters?.initialMaxStreamsBidi;
+  }
+
   /** Opens a request stream, waiting for stream credit when the server's limit is reached. */
-  async #openStream(headers: H3Headers, endStream: boolean): Promise<number> {
+  async #openStream(
+    headers: H3Headers,
+    endStream: boolean,
+    onWait?: (waiting: boolean) => void,
+  ): Promise<number> {
+    let waited = false;
+    try {
+      return await this.#openStreamLoop(headers, endStream, () => {
+        if (!waited) onWait?.(true);
+        waited = true;
+      });
+    } finally {
+      if (waited) onWait?.(false);
+    }
+  }
+
+  async #openStreamLoop(
+    headers: H3Headers,
+    endStream: boolean,
+    onWait: () => void,
+  ): Promise<number> {
     for (;;) {
       if (this.#closing !== undefined || this.#driver.isClosed) {
         throw new H3HttpError('CLIENT_CLOSED', 'the client is closed');
@@ -387,6 +417,7 @@ export class H3Client {
         return this.#driver.session.request(headers, { endStream });
       } catch (err) {
         if (err instanceof H3UsageError && err.code === 'STREAM_LIMIT') {
+          onWait();
           await new Promise<void>((resolve) => this.#waiting.push(resolve));
           continue;
         }
