@@ -89,6 +89,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       'QUIC packet size, 1200-1452; above 1200 a 1200-byte UDP payload fits one QUIC datagram',
       parseUdpPayload,
     )
+    .option(
+      '--datagrams <mode>',
+      'auto (QUIC DATAGRAM frames when negotiated) or capsule (always DATAGRAM capsules, RFC 9297 §3.5)',
+      parseDatagramsMode,
+      'auto',
+    )
     .action(async (o) => {
       const fwd = await UdpForwarder.start({
         proxy: o.proxy,
@@ -101,6 +107,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         idleMs: Number(o.idle),
         timeoutMs: Number(o.timeout),
         maxUdpPayload: o.maxUdpPayload,
+        datagrams: o.datagrams,
         onProblem: (m) => io.stderr(`udp-forward: ${m}\n`),
       });
       io.stdout(`udp-forward: ${fwd.address} -> ${o.target} through ${o.proxy}\n`);
@@ -130,6 +137,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
 }
 
 /** `--max-udp-payload`: an integer in 1200..1452 (RFC 9000 §14: at least 1200). */
+function parseDatagramsMode(value: string): 'auto' | 'capsule' {
+  if (value === 'auto' || value === 'capsule') return value;
+  throw new InvalidArgumentError('expected auto or capsule');
+}
+
 function parseUdpPayload(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1200 || n > 1452) {

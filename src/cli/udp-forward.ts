@@ -31,6 +31,8 @@ export interface UdpForwardOptions {
   timeoutMs?: number;
   /** QUIC packet size to the proxy (1200-1452; default 1200). */
   maxUdpPayload?: number;
+  /** 'capsule' never negotiates HTTP/3 datagrams (see `MasqueClientOptions.datagrams`). */
+  datagrams?: 'auto' | 'capsule';
   /** Problems worth a line (tunnel refused, connection lost). */
   onProblem?: (message: string) => void;
 }
@@ -236,5 +238,6 @@ function clientOptions(o: UdpForwardOptions) {
     connectTimeout: o.timeoutMs,
     tunnelTimeout: o.timeoutMs,
     maxUdpPayload: o.maxUdpPayload,
+    datagrams: o.datagrams,
   };
 }

@@ -70,6 +70,13 @@ export interface MasqueClientOptions {
    * tunnels survive the connection's idle timeout.
    */
   keepAlive?: number;
+  /**
+   * How tunnel datagrams travel: `'auto'` (default) as QUIC DATAGRAM frames when both sides
+   * negotiate HTTP/3 datagrams, else as DATAGRAM capsules; `'capsule'` never offers HTTP/3
+   * datagrams (no SETTINGS_H3_DATAGRAM), so both directions use DATAGRAM capsules on the stream
+   * (RFC 9297 §3.5), even with a proxy that offers datagrams. For interop testing.
+   */
+  datagrams?: 'auto' | 'capsule';
   logger?: Logger;
 }
 
@@ -138,6 +145,16 @@ export class MasqueClient {
       if (!(err instanceof ConnectUdpError)) throw err;
       throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
     }
+    if (
+      options.datagrams !== undefined &&
+      options.datagrams !== 'auto' &&
+      options.datagrams !== 'capsule'
+    ) {
+      throw new MasqueError(
+        MasqueErrorCode.INVALID_ARGUMENT,
+        `datagrams must be 'auto' or 'capsule', not ${String(options.datagrams)}`,
+      );
+    }
     const url = new URL(`https://${t.authority}/`);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port === '' ? 443 : Number(url.port);
@@ -164,6 +181,8 @@ export class MasqueClient {
         connectTimeout: timeout,
         logger: options.logger,
         keylogFile: options.keylogFile,
+        // RFC 9297 §2.1.1: without our SETTINGS_H3_DATAGRAM neither side may send datagrams.
+        settings: { h3Datagram: options.datagrams !== 'capsule' },
       });
     } catch (err) {
       if (err instanceof H3HttpError && err.code === 'TIMEOUT') {

@@ -215,6 +215,31 @@ describe('masque udp-forward', () => {
     expect(bad.io.err).toContain('must be an integer from 1200 to 1452');
   });
 
+  it('udp-forward --datagrams capsule carries datagrams as capsules; a bad mode exits 1', async () => {
+    const echo = await echoServer();
+    running.push(() => echo.close());
+    const p = await run(['--listen', '127.0.0.1:0', '--allow-target', '127.0.0.0/8']);
+    const template = /URI template: +(\S+)/.exec(p.io.out)?.[1] as string;
+    const args = [
+      'udp-forward',
+      '--proxy',
+      template,
+      '--listen',
+      '127.0.0.1:0',
+      '--target',
+      `127.0.0.1:${echo.port}`,
+      '--ca',
+      join(dir, 'cache', 'dev-cert.pem'),
+    ];
+    const f = await run([...args, '--datagrams', 'capsule']);
+    const local = /udp-forward: (\S+) ->/.exec(f.io.out)?.[1] as string;
+    const a = await bindClient();
+    expect(await ask(a, local, 'as a capsule')).toBe('as a capsule');
+    const bad = await run([...args, '--datagrams', 'quic']);
+    expect(bad.result).toEqual({ exitCode: 1 });
+    expect(bad.io.err).toContain('expected auto or capsule');
+  });
+
   it('a refused target is reported on stderr', async () => {
     const p = await run(['--listen', '127.0.0.1:0']);
     const template = /URI template: +(\S+)/.exec(p.io.out)?.[1] as string;

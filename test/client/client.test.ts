@@ -130,4 +130,32 @@ describe('proxy chaining: client → A → B → target', () => {
     }
     expect([a.sockets.live, b.sockets.live]).toEqual([0, 0]);
   });
+
+  it("datagrams: 'capsule' never negotiates HTTP/3 datagrams: both directions use DATAGRAM capsules", async () => {
+    const { proxy } = await startTestProxy();
+    cleanup.push(() => proxy.close({ timeout: 500 }));
+    const echo = await echoServer();
+    cleanup.push(() => echo.close());
+    const c = await MasqueClient.connect(proxy.template, {
+      ca: [testCert.certPem],
+      datagrams: 'capsule',
+    });
+    cleanup.push(() => c.close());
+    expect(c.datagramsEnabled).toBe(false);
+    const sock = await c.connectUdp('127.0.0.1', echo.port);
+    // Capsules are reliable: every echo of a burst comes back, in order.
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      sock.on('message', (m) => {
+        got.push(m.toString());
+        if (got.length === 50) resolve();
+      });
+    });
+    for (let i = 0; i < 50; i++) sock.send(`m${i}`);
+    await all;
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+    expect(
+      await codeOf(MasqueClient.connect(proxy.template, { datagrams: 'quic' as 'auto' })),
+    ).toBe('MASQUE_INVALID_ARGUMENT');
+  });
 });
