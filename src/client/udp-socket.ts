@@ -19,6 +19,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CapsuleType } from '../capsule/types.js';
+import { H3ErrorCode, h3ErrorName } from '../http3/errors.js';
 import type { ProxyStatusEntry } from '../masque/headers/index.js';
 import { DatagramTooLargeError } from '../quic/api.js';
 import { AsyncQueue } from '../runtime/h3/async-queue.js';
@@ -151,20 +152,52 @@ export class MasqueUdpSocket
 
   /**
    * Sends one UDP payload to the target. Returns false when it was dropped locally (datagram
-   * queue or stream backlog full), as UDP may drop. Throws MASQUE_CLOSED after close and
-   * MASQUE_PAYLOAD_TOO_LARGE above 65527 bytes.
+   * queue or stream backlog full), as UDP may drop.
+   *
+   * Errors take node:dgram's path: with `callback`, it is called with the error (or null once the
+   * payload is handed over); without one, the error is emitted as `error` when there is a
+   * listener, and thrown otherwise. MASQUE_CLOSED after the tunnel closed (its `cause` is the
+   * error that ended the tunnel, if one did); MASQUE_PAYLOAD_TOO_LARGE above 65527 bytes.
    */
-  send(data: Uint8Array | string): boolean {
+  send(data: Uint8Array | string, callback?: (err: MasqueError | null) => void): boolean {
     if (this.#closing || this.#closed) {
-      throw new MasqueError(MasqueErrorCode.CLOSED, 'the tunnel is closed');
+      const why = this.#error === undefined ? '' : `: ${this.#error.message}`;
+      return this.#sendFailed(
+        new MasqueError(MasqueErrorCode.CLOSED, `the tunnel is closed${why}`, {
+          cause: this.#error,
+          h3Code: this.#error?.h3Code,
+        }),
+        callback,
+      );
     }
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;
     if (bytes.length > MAX_UDP_PAYLOAD) {
-      throw new MasqueError(
-        MasqueErrorCode.PAYLOAD_TOO_LARGE,
-        `a UDP payload is at most ${MAX_UDP_PAYLOAD} bytes, not ${bytes.length}`,
+      return this.#sendFailed(
+        new MasqueError(
+          MasqueErrorCode.PAYLOAD_TOO_LARGE,
+          `a UDP payload is at most ${MAX_UDP_PAYLOAD} bytes, not ${bytes.length}`,
+        ),
+        callback,
       );
     }
+    const ok = this.#send(bytes);
+    if (callback !== undefined) process.nextTick(callback, null);
+    return ok;
+  }
+
+  #sendFailed(err: MasqueError, callback: ((err: MasqueError | null) => void) | undefined): false {
+    if (callback !== undefined) {
+      process.nextTick(callback, err);
+      return false;
+    }
+    if (this.listenerCount('error') > 0) {
+      process.nextTick(() => this.emit('error', err));
+      return false;
+    }
+    throw err;
+  }
+
+  #send(bytes: Uint8Array): boolean {
     SCRATCH[0] = 0; // Context ID 0 (RFC 9298 §5)
     SCRATCH.set(bytes, 1);
     const out = SCRATCH.subarray(0, bytes.length + 1);
@@ -261,7 +294,7 @@ export class MasqueUdpSocket
                 h3Code: info.code,
               },
             )
-          : new MasqueError(MasqueErrorCode.TUNNEL_RESET, 'the proxy reset the tunnel', {
+          : new MasqueError(MasqueErrorCode.TUNNEL_RESET, resetReason(info.code), {
               h3Code: info.code,
             });
       if (this.listenerCount('error') > 0) this.emit('error', this.#error);
@@ -275,5 +308,27 @@ export class MasqueUdpSocket
     if (q === undefined || q.ended) return;
     if (this.#error !== undefined) q.fail(this.#error);
     else q.end();
+  }
+}
+
+/** Why the proxy reset a tunnel, in words, from its HTTP/3 error code. */
+function resetReason(code: number | undefined): string {
+  if (code === undefined) return 'the proxy reset the tunnel';
+  const named = h3ErrorName(code);
+  const name = named.startsWith('0x') ? named : `${named} (0x${code.toString(16)})`;
+  switch (code) {
+    case H3ErrorCode.H3_CONNECT_ERROR:
+      // RFC 9114 §8.1: "The TCP connection established in response to a CONNECT request was
+      // reset or abnormally closed"; our proxy (and RFC 9298 §3.1's "MUST close the request
+      // stream") uses it when the target's socket fails, e.g. on ICMP port unreachable.
+      return `the proxy reset the tunnel with ${name}: the target is unreachable (e.g. ICMP port or host unreachable)`;
+    case H3ErrorCode.H3_DATAGRAM_ERROR:
+      return `the proxy reset the tunnel with ${name}: it found a malformed datagram or capsule`;
+    case H3ErrorCode.H3_REQUEST_CANCELLED:
+      return `the proxy reset the tunnel with ${name}: it cancelled the tunnel`;
+    case H3ErrorCode.H3_EXCESSIVE_LOAD:
+      return `the proxy reset the tunnel with ${name}: too much was buffered`;
+    default:
+      return `the proxy reset the tunnel with ${name}`;
   }
 }

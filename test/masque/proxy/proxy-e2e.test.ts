@@ -264,7 +264,7 @@ describe('lifetime: sockets are closed on every path', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await sock.closed;
-    return { errors, sockets, proxy };
+    return { errors, sockets, proxy, sock };
   }
 
   it('an ICMP port unreachable resets the tunnel (RFC 9298 §3.1)', async () => {
@@ -279,6 +279,26 @@ describe('lifetime: sockets are closed on every path', () => {
   it("the tunnel's error carries the proxy's reset code, H3_CONNECT_ERROR", async () => {
     const { errors } = await unreachable();
     expect(errors[0].h3Code).toBe(0x10f);
+  });
+
+  it("the error names the reason, and send() after it reports through dgram's error path", async () => {
+    const { errors, sock } = await unreachable();
+    expect(errors[0].message).toContain('H3_CONNECT_ERROR (0x10f)');
+    expect(errors[0].message).toContain('unreachable');
+    // With a callback: the error goes to it.
+    const viaCallback = await new Promise<MasqueError | null>((resolve) =>
+      sock.send('late', resolve),
+    );
+    expect(viaCallback?.code).toBe('MASQUE_CLOSED');
+    expect(viaCallback?.h3Code).toBe(0x10f);
+    expect(viaCallback?.cause).toBe(errors[0]);
+    // Without one: emitted as 'error' to the listener, asynchronously, as node:dgram does.
+    expect(sock.send('later')).toBe(false);
+    await expect.poll(() => errors.length).toBe(2);
+    expect(errors[1].code).toBe('MASQUE_CLOSED');
+    // With no listener at all it throws.
+    sock.removeAllListeners('error');
+    expect(() => sock.send('last')).toThrow(MasqueError);
   });
 
   it('shutdown ends every tunnel and closes every socket', async () => {
