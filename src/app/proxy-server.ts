@@ -19,6 +19,7 @@ import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { type Logger, pino } from 'pino';
+import { ConfigError } from '../config/load.js';
 import type { ProxyConfig } from '../config/schema.js';
 import { authConfig, targetRules } from '../config/schema.js';
 import { TargetPolicy } from '../masque/connect-udp/policy.js';
@@ -51,6 +52,11 @@ export interface StartProxyOptions {
   maxUdpPayload?: number;
   /** Write one qlog file per QUIC connection into this directory (for qvis). */
   qlogDir?: string;
+  /**
+   * Stateless reset key (at least 16 bytes), over `config.statelessResetKeyFile`. Without either,
+   * a random key per run: clients then learn of a restart only by their idle timeout.
+   */
+  statelessResetKey?: Uint8Array;
 }
 
 /** Request streams a client may have open beyond its tunnels (refusals, status requests). */
@@ -83,6 +89,25 @@ export interface RunningProxy {
 export function spkiSha256Of(certPem: string): string {
   const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(spki).digest('base64');
+}
+
+/**
+ * The stateless reset key derived from a file's contents (SHA-256 of them, so any secret of 16
+ * bytes or more will do).
+ */
+export async function resetKeyFromFile(path: string): Promise<Uint8Array> {
+  let secret: Buffer;
+  try {
+    secret = await readFile(path);
+  } catch (err) {
+    throw new ConfigError([
+      `statelessResetKeyFile: cannot read ${path}: ${(err as Error).message}`,
+    ]);
+  }
+  if (secret.length < 16) {
+    throw new ConfigError([`statelessResetKeyFile: ${path} holds fewer than 16 bytes`]);
+  }
+  return new Uint8Array(createHash('sha256').update(secret).digest());
 }
 
 async function listenLiteral(host: string): Promise<string> {
@@ -120,6 +145,11 @@ export async function startProxy(
     certPem = dev.certPem;
     keyPem = dev.keyPem;
   }
+  const statelessResetKey =
+    options.statelessResetKey ??
+    (config.statelessResetKeyFile === undefined
+      ? undefined
+      : await resetKeyFromFile(config.statelessResetKeyFile));
   const listenHost = await listenLiteral(config.listen.host);
   const server = await H3Server.listen({
     listen: hostPort(listenHost, config.listen.port),
@@ -132,6 +162,7 @@ export async function startProxy(
     transport: { initialMaxStreamsBidi: config.limits.tunnelsPerConnection + STREAM_HEADROOM },
     maxUdpPayload: options.maxUdpPayload,
     qlogDir: options.qlogDir,
+    statelessResetKey,
   });
   const port = server.port;
   const template = config.template ?? defaultTemplate(reachableAuthority(listenHost, port));

@@ -4,7 +4,7 @@
  * clients given it with `--ca` keep working across restarts; regenerated when missing or within a
  * day of expiry.
  */
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -48,4 +48,21 @@ export async function devCertificate(dir: string, now = Date.now()): Promise<Cac
   await writeFile(keyFile, cert.keyPem, { mode: 0o600 });
   await writeFile(certFile, cert.certPem, { mode: 0o644 });
   return { certPem: cert.certPem, keyPem: cert.keyPem, certFile, keyFile, generated: true };
+}
+
+/**
+ * The file whose contents key our stateless resets (RFC 9000 §10.3.2), kept beside the development
+ * certificate so that after a crash and restart clients recognise our resets at once instead of
+ * waiting for their idle timeout. Created (32 random bytes, mode 0600) when missing.
+ */
+export async function resetKeyFile(dir: string): Promise<string> {
+  const file = join(dir, 'stateless-reset.key');
+  try {
+    if ((await readFile(file)).length >= 16) return file;
+  } catch {
+    // missing: create below
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(file, randomBytes(32), { mode: 0o600 });
+  return file;
 }

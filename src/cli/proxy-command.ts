@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type RunningProxy, startProxy } from '../app/proxy-server.js';
 import { ConfigError, configWarnings, parseConfig } from '../config/index.js';
-import { cacheDir, devCertificate } from './dev-cert-cache.js';
+import { cacheDir, devCertificate, resetKeyFile } from './dev-cert-cache.js';
 import type { CliIO } from './io.js';
 
 /** Flags of `masque proxy`. */
@@ -83,6 +83,8 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
     ({ certPem, keyPem } = dev);
     certFile = dev.certFile;
   }
+  // Resets recognised across restarts (RFC 9000 §10.3): a key kept beside the dev certificate.
+  config.statelessResetKeyFile ??= await resetKeyFile(cacheDir(io.env));
   for (const w of configWarnings(config)) io.stderr(`warning: ${w}\n`);
   const proxy = await startProxy(config, {
     certPem,

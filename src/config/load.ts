@@ -58,6 +58,9 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): P
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
     config.certificate = { cert: abs(config.certificate.cert), key: abs(config.certificate.key) };
   }
+  if (config.statelessResetKeyFile !== undefined && options.baseDir !== undefined) {
+    config.statelessResetKeyFile = resolve(options.baseDir, config.statelessResetKeyFile);
+  }
   return config;
 }
 

@@ -144,6 +144,11 @@ export const proxyConfigSchema = z.strictObject({
       key: nonEmpty('private key PEM path'),
     })
     .optional(),
+  /**
+   * File whose contents derive the stateless reset key (RFC 9000 §10.3.2), so clients recognise
+   * our resets across restarts. Default: `masque proxy` keeps one in its cache directory.
+   */
+  statelessResetKeyFile: nonEmpty('stateless reset key file path').optional(),
   template: z
     .string({ error: 'must be a string URI template' })
     .superRefine((t, ctx) => {

@@ -67,6 +67,12 @@ export interface H3ServerOptions {
    * state spoofed Initials can claim.
    */
   retry?: RetryPolicy;
+  /**
+   * Static key of our stateless reset tokens (RFC 9000 §10.3.2, at least 16 bytes): give the same
+   * key after a restart (or to every server behind one address) so that clients recognise our
+   * resets for connections we lost. Default: a random key per server; `false` sends no resets.
+   */
+  statelessResetKey?: Uint8Array | false;
   logger?: Logger;
   /** Append NSS key log lines (SSLKEYLOGFILE) to this file. */
   keylogFile?: string;
@@ -149,6 +155,10 @@ export class H3Server {
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,
       retry: options.retry ?? 'under-load',
+      statelessResetKey:
+        options.statelessResetKey === false
+          ? undefined
+          : (options.statelessResetKey ?? randomBytes(random, 32)),
       createServerConnection: quicServerFactory({
         random,
         alpn: options.alpn ?? ['h3'],
