@@ -7,7 +7,7 @@ import type { EventEmitter } from 'node:events';
 
 /** Options of {@link waitFor}. */
 export interface WaitOptions {
-  /** Give up (reject) after this long. Default 5000 ms. */
+  /** Give up (reject) after this long. Default 10 s (a hang guard, generous for loaded machines). */
   timeoutMs?: number;
   /** Poll period. Default 5 ms. */
   intervalMs?: number;
@@ -23,7 +23,7 @@ export async function waitFor(
   cond: () => boolean | Promise<boolean>,
   options: WaitOptions = {},
 ): Promise<void> {
-  const { timeoutMs = 5000, intervalMs = 5, what = 'condition' } = options;
+  const { timeoutMs = 10_000, intervalMs = 5, what = 'condition' } = options;
   const end = performance.now() + timeoutMs;
   while (!(await cond())) {
     if (performance.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
@@ -47,7 +47,7 @@ export function within<T>(p: Promise<T>, timeoutMs: number, what = 'promise'): P
 export function once<A extends unknown[] = unknown[]>(
   emitter: Pick<EventEmitter, 'once' | 'off'>,
   event: string,
-  timeoutMs = 5000,
+  timeoutMs = 10_000,
 ): Promise<A> {
   let listener: ((...args: unknown[]) => void) | undefined;
   const fired = new Promise<A>((resolve) => {
