@@ -14,6 +14,7 @@ import type { CliIO } from '../../src/cli/io.js';
 import { type CliResult, runCli } from '../../src/cli/program.js';
 import { parseHostPort, proxyTemplate } from '../../src/cli/udp-forward.js';
 import { echoServer } from '../masque/proxy/loopback.js';
+import { waitFor } from '../support/wait.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -169,7 +170,12 @@ describe('masque udp-forward', () => {
     const proxy = p.result.running;
     expect(fwd.status().tunnels).toBe(2);
     expect(proxy.status().sockets).toBe(2);
-    await new Promise((r) => setTimeout(r, 800));
+    // --idle 300: both tunnels idle out; wait for that rather than for a fixed time.
+    await waitFor(
+      () =>
+        fwd.status().tunnels === 0 && proxy.status().tunnels === 0 && proxy.status().sockets === 0,
+      { what: 'idle tunnels closed' },
+    );
     expect(fwd.status().tunnels).toBe(0);
     expect(proxy.status()).toEqual({ tunnels: 0, sockets: 0 });
     // Idle tunnels are gone; a new datagram opens a new one.
@@ -257,10 +263,9 @@ describe('masque udp-forward', () => {
     const a = await bindClient();
     const { host, port } = parseHostPort(local);
     a.send('x', port, host);
-    const end = Date.now() + 3000;
-    while (!f.io.err.includes('MASQUE_PROXY_REFUSED') && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => f.io.err.includes('MASQUE_PROXY_REFUSED'), {
+      what: 'the refusal on stderr',
+    });
     expect(f.io.err).toContain('MASQUE_PROXY_REFUSED');
     expect(f.io.err).toContain('502');
   });

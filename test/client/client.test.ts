@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MasqueClient, MasqueError, type MasqueUdpSocket } from '../../src/client/index.js';
 import { H3Server } from '../../src/runtime/server/index.js';
 import { echoServer, startTestProxy, testCert } from '../masque/proxy/loopback.js';
+import { waitFor } from '../support/wait.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -124,10 +125,9 @@ describe('proxy chaining: client → A → B → target', () => {
     await chained.close();
     expect(toB.isClosed).toBe(false); // the tunnel through A belongs to the caller
     await viaA.close();
-    const end = Date.now() + 3000;
-    while ((a.sockets.live > 0 || b.sockets.live > 0) && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(() => a.sockets.live === 0 && b.sockets.live === 0, {
+      what: 'both proxies closing their sockets',
+    });
     expect([a.sockets.live, b.sockets.live]).toEqual([0, 0]);
   });
 

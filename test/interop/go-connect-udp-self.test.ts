@@ -8,6 +8,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ipv6Available } from '../support/ipv6.js';
 import {
   buildGoConnectUdp,
   DEFAULT_CONNECT_UDP_TEMPLATE,
@@ -17,6 +18,9 @@ import {
   runGoConnectUdpExpand,
   startGoConnectUdpServer,
 } from './go-connect-udp.js';
+
+// A host without an IPv6 loopback reports the [::1] test as skipped (a missing peer still fails).
+const hasIpv6 = await ipv6Available();
 
 const FORBIDDEN_PORT = 9;
 const servers: GoConnectUdpServer[] = [];
@@ -226,7 +230,7 @@ describe('client ↔ Go proxy ↔ UDP echo', () => {
     expect(r.capsule_datagrams).toBe(300);
   });
 
-  it('reaches an IPv6 target whose colons were percent-encoded', async () => {
+  it.skipIf(!hasIpv6)('reaches an IPv6 target whose colons were percent-encoded', async () => {
     const echo6 = await start('udp-echo', { listen: '[::1]:0' });
     expect(echo6.host).toBe('[::1]');
     const r = await runGoConnectUdpClient({

@@ -19,6 +19,7 @@ import type { ConnApp } from '../quic/e2e/app.js';
 import { devCert, type OurClient, startClient, startServer, within } from '../quic/e2e/loopback.js';
 import { startRelay } from '../quic/e2e/relay.js';
 import { quicFields } from '../quic/e2e/tshark-fields.js';
+import { ipv6Available } from '../support/ipv6.js';
 import {
   buildQuicGoPeer,
   type QuicGoServer,
@@ -27,6 +28,9 @@ import {
   startQuicGoServer,
 } from './quic-go-peer.js';
 import { analyseQuicCapture, captureLoopback } from './tshark.js';
+
+// A host without an IPv6 loopback reports the [::1] test as skipped (a missing peer still fails).
+const hasIpv6 = await ipv6Available();
 
 const KB = 1024;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -91,7 +95,7 @@ describe('quic-go client → our server', () => {
     expect(server.ep.endpoint.stats().retrySent).toBe(1);
   });
 
-  it('works over IPv6 loopback', async () => {
+  it.skipIf(!hasIpv6)('works over IPv6 loopback', async () => {
     const server = await startServer({ listen: '[::1]:0' });
     cleanup.push(() => server.close());
     expect(server.address.startsWith('[::1]:')).toBe(true);
@@ -104,11 +108,14 @@ describe('quic-go client → our server', () => {
         bytes: 100 * KB,
         streams: 2,
         datagrams: 10,
-        'min-datagrams': 10,
+        // Datagrams are unreliable (RFC 9221 §5), even over loopback: most must come back.
+        'min-datagrams': 6,
       },
       timeoutMs: 30_000,
     });
-    expect(res, res.stderr).toMatchObject({ ok: true, streams_ok: 2, datagrams_echoed: 10 });
+    expect(res, res.stderr).toMatchObject({ ok: true, streams_ok: 2 });
+    expect(res.datagrams_echoed).toBeGreaterThanOrEqual(6);
+    expect(res.datagrams_echoed).toBeLessThanOrEqual(10);
   });
 
   it('echoes unidirectional streams on our own unidirectional streams', async () => {

@@ -58,7 +58,8 @@ describe('quic-go client → our server', () => {
         bytes: MB,
         streams: STREAMS,
         datagrams: DATAGRAMS,
-        'min-datagrams': DATAGRAMS,
+        // Datagrams are unreliable (RFC 9221 §5), even over loopback: most must come back.
+        'min-datagrams': DATAGRAMS / 2 + 1,
         keylog,
       },
       timeoutMs: 60_000,
@@ -72,9 +73,10 @@ describe('quic-go client → our server', () => {
       bytes: STREAMS * MB,
       datagrams_supported: true,
       datagrams_sent: DATAGRAMS,
-      datagrams_echoed: DATAGRAMS,
       peer_max_datagram_frame_size: 65_535,
     });
+    expect(res.datagrams_echoed).toBeGreaterThan(DATAGRAMS / 2);
+    expect(res.datagrams_echoed).toBeLessThanOrEqual(DATAGRAMS);
     expect(res.exitCode).toBe(0);
     // quic-go closes with application code 0 ("done"); our server saw one connection.
     expect(server.apps).toHaveLength(1);
@@ -131,10 +133,14 @@ describe('our client → quic-go server', () => {
 
       const sent = new Map<string, number>();
       const echoed = new Set<string>();
+      let unexpected = 0;
+      let duplicates = 0;
       const allBack = new Promise<void>((resolve) => {
         app.onDatagram = (d) => {
           const h = sha256(d);
-          if (sent.has(h)) echoed.add(h);
+          if (!sent.has(h)) unexpected++;
+          else if (echoed.has(h)) duplicates++;
+          else echoed.add(h);
           if (echoed.size === DATAGRAMS) resolve();
         };
       });
@@ -145,8 +151,12 @@ describe('our client → quic-go server', () => {
         expect(app.conn.sendDatagram(d)).toBe(true);
       }
       client.kick();
+      // Datagrams are unreliable (RFC 9221 §5), even over loopback: wait for all, accept a loss
+      // (a loaded machine's socket buffers), never a corrupted, invented or doubled echo.
       await within(allBack, 10_000, `${DATAGRAMS} datagram echoes`).catch(() => undefined);
-      expect(echoed.size).toBe(DATAGRAMS);
+      expect(unexpected).toBe(0);
+      expect(duplicates).toBe(0);
+      expect(echoed.size).toBeGreaterThan(DATAGRAMS / 2);
       expect(app.conn.stats.undecryptable).toBe(0);
 
       const closed = app.closed.promise;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnApp } from '../quic/e2e/app.js';
 import { startClient, startServer, within } from '../quic/e2e/loopback.js';
 import { quicFields } from '../quic/e2e/tshark-fields.js';
+import { waitFor } from '../support/wait.js';
 import {
   analyseQuicCapture,
   type Capture,
@@ -34,8 +35,6 @@ async function echoStream(app: ConnApp, kick: () => void, n: number, seed: numbe
   const got = await within(back, 20_000, `echo of stream ${id}`);
   expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   tsharkBinary(); // fails (never skips) when tshark is missing
@@ -61,13 +60,19 @@ beforeAll(async () => {
         // Key update initiated by the client (RFC 9001 §6), then traffic under the new keys.
         app.conn.keyUpdate();
         await echoStream(app, client.kick, 50_000, 2);
-        await sleep(100);
-        // ...and by the server.
         const sApp = server.apps[0];
+        await waitFor(
+          () => app.conn.stats.keyGeneration === 1 && sApp.conn.stats.keyGeneration === 1,
+          { what: 'the first key update on both ends' },
+        );
+        // ...and by the server.
         sApp.conn.keyUpdate();
         server.ep.flush();
         await echoStream(app, client.kick, 50_000, 3);
-        await sleep(100);
+        await waitFor(
+          () => app.conn.stats.keyGeneration === 2 && sApp.conn.stats.keyGeneration === 2,
+          { what: 'the second key update on both ends' },
+        );
         const clientGen = app.conn.stats.keyGeneration;
         const serverGen = sApp.conn.stats.keyGeneration;
         const closed = sApp.closed.promise;

@@ -9,8 +9,10 @@ import {
   staticNameIndexOf,
 } from '../../src/qpack/index.js';
 
-// The specifications sit beside the repository (../shared/specs), in development and in CI.
-const SPEC = fileURLToPath(new URL('../../../shared/specs/rfc9204-qpack.md', import.meta.url));
+// RFC 9204 Appendix A, copied from the RFC into the repository (see the fixture's header line).
+const SPEC = fileURLToPath(
+  new URL('../fixtures/rfc9204-appendix-a-static-table.txt', import.meta.url),
+);
 
 describe('QPACK static table (RFC 9204 Appendix A)', () => {
   it('has 99 entries with the RFC entries at known indices', () => {

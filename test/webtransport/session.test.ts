@@ -30,11 +30,14 @@ import {
   webTransportSessionOptions,
 } from '../../src/webtransport/index.js';
 import { concatBytes, fromHex } from '../../src/wire/hex.js';
+import { waitFor } from '../support/wait.js';
 
 const cert = generateDevCert({ random: systemRandom });
 let server: H3Server;
 const custom: WebTransportSession[] = [];
 const customStreams: Array<{ session: number; bytes: string }> = [];
+/** IDs of the streams the /custom handler was handed, as soon as it has them. */
+const customOpened: number[] = [];
 
 beforeAll(async () => {
   server = await H3Server.listen({
@@ -48,6 +51,7 @@ beforeAll(async () => {
     custom.push(session);
     session.accept();
     for await (const s of session.incomingBidirectionalStreams()) {
+      customOpened.push(s.streamId);
       const bytes = await s.readable.bytes();
       customStreams.push({ session: session.sessionId, bytes: new TextDecoder().decode(bytes) });
       s.writable.end();
@@ -124,7 +128,8 @@ describe('the echo endpoint', () => {
         if (!s.send!.write(data.subarray(at, at + 16_384))) await s.send!.drained();
       }
       s.send!.end();
-      const back = await within(s.recv!.bytes(), 5000, 'echo');
+      // A hang guard only: on a loaded 2-core machine this echo has taken 4.5 s.
+      const back = await within(s.recv!.bytes(), 20_000, 'echo');
       expect(back).toEqual(data);
     } finally {
       await c.close({ timeout: 100 });
@@ -136,16 +141,16 @@ describe('the echo endpoint', () => {
     try {
       const cs = await open(c, '/echo');
       const it = cs.datagrams()[Symbol.asyncIterator]();
-      let got: IteratorResult<Uint8Array> | undefined;
-      // Loopback loses nothing in practice; resend until one echo comes back.
-      for (let i = 0; i < 5 && got === undefined; i++) {
-        cs.sendDatagram(fromHex('0102030405'));
-        got = await Promise.race([
-          it.next(),
-          new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)),
-        ]);
+      // Datagrams are unreliable (RFC 9221), even over loopback: resend until an echo is back.
+      const echo = it.next();
+      const send = () => cs.sendDatagram(fromHex('0102030405'));
+      send();
+      const resend = setInterval(send, 200);
+      try {
+        expect((await within(echo, 5000, 'datagram echo')).value).toEqual(fromHex('0102030405'));
+      } finally {
+        clearInterval(resend);
       }
-      expect(got?.value).toEqual(fromHex('0102030405'));
     } finally {
       await c.close({ timeout: 100 });
     }
@@ -179,14 +184,20 @@ describe('the echo endpoint', () => {
     try {
       const cs = await open(c, '/echo');
       const s = stream(cs, true);
+      const chunks = s.recv![Symbol.asyncIterator]();
       s.send!.write(fromHex('aabb'));
-      const reading = s.recv!.bytes().then(
-        () => undefined,
-        (err: WebTransportError) => err,
-      );
-      await new Promise((r) => setTimeout(r, 50));
+      // The echo of the data shows the server has the stream in the session: reset it now.
+      let echoed = 0;
+      while (echoed < 2) echoed += (await within(chunks.next(), 5000, 'data echo')).value.length;
       s.send!.reset(77);
-      const err = await within(reading, 5000, 'reset echo');
+      const err = await within(
+        chunks.next().then(
+          () => undefined,
+          (e: WebTransportError) => e,
+        ),
+        5000,
+        'reset echo',
+      );
       expect(err).toMatchObject({
         code: 'STREAM_RESET',
         applicationCode: 77,
@@ -210,7 +221,8 @@ describe('closing a session', () => {
         () => undefined,
         (err: WebTransportError) => err,
       );
-      await new Promise((r) => setTimeout(r, 50));
+      // Close once the server's session has the stream (its streams are what the close resets).
+      await waitFor(() => customOpened.includes(s.streamId), { what: 'the stream at the server' });
       cs.write(encodeCloseSession({ code: 3, reason: 'client is done' }));
       cs.close();
       const info: WebTransportCloseInfo = await within(session.closed, 5000, 'close');
@@ -258,17 +270,15 @@ describe('streams and sessions arriving out of order', () => {
       h3.session.writeExtensionStream(id, encodeWtStreamHeader(true, id + 4));
       h3.session.writeExtensionStream(id, new TextEncoder().encode('early'), true);
       h3.kick();
-      await new Promise((r) => setTimeout(r, 100));
+      await Promise.resolve(); // kick() sends in a microtask, queued before this one
+      // Send the CONNECT only once the server acknowledged the early stream: it has it first.
+      await waitFor(() => c.connection.stats.bytesInFlight === 0, {
+        what: 'the early stream acked',
+      });
       const before = customStreams.length;
       const cs = await open(c, '/custom');
       expect(cs.streamId).toBe(id + 4);
-      await within(
-        (async () => {
-          while (customStreams.length === before) await new Promise((r) => setTimeout(r, 10));
-        })(),
-        5000,
-        'held stream',
-      );
+      await waitFor(() => customStreams.length > before, { what: 'the held stream' });
       expect(customStreams[before]).toEqual({ session: id + 4, bytes: 'early' });
     } finally {
       await c.close({ timeout: 100 });

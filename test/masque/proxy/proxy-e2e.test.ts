@@ -7,8 +7,13 @@ import { MasqueClient, MasqueError, type MasqueUdpSocket } from '../../../src/cl
 import { parseProxyStatus } from '../../../src/masque/headers/index.js';
 import { H3Client } from '../../../src/runtime/client/index.js';
 import type { H3HttpError } from '../../../src/runtime/server/index.js';
+import { ipv6Available } from '../../support/ipv6.js';
+import { waitFor } from '../../support/wait.js';
 import { tableResolver } from './fakes.js';
 import { echoServer, startTestProxy, type TestProxy, testCert, until } from './loopback.js';
+
+// Hosts without an IPv6 loopback report the [::1] target test as skipped.
+const hasIpv6 = await ipv6Available();
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -82,7 +87,7 @@ describe('a tunnel through the proxy', () => {
     expect(Buffer.compare(await reply, Buffer.from(big))).toBe(0);
   });
 
-  it('reaches an IPv6 target ([::1], percent-encoded in the path)', async () => {
+  it.skipIf(!hasIpv6)('reaches an IPv6 target ([::1], percent-encoded in the path)', async () => {
     const { proxy, sockets } = await setup({ targets: { allow: ['[::1]/128'] } });
     const echo6 = await echoServer('::1');
     cleanup.push(() => echo6.close());
@@ -109,8 +114,15 @@ describe('a tunnel through the proxy', () => {
       sock.send('0123456789');
       await reply;
     }
-    await new Promise((r) => setTimeout(r, 100));
-    const text = await (await fetch(`http://${t.proxy.metricsAddress}/metrics`)).text();
+    // The counters reach the registry every metricsIntervalMs: poll until the third echo shows.
+    let text = '';
+    await waitFor(
+      async () => {
+        text = await (await fetch(`http://${t.proxy.metricsAddress}/metrics`)).text();
+        return text.includes('masque_bytes_total{direction="target_to_client"} 30');
+      },
+      { intervalMs: 20, what: 'the metrics of three echoes' },
+    );
     expect(text).toContain('masque_datagrams_total{direction="client_to_target"} 3');
     expect(text).toContain('masque_bytes_total{direction="target_to_client"} 30');
     expect(text).toContain('masque_tunnels_active 1');
@@ -241,10 +253,13 @@ describe('lifetime: sockets are closed on every path', () => {
   it('an idle tunnel is closed with a clean FIN: close without error', async () => {
     const { proxy, echo, sockets } = await setup({ limits: { tunnelIdleTimeoutMs: 1000 } });
     const c = await client({ proxy, sockets });
+    // The tunnel's idle timer checks its monotonic clock before it closes, and starts after this
+    // line: the close cannot come earlier than 1000 ms after it, however loaded the machine is.
+    // (Idle timing itself is tested on virtual time in tunnel.test.ts.)
+    const t0 = performance.now();
     const sock = await c.connectUdp('127.0.0.1', echo.port);
-    const t0 = Date.now();
     await sock.closed;
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1000);
     expect(sock.error).toBeUndefined();
     expect(sockets.live).toBe(0);
     expect(proxy.handler.stats().closed).toEqual({ idle: 1 });
@@ -259,10 +274,14 @@ describe('lifetime: sockets are closed on every path', () => {
     const sock = await c.connectUdp('127.0.0.1', port);
     const errors: MasqueError[] = [];
     sock.on('error', (e) => errors.push(e));
-    for (let i = 0; i < 5 && !sock.isClosed; i++) {
-      sock.send('anyone?');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Any one datagram that reaches the closed port brings the ICMP error: send until it has.
+    await waitFor(
+      () => {
+        if (!sock.isClosed) sock.send('anyone?');
+        return sock.isClosed;
+      },
+      { intervalMs: 50, what: 'the tunnel reset' },
+    );
     await sock.closed;
     return { errors, sockets, proxy, sock };
   }
