@@ -171,11 +171,15 @@ describe('CapsuleStream', () => {
       cs.push(wire.subarray(prev), out);
       cs.end();
       return out.map((e) =>
-        e.type === 'capsule' ? `${e.streamId}/${e.capsule.type}/${e.capsule.value.length}` : '?',
+        e.type === 'capsule'
+          ? `${e.streamId}/${e.capsule.type}/${e.capsule.value.length}`
+          : e.type === 'capsule-discarded'
+            ? `skipped ${e.capsuleType}/${e.length} ${e.reason}`
+            : '?',
       );
     };
     const whole = run([]);
-    expect(whole).toEqual(['8/0/3', '8/0/0', '8/7936/200']);
+    expect(whole).toEqual(['8/0/3', 'skipped 33/70 unknown-type', '8/0/0', '8/7936/200']);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: wire.length }), { maxLength: 12 }), (cuts) => {
         expect(run(cuts)).toEqual(whole);
@@ -185,7 +189,7 @@ describe('CapsuleStream', () => {
     const bytewise = new CapsuleStream(8, { known: [[0x1f00, 1000]] });
     const out: H3Event[] = [];
     for (let i = 0; i < wire.length; i++) bytewise.push(wire.subarray(i, i + 1), out);
-    expect(out).toHaveLength(3);
+    expect(out).toHaveLength(4); // three capsules and the skipped one's report
   });
 
   it('every proper prefix followed by the end of the stream is an H3_DATAGRAM_ERROR', () => {
