@@ -35,6 +35,14 @@ export interface TunnelStream {
   sendDatagram(payload: Uint8Array): boolean;
   sendCapsule(type: number, value: Uint8Array): boolean;
   onDatagram(cb: (payload: Uint8Array) => void): () => void;
+  /** True when datagrams travel as QUIC DATAGRAM frames (else as DATAGRAM capsules). */
+  readonly datagramsEnabled: boolean;
+  /** False while the transport asks datagram senders to pause (connection-wide). */
+  readonly datagramsWritable: boolean;
+  /** Room for datagrams again after a refusal (connection-wide); returns an unsubscribe. */
+  onDatagramsWritable(cb: () => void): () => void;
+  /** Resolves when the stream's send backlog is at or below its high-water mark. */
+  drained(): Promise<void>;
   close(): void;
   abort(code?: number): void;
 }
@@ -58,6 +66,11 @@ export interface MasqueUdpSocketOptions {
   capsuleBacklogBytes?: number;
   /** After `close()`, how long the proxy gets to end its side before the stream is reset. */
   closeGraceMs?: number;
+  /**
+   * Bytes queued for sending (QUIC datagram queue, or the stream for capsules) above which
+   * `send` returns false: wait for `drain` before sending more. Default 256 KiB.
+   */
+  highWaterMark?: number;
 }
 
 // RFC 9298 §5: UDP payloads are at most 65527 bytes.
@@ -70,6 +83,8 @@ export interface MasqueUdpSocketEvents {
   message: [msg: Buffer, rinfo: RemoteInfo];
   error: [err: MasqueError];
   close: [];
+  /** After `send` returned false: sending may resume. */
+  drain: [];
 }
 
 export class MasqueUdpSocket
@@ -87,6 +102,8 @@ export class MasqueUdpSocket
   #queue: AsyncQueue<Buffer> | undefined;
   #closing = false;
   #closed = false;
+  #needDrain = false;
+  #offWritable: (() => void) | undefined;
   #error: MasqueError | undefined;
   #dropped = 0;
   #unknownContext = 0;
@@ -208,8 +225,10 @@ export class MasqueUdpSocket
       return false;
     }
     let ok: boolean;
+    let viaCapsule = false;
     try {
       ok = s.sendDatagram(out);
+      viaCapsule = !s.datagramsEnabled;
     } catch (err) {
       if (!(err instanceof DatagramTooLargeError) || !s.capsuleMode) {
         this.#dropped++;
@@ -217,9 +236,41 @@ export class MasqueUdpSocket
       }
       s.sendCapsule(CapsuleType.DATAGRAM, out);
       ok = true;
+      viaCapsule = true;
     }
-    if (!ok) this.#dropped++;
-    return ok;
+    if (!ok) {
+      // The transport's queue is full (a burst far beyond the high-water mark): a real drop.
+      this.#dropped++;
+      this.#waitForDrain(false);
+      return false;
+    }
+    const full = viaCapsule
+      ? s.bufferedAmount > (this.#opts.highWaterMark ?? 256 * 1024)
+      : !s.datagramsWritable;
+    if (full) {
+      this.#waitForDrain(viaCapsule);
+      return false;
+    }
+    return true;
+  }
+
+  /** Emits `drain` once the queue that filled up has room again. */
+  #waitForDrain(stream: boolean): void {
+    if (this.#needDrain) return;
+    this.#needDrain = true;
+    if (stream) {
+      void this.#stream.drained().then(() => this.#drain());
+    } else {
+      this.#offWritable ??= this.#stream.onDatagramsWritable(() => this.#drain());
+      // A flush may already have made room (the event came before we listened).
+      if (this.#stream.datagramsWritable) queueMicrotask(() => this.#drain());
+    }
+  }
+
+  #drain(): void {
+    if (!this.#needDrain || this.#closed) return;
+    this.#needDrain = false;
+    this.emit('drain');
   }
 
   /** Ends the tunnel (FIN on the stream); `close` is emitted once the proxy ended its side. */
@@ -284,6 +335,7 @@ export class MasqueUdpSocket
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    this.#offWritable?.();
     if (!this.#closing && info.kind !== 'end') {
       this.#error =
         info.kind === 'connection'

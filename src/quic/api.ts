@@ -44,6 +44,8 @@ export type QuicAppEvent =
   | { type: 'streams-available'; bidirectional: boolean }
   /** A DATAGRAM frame's payload (RFC 9221). */
   | { type: 'datagram'; data: Uint8Array }
+  /** `datagramsWritable` is true again (the queue drained after a refusal or high-water mark). */
+  | { type: 'datagrams-writable' }
   /** The connection is closed (or draining); no further events follow. */
   | { type: 'connection-closed'; info: QuicCloseInfo };
 
@@ -85,6 +87,10 @@ export interface QuicTransport {
    * false when the datagram queue is full (the datagram is dropped, as unreliable data may be).
    */
   sendDatagram(data: Uint8Array): boolean;
+  /** Bytes of DATAGRAM payloads queued and not yet sent (optional for stand-ins). */
+  readonly queuedDatagramBytes?: number;
+  /** False while senders should pause until `datagrams-writable` (optional for stand-ins). */
+  readonly datagramsWritable?: boolean;
   /** Largest payload `sendDatagram` accepts now; 0 when the peer does not accept datagrams. */
   readonly maxDatagramPayload: number;
   /** Closes the connection with an application error code (CONNECTION_CLOSE 0x1d). */

@@ -42,6 +42,39 @@ describe('sending', () => {
     expect(sock.dropped).toBe(1);
   });
 
+  it('signals backpressure: false while the transport asks to pause, then drain', async () => {
+    const { stream, sock } = open();
+    const drains: number[] = [];
+    sock.on('drain', () => drains.push(stream.datagrams.length));
+    expect(sock.send('a')).toBe(true);
+    stream.datagramsWritable = false; // the QUIC queue went above its high-water mark
+    expect(sock.send('b')).toBe(false); // queued all the same: not a drop
+    expect(sock.send('c')).toBe(false);
+    expect(sock.dropped).toBe(0);
+    expect(stream.datagrams).toHaveLength(3);
+    stream.becomeWritable();
+    stream.becomeWritable(); // one drain per pause
+    await tick();
+    expect(drains).toEqual([3]);
+    expect(sock.send('d')).toBe(true);
+  });
+
+  it('a refusal by a full transport is a counted drop, and drain follows when it empties', async () => {
+    const { stream, sock } = open();
+    let drained = false;
+    sock.on('drain', () => {
+      drained = true;
+    });
+    stream.datagramQueueOpen = false;
+    stream.datagramsWritable = false;
+    expect(sock.send('x')).toBe(false);
+    expect(sock.dropped).toBe(1);
+    stream.datagramQueueOpen = true;
+    stream.becomeWritable();
+    await tick();
+    expect(drained).toBe(true);
+  });
+
   it('refuses payloads over 65527 bytes and sends after close', () => {
     const { sock } = open();
     expect(() => sock.send(new Uint8Array(65_528))).toThrow(

@@ -262,6 +262,9 @@ export class H3Session {
         case 'datagram':
           this.#onDatagram(ev.data, out);
           break;
+        case 'datagrams-writable':
+          out.push({ type: 'datagrams-writable' });
+          break;
       }
     } catch (err) {
       this.#onError(err, streamId, out);
@@ -567,6 +570,16 @@ export class H3Session {
   /** Treats the stream's DATA payload as capsules from now on (RFC 9297 §3.2). */
   enableCapsules(streamId: number, options?: CapsuleParserOptions): void {
     this.#stream(streamId).enableCapsules(options);
+  }
+
+  /** Bytes of HTTP datagrams queued in the transport and not yet sent (all streams). */
+  get queuedDatagramBytes(): number {
+    return this.#transport.queuedDatagramBytes ?? 0;
+  }
+
+  /** False while the transport asks datagram senders to pause (until `datagrams-writable`). */
+  get datagramsWritable(): boolean {
+    return this.#transport.datagramsWritable ?? true;
   }
 
   /** Sends one capsule as the payload of a DATA frame. */

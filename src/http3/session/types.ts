@@ -161,6 +161,8 @@ export type H3Event =
   | { type: 'rejected'; streamId: number }
   /** The peer sent GOAWAY; ids above 2^53 - 1 are reported as `Number.MAX_SAFE_INTEGER`. */
   | { type: 'goaway'; id: number }
+  /** The transport refused a datagram earlier and has room again (connection-wide). */
+  | { type: 'datagrams-writable' }
   /** Data queued on a stream for lack of transport buffer has all been handed over. */
   | { type: 'writable'; streamId: number }
   /** Client: the peer raised its stream limit; `request` may succeed again. */

@@ -86,8 +86,14 @@ export interface CommonConfig {
   qlog?: (event: QlogEvent) => void;
   /** Largest UDP payload we send (1200..1452, default 1200). */
   maxUdpPayload?: number;
-  /** Outgoing DATAGRAM frames queued at most (default 64); more are dropped. */
+  /**
+   * Outgoing DATAGRAM payloads queued at most, by count (default 4096) and by bytes (default
+   * 1 MiB); `sendDatagram` refuses more. A burst is queued, not lost: the queue drains as fast as
+   * congestion control lets it. Above a quarter of the byte bound `datagramsWritable` turns false
+   * (pause), and `datagrams-writable` follows once the queue is down to an eighth.
+   */
   datagramQueueSize?: number;
+  datagramQueueBytes?: number;
   /** Stateless reset token of a CID we issue (RFC 9000 §10.3.2); random tokens when absent. */
   resetTokenFor?: (cid: Uint8Array) => Uint8Array;
   /** Initial RTT estimate in ms (default 333, RFC 9002 §6.2.2). */

@@ -370,9 +370,30 @@ export class QuicConnection implements QuicTransport {
     const c = this.#c;
     const max = this.maxDatagramPayload;
     if (data.length > max) throw new DatagramTooLargeError(data.length, max);
-    if (c.datagrams.length >= c.datagramQueueSize) return false;
+    if (
+      c.datagrams.length >= c.datagramQueueSize ||
+      c.queuedDatagramBytes + data.length > c.datagramQueueBytes
+    ) {
+      c.datagramsBlocked = true;
+      return false;
+    }
     c.datagrams.push(data);
+    c.queuedDatagramBytes += data.length;
+    if (c.queuedDatagramBytes > c.datagramQueueBytes / 4) c.datagramsBlocked = true;
     return true;
+  }
+
+  /** Bytes of DATAGRAM payloads queued and not yet sent. */
+  get queuedDatagramBytes(): number {
+    return this.#c.queuedDatagramBytes;
+  }
+
+  /**
+   * False while the datagram queue is above its high-water mark (a quarter of its byte bound) or
+   * after a refusal, until `datagrams-writable`: senders should pause, as with stream writes.
+   */
+  get datagramsWritable(): boolean {
+    return !this.#c.datagramsBlocked;
   }
 
   get maxDatagramPayload(): number {

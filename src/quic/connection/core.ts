@@ -75,6 +75,16 @@ export class ConnectionCore {
   readonly qlog: ((e: QlogEvent) => void) | undefined;
   readonly keylog: ((line: string) => void) | undefined;
   readonly datagramQueueSize: number;
+  readonly datagramQueueBytes: number;
+  /** Bytes of the payloads in `datagrams`. */
+  queuedDatagramBytes = 0;
+  /**
+   * The queue went above a quarter of `datagramQueueBytes` (or refused a payload): the
+   * application should pause; `datagrams-writable` follows once it is down to an eighth.
+   */
+  datagramsBlocked = false;
+  /** Queued DATAGRAM payloads dropped because the path shrank below them (RFC 9221 §5). */
+  datagramsDroppedTooLarge = 0;
   /** Largest UDP payload we send: configured, capped by the peer's max_udp_payload_size. */
   maxUdpPayload: number;
 
@@ -177,7 +187,8 @@ export class ConnectionCore {
     this.alpnOffered = config.alpn;
     this.qlog = config.qlog;
     this.keylog = config.keylog;
-    this.datagramQueueSize = config.datagramQueueSize ?? 64;
+    this.datagramQueueSize = config.datagramQueueSize ?? 4096;
+    this.datagramQueueBytes = config.datagramQueueBytes ?? 1024 * 1024;
     this.maxUdpPayload = maxUdpPayload;
     this.spaces = createSpaces(settings.maxAckDelay);
     this.rtt = new RttEstimator({ initialRtt: config.initialRtt });

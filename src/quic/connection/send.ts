@@ -334,14 +334,26 @@ function fillDatagrams(c: ConnectionCore, b: DatagramBuilder, reserve: number): 
     const len = frameLength(f);
     if (len <= b.remaining() - reserve) {
       b.add(f);
+      c.queuedDatagramBytes -= q[0].length;
       q.shift();
       continue;
     }
     if (len > maxDatagramFrameRoom(c)) {
-      q.shift(); // The path shrank below it: unreliable data may be dropped.
+      // The path shrank below it: unreliable data may be dropped (counted).
+      c.queuedDatagramBytes -= q[0].length;
+      c.datagramsDroppedTooLarge++;
+      q.shift();
       continue;
     }
-    return;
+    break;
+  }
+  if (
+    c.datagramsBlocked &&
+    c.queuedDatagramBytes <= c.datagramQueueBytes / 8 &&
+    q.length <= c.datagramQueueSize / 2
+  ) {
+    c.datagramsBlocked = false;
+    c.emit({ type: 'datagrams-writable' });
   }
 }
 

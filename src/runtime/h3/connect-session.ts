@@ -75,6 +75,7 @@ export class ConnectSession implements StreamSink {
   #recvDone = false;
   #droppedDatagrams = 0;
   #discardedCapsules = 0;
+  #offs: Array<() => void> = [];
   #closeInfo: ConnectCloseInfo | undefined;
   readonly #closed: Promise<ConnectCloseInfo>;
   #resolveClosed!: (info: ConnectCloseInfo) => void;
@@ -120,6 +121,31 @@ export class ConnectSession implements StreamSink {
   /** Capsules received and skipped unread (unknown types, DATAGRAM capsules above the cap). */
   get discardedCapsules(): number {
     return this.#discardedCapsules;
+  }
+
+  /** Bytes of datagrams queued in the transport, not yet sent (connection-wide). */
+  get datagramBacklog(): number {
+    return this.driver.session.queuedDatagramBytes;
+  }
+
+  /** True when HTTP/3 datagrams travel as QUIC DATAGRAM frames (else as DATAGRAM capsules). */
+  get datagramsEnabled(): boolean {
+    return this.driver.session.datagramsEnabled;
+  }
+
+  /** False while the transport asks datagram senders to pause (see `onDatagramsWritable`). */
+  get datagramsWritable(): boolean {
+    return this.driver.session.datagramsWritable;
+  }
+
+  /**
+   * Calls `cb` when the transport has room again after refusing a datagram (connection-wide).
+   * Returns an unsubscribe; ends with the session.
+   */
+  onDatagramsWritable(cb: () => void): () => void {
+    const off = this.driver.onDatagramsWritable(cb);
+    this.#offs.push(off);
+    return off;
   }
 
   /** Bytes queued on the stream that the transport has not accepted yet. */
@@ -333,6 +359,8 @@ export class ConnectSession implements StreamSink {
     this.#closeInfo = info;
     this.writer.abort();
     this.driver.detach(this.streamId, this);
+    for (const off of this.#offs) off();
+    this.#offs = [];
     this.#dgramQueue?.end();
     this.#dataQueue?.end();
     this.#resolveClosed(info);

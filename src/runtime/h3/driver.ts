@@ -44,7 +44,8 @@ export type StreamEvent = Exclude<
       | 'streams-available'
       | 'connection-error'
       | 'closed'
-      | 'extension-stream';
+      | 'extension-stream'
+      | 'datagrams-writable';
   }
 >;
 
@@ -71,6 +72,8 @@ export interface DriverListener {
   onSettings?(settings: PeerSettings): void;
   onGoaway?(id: number): void;
   onStreamsAvailable?(): void;
+  /** The transport refused a datagram earlier and has room again. */
+  onDatagramsWritable?(): void;
   /** The connection is gone (after every sink heard `onConnectionEnd`). */
   onClosed?(info: QuicCloseInfo): void;
   /** Server: a tunnel was requested; capsule parser options if its DATA is capsules. */
@@ -98,6 +101,7 @@ export class SessionDriver {
   readonly #host: DriverHost;
   readonly #sinks = new Map<number, StreamSink>();
   #listener: DriverListener = {};
+  #datagramWaiters: Array<() => void> = [];
   #kicked = false;
   #pumping = false;
   #closeInfo: QuicCloseInfo | undefined;
@@ -160,6 +164,22 @@ export class SessionDriver {
     if (sink === undefined || this.#sinks.get(streamId) === sink) this.#sinks.delete(streamId);
   }
 
+  /**
+   * Calls `cb` each time the transport has room for datagrams again after refusing one (the
+   * connection's queue is shared by every stream). Returns an unsubscribe.
+   */
+  onDatagramsWritable(cb: () => void): () => void {
+    this.#datagramWaiters.push(cb);
+    return () => {
+      this.#datagramWaiters = this.#datagramWaiters.filter((w) => w !== cb);
+    };
+  }
+
+  #datagramsWritable(): void {
+    // Snapshot: a callback may unsubscribe (or subscribe) while we iterate.
+    for (const cb of [...this.#datagramWaiters]) cb();
+  }
+
   /** Drains the connection's events through the session and dispatches the results. */
   pump(): void {
     // A sink's callback may call kick → pump: the outer loop picks its events up.
@@ -205,6 +225,10 @@ export class SessionDriver {
           return;
         case 'streams-available':
           l.onStreamsAvailable?.();
+          return;
+        case 'datagrams-writable':
+          l.onDatagramsWritable?.();
+          this.#datagramsWritable();
           return;
         case 'connection-error':
           this.#host.logger.debug({ code: ev.code, reason: ev.reason }, 'HTTP/3 connection error');

@@ -23,6 +23,11 @@ export class FakeSession implements ConnectUdpRequest {
   maxDatagram = 1200;
   /** Whether the connection's DATAGRAM queue accepts more. */
   datagramQueueOpen = true;
+  /** QUIC DATAGRAM frames negotiated (else datagrams go as capsules). */
+  datagramsEnabled = true;
+  /** The transport's pause signal for datagram senders. */
+  datagramsWritable = true;
+  #writableListeners: Array<() => void> = [];
   /** What the handler answered. */
   status: number | undefined;
   responseHeaders: Array<[string, string]> = [];
@@ -72,6 +77,23 @@ export class FakeSession implements ConnectUdpRequest {
   sendCapsule(type: number, value: Uint8Array): boolean {
     this.capsules.push({ type, value: value.slice() });
     return true;
+  }
+
+  onDatagramsWritable(cb: () => void): () => void {
+    this.#writableListeners.push(cb);
+    return () => {
+      this.#writableListeners = this.#writableListeners.filter((l) => l !== cb);
+    };
+  }
+
+  /** The transport drained: writable again, listeners told. */
+  becomeWritable(): void {
+    this.datagramsWritable = true;
+    for (const l of [...this.#writableListeners]) l();
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
   }
 
   onDatagram(cb: (payload: Uint8Array) => void): () => void {

@@ -118,4 +118,47 @@ describe('DATAGRAM frames (RFC 9221)', () => {
     net.run({ until: net.now + 1_000, done: () => client.log.of('connection-closed').length > 0 });
     expect(server.log.of('connection-closed')[0]?.info.errorCode).toBe(0x0a);
   });
+
+  it('a burst is queued, not lost: 200 datagrams sent in one loop all arrive (bounded by bytes)', () => {
+    const { net, client, server } = setup(65535, 65535);
+    for (let i = 0; i < 200; i++) {
+      expect(client.conn.sendDatagram(new Uint8Array(40).fill(i & 0xff))).toBe(true);
+    }
+    expect(client.conn.queuedDatagramBytes).toBe(200 * 40);
+    net.run({ until: net.now + 5_000, done: () => server.log.of('datagram').length === 200 });
+    expect(server.log.of('datagram')).toHaveLength(200);
+    expect(client.conn.queuedDatagramBytes).toBe(0);
+  });
+
+  it('pauses above a quarter of the byte bound, refuses at the bound, then says datagrams-writable', () => {
+    const net = new Network();
+    net.now = T0;
+    const client = new ClientNode(
+      clientConfig(1, { transport: { maxDatagramFrameSize: 65535 }, datagramQueueBytes: 40_000 }),
+      T0,
+    );
+    const server = new ServerNode(() =>
+      serverConfig(2, { transport: { maxDatagramFrameSize: 65535 } }),
+    );
+    net
+      .add(client)
+      .add(server)
+      .defaultLink([new Delay(10)]);
+    net.run({ until: T0 + 2_000, done: () => client.conn.handshakeConfirmed });
+    const d = new Uint8Array(1000);
+    for (let i = 0; i < 10; i++) expect(client.conn.sendDatagram(d)).toBe(true);
+    expect(client.conn.datagramsWritable).toBe(true); // 10,000 bytes: at the quarter, not above
+    expect(client.conn.sendDatagram(d)).toBe(true);
+    expect(client.conn.datagramsWritable).toBe(false);
+    let sent = 11;
+    while (client.conn.sendDatagram(d)) sent++;
+    expect(sent).toBe(40); // 40 × 1000 bytes fill the bound; the 41st is refused
+    net.run({
+      until: net.now + 10_000,
+      done: () => client.log.of('datagrams-writable').length > 0,
+    });
+    expect(client.log.of('datagrams-writable')).toHaveLength(1);
+    expect(client.conn.datagramsWritable).toBe(true);
+    expect(client.conn.queuedDatagramBytes).toBeLessThanOrEqual(5_000);
+  });
 });
