@@ -9,7 +9,7 @@ import type { MasqueAuth } from '../client/client.js';
 import { ConfigError } from '../config/index.js';
 import type { CliIO } from './io.js';
 import { runProxy } from './proxy-command.js';
-import { UdpForwarder } from './udp-forward.js';
+import { formatForwardStats, UdpForwarder } from './udp-forward.js';
 
 /** Something a command left running. */
 export interface Running {
@@ -89,6 +89,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       'QUIC packet size, 1200-1452; above 1200 a 1200-byte UDP payload fits one QUIC datagram',
       parseUdpPayload,
     )
+    .option('--max-tunnels <n>', 'tunnels at most; past it the least recently used closes', '1024')
+    .option(
+      '--tunnels-per-connection <n>',
+      'tunnels per connection to the proxy before another opens (the proxy allows 64 by default)',
+      '64',
+    )
+    .option('--stats-interval <ms>', 'print the counters this often (0: only on exit)', '60000')
     .option(
       '--datagrams <mode>',
       'auto (QUIC DATAGRAM frames when negotiated) or capsule (always DATAGRAM capsules, RFC 9297 §3.5)',
@@ -108,14 +115,24 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         timeoutMs: Number(o.timeout),
         maxUdpPayload: o.maxUdpPayload,
         datagrams: o.datagrams,
+        maxTunnels: Number(o.maxTunnels),
+        tunnelsPerConnection: Number(o.tunnelsPerConnection),
         onProblem: (m) => io.stderr(`udp-forward: ${m}\n`),
       });
       io.stdout(`udp-forward: ${fwd.address} -> ${o.target} through ${o.proxy}\n`);
+      const report = (): void => io.stderr(`udp-forward: ${formatForwardStats(fwd.stats())}\n`);
+      const every = Number(o.statsInterval);
+      const timer = every > 0 ? setInterval(report, every) : undefined;
+      timer?.unref();
       result = {
         running: {
           name: 'udp-forward',
           status: () => ({ tunnels: fwd.tunnels }),
-          close: () => fwd.close(),
+          close: async () => {
+            clearInterval(timer);
+            await fwd.close();
+            report();
+          },
         },
       };
     });

@@ -2,16 +2,18 @@
  * `masque udp-forward`: a local UDP port whose traffic goes through the proxy to one target.
  * Each local peer (address and port) gets its own tunnel, opened on its first datagram and
  * closed after `idleMs` without traffic either way, so replies find their way back to the peer
- * that asked. Datagrams that arrive while a tunnel opens wait in a small queue (64); a refused
- * tunnel is not retried for a second. When the connection to the proxy is lost, the next
- * datagram reconnects (the SDK never does so on its own).
+ * that asked. Tunnels spread over as many connections to the proxy as they need
+ * (`client-pool.ts`); past `maxTunnels` the least recently used tunnel closes for the newcomer.
+ * Datagrams that arrive while a tunnel opens wait in a small queue (64); a refused tunnel is not
+ * retried for a second. Every datagram dropped on the way is counted (`stats()`).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { type MasqueAuth, MasqueClient } from '../client/client.js';
+import { type MasqueAuth, MasqueClient, type MasqueClientOptions } from '../client/client.js';
 import { MasqueError } from '../client/errors.js';
 import type { MasqueUdpSocket } from '../client/udp-socket.js';
 import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
+import { ClientPool } from './client-pool.js';
 
 /** Options of {@link UdpForwarder.start}. */
 export interface UdpForwardOptions {
@@ -33,8 +35,46 @@ export interface UdpForwardOptions {
   maxUdpPayload?: number;
   /** 'capsule' never negotiates HTTP/3 datagrams (see `MasqueClientOptions.datagrams`). */
   datagrams?: 'auto' | 'capsule';
+  /** Tunnels open at most; past it the least recently used one closes. Default 1024. */
+  maxTunnels?: number;
+  /** Tunnels per connection to the proxy before another opens (the proxy's default is 64). */
+  tunnelsPerConnection?: number;
+  /** Connections to the proxy at most. Default 32. */
+  maxConnections?: number;
+  /** SO_RCVBUF / SO_SNDBUF of the local socket. Default 4 MiB (the kernel may cap it). */
+  socketBufferBytes?: number;
   /** Problems worth a line (tunnel refused, connection lost). */
   onProblem?: (message: string) => void;
+}
+
+/** Why udp-forward dropped a datagram. */
+export type ForwardDropReason =
+  /** Too many datagrams waited for their peer's tunnel to open. */
+  | 'pending_full'
+  /** The peer's tunnel could not be opened (refused, unreachable proxy); retried after 1 s. */
+  | 'tunnel_failed'
+  /** The tunnel's send refused it (the SDK's queue is full). */
+  | 'send_refused'
+  /** The tunnel had closed under it. */
+  | 'tunnel_closed'
+  /** The local socket could not send a reply to its peer. */
+  | 'local_send_error';
+
+/** udp-forward's counters since it started. */
+export interface UdpForwardStats {
+  /** Datagrams and bytes from local peers into tunnels. */
+  datagramsIn: number;
+  bytesIn: number;
+  /** Datagrams and bytes from tunnels back to local peers. */
+  datagramsOut: number;
+  bytesOut: number;
+  tunnelsOpen: number;
+  tunnelsOpened: number;
+  /** Closed for a newcomer past `maxTunnels`. */
+  tunnelsEvicted: number;
+  tunnelsFailed: number;
+  connections: number;
+  drops: Record<ForwardDropReason, number>;
 }
 
 /** "host:port" / "[v6]:port" → parts; throws RangeError. */
@@ -57,11 +97,14 @@ export function proxyTemplate(text: string): string {
 
 const QUEUE_LIMIT = 64;
 const RETRY_AFTER_MS = 1000;
+const DEFAULT_BUFFER = 4 * 1024 * 1024;
 
 interface Peer {
   key: string;
   rinfo: RemoteInfo;
   sock: MasqueUdpSocket | undefined;
+  /** Gives the tunnel's place on its connection back (idempotent). */
+  release: () => void;
   pending: Buffer[];
   last: number;
   failedUntil: number;
@@ -69,27 +112,45 @@ interface Peer {
 
 export class UdpForwarder {
   readonly #opts: UdpForwardOptions;
-  readonly #template: string;
   readonly #target: { host: string; port: number };
   readonly #local: Socket;
+  /** Peers in least-recently-used order (Map keeps insertion order; activity re-inserts). */
   readonly #peers = new Map<string, Peer>();
+  readonly #pool: ClientPool;
   readonly #sweep: NodeJS.Timeout;
-  #client: Promise<MasqueClient> | undefined;
+  readonly #maxTunnels: number;
+  readonly #stats: UdpForwardStats = {
+    datagramsIn: 0,
+    bytesIn: 0,
+    datagramsOut: 0,
+    bytesOut: 0,
+    tunnelsOpen: 0,
+    tunnelsOpened: 0,
+    tunnelsEvicted: 0,
+    tunnelsFailed: 0,
+    connections: 0,
+    drops: {
+      pending_full: 0,
+      tunnel_failed: 0,
+      send_refused: 0,
+      tunnel_closed: 0,
+      local_send_error: 0,
+    },
+  };
+  readonly #onLocalSent = (err: Error | null): void => {
+    if (err !== null) this.#stats.drops.local_send_error++;
+  };
   #closed = false;
 
-  private constructor(
-    opts: UdpForwardOptions,
-    template: string,
-    local: Socket,
-    client: MasqueClient,
-  ) {
+  private constructor(opts: UdpForwardOptions, pool: ClientPool, local: Socket) {
     this.#opts = opts;
-    this.#template = template;
     this.#target = parseHostPort(opts.target);
     this.#local = local;
-    this.#adopt(client);
+    this.#pool = pool;
+    this.#maxTunnels = opts.maxTunnels ?? 1024;
     const idle = opts.idleMs ?? 60_000;
     this.#sweep = setInterval(() => this.#closeIdle(idle), Math.max(100, idle / 4));
+    this.#sweep.unref();
     local.on('message', (msg, rinfo) => this.#fromPeer(msg, rinfo));
   }
 
@@ -98,8 +159,23 @@ export class UdpForwarder {
     const template = proxyTemplate(opts.proxy);
     parseHostPort(opts.target);
     const listen = parseHostPort(opts.listen, true);
-    const client = await MasqueClient.connect(template, clientOptions(opts));
-    const local = createSocket(isIP(listen.host) === 6 ? 'udp6' : 'udp4');
+    for (const [name, v] of [
+      ['maxTunnels', opts.maxTunnels],
+      ['tunnelsPerConnection', opts.tunnelsPerConnection],
+      ['maxConnections', opts.maxConnections],
+    ] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+        throw new RangeError(`${name} must be a positive integer, not ${v}`);
+      }
+    }
+    const clientOpts = clientOptions(opts);
+    const first = await MasqueClient.connect(template, clientOpts);
+    const buffer = opts.socketBufferBytes ?? DEFAULT_BUFFER;
+    const local = createSocket({
+      type: isIP(listen.host) === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: buffer,
+      sendBufferSize: buffer,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         local.once('error', reject);
@@ -109,10 +185,26 @@ export class UdpForwarder {
         });
       });
     } catch (err) {
-      await client.close();
+      await first.close();
       throw err;
     }
-    return new UdpForwarder(opts, template, local, client);
+    let forwarder: UdpForwarder | undefined;
+    const pool = new ClientPool(
+      {
+        template,
+        client: clientOpts,
+        tunnelsPerConnection: opts.tunnelsPerConnection ?? 64,
+        maxConnections: opts.maxConnections ?? 32,
+        onConnectionLost: () => {
+          if (forwarder !== undefined && !forwarder.#closed) {
+            opts.onProblem?.('a connection to the proxy closed');
+          }
+        },
+      },
+      first,
+    );
+    forwarder = new UdpForwarder(opts, pool, local);
+    return forwarder;
   }
 
   /** The bound local address, "host:port". */
@@ -126,7 +218,17 @@ export class UdpForwarder {
     return this.#peers.size;
   }
 
-  /** Closes every tunnel, the connection and the local socket. */
+  /** Counters since the start (a copy). */
+  stats(): UdpForwardStats {
+    return {
+      ...this.#stats,
+      tunnelsOpen: this.#peers.size,
+      connections: this.#pool.connections,
+      drops: { ...this.#stats.drops },
+    };
+  }
+
+  /** Closes every tunnel, the connections and the local socket. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -134,74 +236,81 @@ export class UdpForwarder {
     for (const p of this.#peers.values()) p.sock?.close();
     this.#peers.clear();
     await new Promise<void>((resolve) => this.#local.close(() => resolve()));
-    const client = await this.#client?.catch(() => undefined);
-    await client?.close();
-  }
-
-  #adopt(client: MasqueClient): void {
-    const ready = Promise.resolve(client);
-    this.#client = ready;
-    void client.closed.then(() => {
-      if (this.#client === ready) this.#client = undefined;
-      if (!this.#closed) this.#opts.onProblem?.('connection to the proxy closed');
-    });
-  }
-
-  #connectClient(): Promise<MasqueClient> {
-    if (this.#client === undefined) {
-      const p = MasqueClient.connect(this.#template, clientOptions(this.#opts));
-      this.#client = p;
-      p.then(
-        (c) => this.#adopt(c),
-        () => {
-          if (this.#client === p) this.#client = undefined;
-        },
-      );
-    }
-    return this.#client;
+    await this.#pool.close();
   }
 
   #fromPeer(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.#closed) return;
+    const st = this.#stats;
+    st.datagramsIn++;
+    st.bytesIn += msg.length;
     const key = `${rinfo.address}|${rinfo.port}`;
     const now = Date.now();
     let peer = this.#peers.get(key);
     if (peer === undefined) {
-      peer = { key, rinfo, sock: undefined, pending: [], last: now, failedUntil: 0 };
+      if (this.#peers.size >= this.#maxTunnels || !this.#pool.hasRoom) this.#evictOldest();
+      peer = {
+        key,
+        rinfo,
+        sock: undefined,
+        release: () => {},
+        pending: [],
+        last: now,
+        failedUntil: 0,
+      };
       this.#peers.set(key, peer);
       void this.#open(peer);
+    } else {
+      // Most recently used goes last.
+      this.#peers.delete(key);
+      this.#peers.set(key, peer);
     }
     peer.last = now;
-    if (peer.failedUntil > now) return;
-    if (peer.sock !== undefined && !peer.sock.isClosed) {
-      peer.sock.send(msg);
+    if (peer.failedUntil > now) {
+      st.drops.tunnel_failed++;
+      return;
+    }
+    if (peer.sock !== undefined) {
+      this.#sendThrough(peer.sock, msg);
       return;
     }
     if (peer.pending.length < QUEUE_LIMIT) peer.pending.push(msg);
+    else st.drops.pending_full++;
+  }
+
+  #sendThrough(sock: MasqueUdpSocket, msg: Buffer): void {
+    if (sock.isClosed) {
+      this.#stats.drops.tunnel_closed++;
+      return;
+    }
+    // false with nothing dropped is backpressure (still queued); the socket counts real drops.
+    const dropped = sock.dropped;
+    sock.send(msg);
+    if (sock.dropped !== dropped) this.#stats.drops.send_refused++;
+  }
+
+  /** Closes the least recently used open tunnel to make room (counted). */
+  #evictOldest(): void {
+    for (const p of this.#peers.values()) {
+      if (p.sock === undefined) continue;
+      this.#peers.delete(p.key);
+      p.sock.close();
+      p.release(); // its place is the newcomer's at once, not when the proxy has answered our FIN
+      this.#stats.tunnelsEvicted++;
+      return;
+    }
   }
 
   async #open(peer: Peer): Promise<void> {
     const { host, port } = this.#target;
+    let opened: { sock: MasqueUdpSocket; release: () => void };
     try {
-      const client = await this.#connectClient();
-      const sock = await client.connectUdp(host, port);
-      if (this.#closed || this.#peers.get(peer.key) !== peer) {
-        sock.close();
-        return;
-      }
-      peer.sock = sock;
-      sock.on('message', (m) => {
-        peer.last = Date.now();
-        this.#local.send(m, peer.rinfo.port, peer.rinfo.address);
-      });
-      sock.on('error', (e) => this.#opts.onProblem?.(`tunnel for ${peerName(peer)}: ${e.message}`));
-      sock.on('close', () => {
-        if (this.#peers.get(peer.key) === peer) this.#peers.delete(peer.key);
-      });
-      for (const m of peer.pending.splice(0)) sock.send(m);
+      opened = await this.#pool.open(host, port);
     } catch (err) {
       const text = err instanceof MasqueError ? `${err.code}: ${err.message}` : String(err);
       this.#opts.onProblem?.(`tunnel for ${peerName(peer)} to ${host}:${port} failed: ${text}`);
+      this.#stats.tunnelsFailed++;
+      this.#stats.drops.tunnel_failed += peer.pending.length;
       peer.pending.length = 0;
       peer.failedUntil = Date.now() + RETRY_AFTER_MS;
       setTimeout(() => {
@@ -209,7 +318,28 @@ export class UdpForwarder {
           this.#peers.delete(peer.key);
         }
       }, RETRY_AFTER_MS).unref();
+      return;
     }
+    const { sock, release } = opened;
+    void sock.closed.then(release);
+    if (this.#closed || this.#peers.get(peer.key) !== peer) {
+      sock.close();
+      return;
+    }
+    this.#stats.tunnelsOpened++;
+    peer.sock = sock;
+    peer.release = release;
+    sock.on('message', (m) => {
+      peer.last = Date.now();
+      this.#stats.datagramsOut++;
+      this.#stats.bytesOut += m.length;
+      this.#local.send(m, peer.rinfo.port, peer.rinfo.address, this.#onLocalSent);
+    });
+    sock.on('error', (e) => this.#opts.onProblem?.(`tunnel for ${peerName(peer)}: ${e.message}`));
+    sock.on('close', () => {
+      if (this.#peers.get(peer.key) === peer) this.#peers.delete(peer.key);
+    });
+    for (const m of peer.pending.splice(0)) this.#sendThrough(sock, m);
   }
 
   #closeIdle(idleMs: number): void {
@@ -218,9 +348,24 @@ export class UdpForwarder {
       if (p.sock !== undefined && now - p.last >= idleMs) {
         this.#peers.delete(p.key);
         p.sock.close();
+        p.release();
       }
     }
   }
+}
+
+/** One line of counters, e.g. for a periodic log line. */
+export function formatForwardStats(s: UdpForwardStats): string {
+  const drops = Object.entries(s.drops)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}=${n}`);
+  return [
+    `in ${s.datagramsIn} datagrams/${s.bytesIn} bytes`,
+    `out ${s.datagramsOut}/${s.bytesOut}`,
+    `tunnels ${s.tunnelsOpen} open, ${s.tunnelsOpened} opened, ${s.tunnelsEvicted} evicted, ${s.tunnelsFailed} failed`,
+    `connections ${s.connections}`,
+    `drops ${drops.length === 0 ? 0 : drops.join(' ')}`,
+  ].join('; ');
 }
 
 function peerName(p: Peer): string {
@@ -229,7 +374,7 @@ function peerName(p: Peer): string {
     : `${p.rinfo.address}:${p.rinfo.port}`;
 }
 
-function clientOptions(o: UdpForwardOptions) {
+function clientOptions(o: UdpForwardOptions): MasqueClientOptions {
   return {
     ca: o.ca,
     insecure: o.insecure,

@@ -241,6 +241,13 @@ describe('masque udp-forward', () => {
     const local = /udp-forward: (\S+) ->/.exec(f.io.out)?.[1] as string;
     const a = await bindClient();
     expect(await ask(a, local, 'as a capsule')).toBe('as a capsule');
+    // The counters are printed on exit (and every --stats-interval ms).
+    if (!('running' in f.result)) throw new Error('not running');
+    await f.result.running.close();
+    expect(f.io.err).toMatch(
+      /udp-forward: in 1 datagrams\/12 bytes; out 1\/12; tunnels 0 open, 1 opened/,
+    );
+    expect(f.io.err).toContain('drops 0');
     const bad = await run([...args, '--datagrams', 'quic']);
     expect(bad.result).toEqual({ exitCode: 1 });
     expect(bad.io.err).toContain('expected auto or capsule');
