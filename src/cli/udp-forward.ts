@@ -4,7 +4,7 @@
  * closed after `idleMs` without traffic either way, so replies find their way back to the peer
  * that asked. Tunnels spread over as many connections to the proxy as they need
  * (`client-pool.ts`); past `maxTunnels` the least recently used tunnel closes for the newcomer.
- * Datagrams that arrive while a tunnel opens wait in a small queue (64); a refused tunnel is not
+ * Datagrams that arrive while a tunnel opens wait (256 KiB per peer); a refused tunnel is not
  * retried for a second. Every datagram dropped on the way is counted (`stats()`).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -95,7 +95,8 @@ export function proxyTemplate(text: string): string {
   return defaultTemplate(url.host);
 }
 
-const QUEUE_LIMIT = 64;
+/** Bytes a peer's datagrams may take while its tunnel opens (a burst waits; beyond, drops). */
+const PENDING_BYTES = 256 * 1024;
 const RETRY_AFTER_MS = 1000;
 const DEFAULT_BUFFER = 4 * 1024 * 1024;
 
@@ -106,6 +107,7 @@ interface Peer {
   /** Gives the tunnel's place on its connection back (idempotent). */
   release: () => void;
   pending: Buffer[];
+  pendingBytes: number;
   last: number;
   failedUntil: number;
 }
@@ -255,6 +257,7 @@ export class UdpForwarder {
         sock: undefined,
         release: () => {},
         pending: [],
+        pendingBytes: 0,
         last: now,
         failedUntil: 0,
       };
@@ -274,8 +277,12 @@ export class UdpForwarder {
       this.#sendThrough(peer.sock, msg);
       return;
     }
-    if (peer.pending.length < QUEUE_LIMIT) peer.pending.push(msg);
-    else st.drops.pending_full++;
+    if (peer.pendingBytes + msg.length <= PENDING_BYTES) {
+      peer.pending.push(msg);
+      peer.pendingBytes += msg.length;
+    } else {
+      st.drops.pending_full++;
+    }
   }
 
   #sendThrough(sock: MasqueUdpSocket, msg: Buffer): void {
@@ -312,6 +319,7 @@ export class UdpForwarder {
       this.#stats.tunnelsFailed++;
       this.#stats.drops.tunnel_failed += peer.pending.length;
       peer.pending.length = 0;
+      peer.pendingBytes = 0;
       peer.failedUntil = Date.now() + RETRY_AFTER_MS;
       setTimeout(() => {
         if (this.#peers.get(peer.key) === peer && peer.sock === undefined) {
@@ -339,6 +347,7 @@ export class UdpForwarder {
     sock.on('close', () => {
       if (this.#peers.get(peer.key) === peer) this.#peers.delete(peer.key);
     });
+    peer.pendingBytes = 0;
     for (const m of peer.pending.splice(0)) this.#sendThrough(sock, m);
   }
 
