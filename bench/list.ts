@@ -13,4 +13,5 @@ export const BENCHES: Array<[string, Loader]> = [
   ['h3', () => import('./h3.bench.js')],
   ['connect-udp', () => import('./connect-udp.bench.js')],
   ['udp-forward', () => import('./udp-forward.bench.js')],
+  ['loss', () => import('./loss.bench.js')],
 ];

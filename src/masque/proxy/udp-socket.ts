@@ -39,6 +39,8 @@ export interface TunnelSocket {
   readonly localAddress: string;
   /** Closes the socket; idempotent. */
   close(): void;
+  /** SO_RCVBUF as the kernel reports it (Linux doubles what was asked), when known. */
+  readonly recvBufferSize?: number;
 }
 
 /** Opens tunnel sockets. */
@@ -49,11 +51,17 @@ export interface UdpSocketFactory {
 
 /** Options of {@link nodeUdpSocketFactory}. */
 export interface NodeUdpSocketOptions {
-  /** SO_RCVBUF in bytes (default: the OS default). */
+  /**
+   * SO_RCVBUF in bytes. Default 4 MiB: a burst from the target must not overflow the kernel's
+   * queue while the event loop is busy (the kernel caps it at net.core.rmem_max).
+   */
   recvBufferSize?: number;
-  /** SO_SNDBUF in bytes (default: the OS default). */
+  /** SO_SNDBUF in bytes. Default 4 MiB (capped at net.core.wmem_max). */
   sendBufferSize?: number;
 }
+
+/** Default SO_RCVBUF / SO_SNDBUF of the UDP sockets we open. */
+export const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 class NodeTunnelSocket implements TunnelSocket {
   readonly #socket: Socket;
@@ -65,6 +73,10 @@ class NodeTunnelSocket implements TunnelSocket {
     socket.on('error', (err) => {
       if (!this.#closed) this.#onError(err);
     });
+  }
+
+  get recvBufferSize(): number {
+    return this.#socket.getRecvBufferSize();
   }
 
   get localAddress(): string {
@@ -113,6 +125,8 @@ export function nodeUdpSocketFactory(options: NodeUdpSocketOptions = {}): UdpSoc
         const socket = createSocket({
           type: target.family === 6 ? 'udp6' : 'udp4',
           ipv6Only: target.family === 6,
+          recvBufferSize: options.recvBufferSize ?? DEFAULT_SOCKET_BUFFER_BYTES,
+          sendBufferSize: options.sendBufferSize ?? DEFAULT_SOCKET_BUFFER_BYTES,
         });
         const fail = (err: Error): void => {
           try {
@@ -125,16 +139,6 @@ export function nodeUdpSocketFactory(options: NodeUdpSocketOptions = {}): UdpSoc
         socket.once('error', fail);
         socket.connect(target.port, target.address, () => {
           socket.off('error', fail);
-          try {
-            if (options.recvBufferSize !== undefined) {
-              socket.setRecvBufferSize(options.recvBufferSize);
-            }
-            if (options.sendBufferSize !== undefined) {
-              socket.setSendBufferSize(options.sendBufferSize);
-            }
-          } catch {
-            // buffer sizes are a hint; the OS may cap or refuse them
-          }
           resolve(new NodeTunnelSocket(socket));
         });
       }),

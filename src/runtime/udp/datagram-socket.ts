@@ -17,7 +17,12 @@ export interface DatagramSocket {
   address(): { host: string; port: number; family: 4 | 6 };
   /** Closes once queued sends have left (bounded wait). */
   close(): Promise<void>;
+  /** Datagrams the kernel refused to send (ENOBUFS, EMSGSIZE, unreachable...), when counted. */
+  readonly sendErrors?: number;
 }
+
+/** Default SO_RCVBUF / SO_SNDBUF of the endpoint's socket (the kernel caps it at *mem_max). */
+export const DEFAULT_ENDPOINT_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** How long `close` waits for queued sends before closing anyway (ms). */
 const CLOSE_DRAIN_LIMIT = 200;
@@ -26,10 +31,21 @@ const CLOSE_DRAIN_LIMIT = 200;
  * Binds a `node:dgram` socket to `listen` ("127.0.0.1:0", "[::]:4433"): udp6 for IPv6 literals
  * (dual-stack, `ipv6Only` false), udp4 otherwise.
  */
-export async function bindUdpSocket(listen: string, logger: Logger): Promise<DatagramSocket> {
+export async function bindUdpSocket(
+  listen: string,
+  logger: Logger,
+  bufferBytes = DEFAULT_ENDPOINT_BUFFER_BYTES,
+): Promise<DatagramSocket> {
   const { host, port, family } = parseAddress(listen);
   if (family === 0) throw new RangeError(`listen address "${listen}" must be an IP literal`);
-  const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: false });
+  // Large buffers: a burst must not overflow the kernel's queue while the event loop is busy
+  // (every datagram lost there is invisible to us; RcvbufErrors in /proc/net/snmp counts it).
+  const socket = createSocket({
+    type: family === 6 ? 'udp6' : 'udp4',
+    ipv6Only: false,
+    recvBufferSize: bufferBytes,
+    sendBufferSize: bufferBytes,
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     socket.once('error', onError);
@@ -47,10 +63,14 @@ class DgramSocket implements DatagramSocket {
   readonly #logger: Logger;
   #pending = 0;
   #closed = false;
+  #sendErrors = 0;
   #drained: (() => void) | undefined;
   readonly #onSent = (err: Error | null): void => {
     this.#pending--;
-    if (err) this.#logger.debug({ err }, 'udp send failed');
+    if (err) {
+      this.#sendErrors++;
+      this.#logger.debug({ err }, 'udp send failed');
+    }
     if (this.#pending === 0) this.#drained?.();
   };
 
@@ -70,8 +90,13 @@ class DgramSocket implements DatagramSocket {
       this.#socket.send(data, port, target, this.#onSent);
     } catch (err) {
       this.#pending--;
+      this.#sendErrors++;
       this.#logger.debug({ err, host, port }, 'udp send rejected');
     }
+  }
+
+  get sendErrors(): number {
+    return this.#sendErrors;
   }
 
   onMessage(handler: (data: Uint8Array, remote: string) => void): void {
