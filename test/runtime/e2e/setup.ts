@@ -4,7 +4,6 @@
  * afterEach), and small helpers.
  */
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { H3Client, type H3ClientOptions } from '../../../src/runtime/client/index.js';
 import { H3Server, type H3ServerOptions } from '../../../src/runtime/server/index.js';
 import { generateDevCert } from '../../../src/tls/certs/index.js';
@@ -58,21 +57,7 @@ export function pattern(size: number, seed: number): Uint8Array {
   return out;
 }
 
-/** True when this host can bind ::1. */
-export async function ipv6Available(): Promise<boolean> {
-  const s = createSocket('udp6');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, '::1', () => resolve());
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}
+export { ipv6Available } from '../../support/ipv6.js';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

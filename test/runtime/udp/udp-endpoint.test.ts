@@ -9,22 +9,8 @@ import type { ServerInitialInfo } from '../../../src/quic/endpoint/index.js';
 import { UdpEndpoint } from '../../../src/runtime/udp/index.js';
 import { randomBytes, SeededRandom } from '../../../src/util/random.js';
 import { cid, clientInitial, FakeConnection, shortDatagram } from '../../quic/endpoint/fakes.js';
+import { ipv6Available } from '../../support/ipv6.js';
 
-/** True when this host can bind ::1 (some CI containers have no IPv6). */
-async function ipv6Available(): Promise<boolean> {
-  const s = createSocket('udp6');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, '::1', () => resolve());
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}
 const HAS_V6 = await ipv6Available();
 
 const open: Array<{ close(): Promise<void> | void }> = [];
