@@ -48,7 +48,10 @@ export interface StartProxyOptions {
   largeDatagrams?: 'capsule' | 'drop';
   /** Interval of the metrics batch flush (ms). Default 1000. */
   metricsIntervalMs?: number;
-  /** Largest UDP payload of the proxy's QUIC packets (1200-1452; default 1200). */
+  /**
+   * Ceiling of path MTU discovery for the proxy's QUIC packets (1200-65527; default 1452): they
+   * start at 1200 bytes and grow as the path allows.
+   */
   maxUdpPayload?: number;
   /** Write one qlog file per QUIC connection into this directory (for qvis). */
   qlogDir?: string;

@@ -54,7 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--qlog-dir <dir>', 'write one qlog file per QUIC connection (for qvis)')
     .option(
       '--max-udp-payload <bytes>',
-      'QUIC packet size, 1200-1452; above 1200 a 1200-byte UDP payload fits one QUIC datagram',
+      'ceiling of path MTU discovery for QUIC packets, 1200-65527 (default 1452); 1200 turns it off',
       parseUdpPayload,
     )
     .action(async (flags) => {
@@ -86,7 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--timeout <ms>', 'deadline to reach the proxy and to open a tunnel', '10000')
     .option(
       '--max-udp-payload <bytes>',
-      'QUIC packet size, 1200-1452; above 1200 a 1200-byte UDP payload fits one QUIC datagram',
+      'ceiling of path MTU discovery for QUIC packets, 1200-65527 (default 1452); 1200 turns it off',
       parseUdpPayload,
     )
     .option('--max-tunnels <n>', 'tunnels at most; past it the least recently used closes', '1024')
@@ -153,16 +153,19 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
   return result;
 }
 
-/** `--max-udp-payload`: an integer in 1200..1452 (RFC 9000 §14: at least 1200). */
 function parseDatagramsMode(value: string): 'auto' | 'capsule' {
   if (value === 'auto' || value === 'capsule') return value;
   throw new InvalidArgumentError('expected auto or capsule');
 }
 
+/**
+ * `--max-udp-payload`: the PMTU discovery ceiling, an integer in 1200..65527 (RFC 9000 §14: at
+ * least 1200; §18.2: at most 65527).
+ */
 function parseUdpPayload(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1200 || n > 1452) {
-    throw new InvalidArgumentError('must be an integer from 1200 to 1452');
+  if (!Number.isInteger(n) || n < 1200 || n > 65_527) {
+    throw new InvalidArgumentError('must be an integer from 1200 to 65527');
   }
   return n;
 }

@@ -19,7 +19,7 @@ export interface ProxyFlags {
   metrics?: string;
   logLevel?: string;
   template?: string;
-  /** QUIC packet size (1200-1452). */
+  /** Ceiling of QUIC path MTU discovery (1200-65527). */
   maxUdpPayload?: number;
   /** Directory for one qlog file per connection. */
   qlogDir?: string;

@@ -31,7 +31,7 @@ export interface UdpForwardOptions {
   idleMs?: number;
   /** Deadline to reach the proxy and to open a tunnel (ms). Default 10,000. */
   timeoutMs?: number;
-  /** QUIC packet size to the proxy (1200-1452; default 1200). */
+  /** Ceiling of QUIC path MTU discovery to the proxy (1200-65527; default 1452). */
   maxUdpPayload?: number;
   /** 'capsule' never negotiates HTTP/3 datagrams (see `MasqueClientOptions.datagrams`). */
   datagrams?: 'auto' | 'capsule';

@@ -60,9 +60,9 @@ export interface MasqueClientOptions {
   /** NSS key log file (SSLKEYLOGFILE) for Wireshark. */
   keylogFile?: string;
   /**
-   * Largest UDP payload of the QUIC packets to the proxy (1200-1452; default 1200). Raise it on
-   * paths known to carry larger packets so that 1200-byte UDP payloads fit one QUIC datagram.
-   * Ignored with `via` (the inner connection must fit inside the outer tunnel).
+   * Ceiling of path MTU discovery for the QUIC packets to the proxy (1200-65527; default 1452):
+   * they start at 1200 bytes and grow as the path allows, so that 1200-byte UDP payloads fit one
+   * QUIC datagram (see `MasqueUdpSocket.maxDatagramPayload`). Ignored with `via`.
    */
   maxUdpPayload?: number;
   /**

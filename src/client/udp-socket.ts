@@ -37,6 +37,8 @@ export interface TunnelStream {
   onDatagram(cb: (payload: Uint8Array) => void): () => void;
   /** True when datagrams travel as QUIC DATAGRAM frames (else as DATAGRAM capsules). */
   readonly datagramsEnabled: boolean;
+  /** Largest HTTP datagram payload that fits one QUIC DATAGRAM frame now (0: none). */
+  readonly maxDatagramPayload?: number;
   /** False while the transport asks datagram senders to pause (connection-wide). */
   readonly datagramsWritable: boolean;
   /** Room for datagrams again after a refusal (connection-wide); returns an unsubscribe. */
@@ -165,6 +167,17 @@ export class MasqueUdpSocket
   /** Bytes queued on the tunnel's stream (capsules) not yet taken by QUIC. */
   get bufferedAmount(): number {
     return this.#stream.bufferedAmount;
+  }
+
+  /**
+   * Largest UDP payload that rides one QUIC DATAGRAM frame now; larger ones go as DATAGRAM
+   * capsules. It grows as path MTU discovery confirms larger packets to the proxy (1200-byte
+   * payloads fit once the path carries 1240-byte packets), and shrinks if the path does. 0 when
+   * QUIC datagrams are not in use.
+   */
+  get maxDatagramPayload(): number {
+    // Less the Context ID 0 (one byte, RFC 9298 §5).
+    return Math.max(0, (this.#stream.maxDatagramPayload ?? 0) - 1);
   }
 
   /**

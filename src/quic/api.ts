@@ -46,6 +46,11 @@ export type QuicAppEvent =
   | { type: 'datagram'; data: Uint8Array }
   /** `datagramsWritable` is true again (the queue drained after a refusal or high-water mark). */
   | { type: 'datagrams-writable' }
+  /**
+   * `maxDatagramPayload` changed: path MTU discovery raised it, or a black hole or a new path
+   * lowered it. `size` is the new value.
+   */
+  | { type: 'max-datagram-payload'; size: number }
   /** The connection is closed (or draining); no further events follow. */
   | { type: 'connection-closed'; info: QuicCloseInfo };
 

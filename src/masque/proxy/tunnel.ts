@@ -16,10 +16,11 @@
  * is above `capsuleBacklogBytes`. Every drop is counted by reason.
  *
  * Oversized datagrams from the target: RFC 9298 §6.1 says a proxy SHOULD NOT fall back to a
- * DATAGRAM capsule when a UDP payload does not fit a QUIC DATAGRAM frame. Our QUIC sends UDP
- * payloads of at most 1200..1452 bytes without PMTU discovery, so a QUIC packet carried inside a
- * tunnel (1200-byte Initials, RFC 9000 §14.1) never fits; `largeDatagrams: 'capsule'` (the
- * default) keeps such tunnels working over the stream, `'drop'` follows the SHOULD NOT.
+ * DATAGRAM capsule when a UDP payload does not fit a QUIC DATAGRAM frame. Our QUIC starts at
+ * 1200-byte packets and grows them by path MTU discovery (up to 1452 by default), so a 1200-byte
+ * payload fits once the path is known to carry more (`maxDatagramPayload`); before that, or on
+ * paths that do not, `largeDatagrams: 'capsule'` (the default) keeps such tunnels working over
+ * the stream (counted in `capsuleFallbacks`), `'drop'` follows the SHOULD NOT.
  *
  * Lifetime: the socket is closed exactly once, whichever comes first: the session ends (client
  * FIN or reset, connection close), the tunnel idles out (no datagram either way for
@@ -45,6 +46,8 @@ export interface TunnelSession {
   readonly closed: Promise<{ kind: 'end' | 'reset' | 'connection'; code?: number }>;
   /** Set once the session is over. */
   readonly closeInfo: unknown;
+  /** Largest HTTP datagram payload that fits one QUIC DATAGRAM frame now (0: none). */
+  readonly maxDatagramPayload?: number;
   /** Sends an HTTP datagram (capsule when QUIC datagrams are unavailable). */
   sendDatagram(payload: Uint8Array): boolean;
   /** Sends a capsule on the stream. */
@@ -91,6 +94,8 @@ export class TunnelCounters {
   bytesToTarget = 0;
   datagramsToClient = 0;
   bytesToClient = 0;
+  /** Of `datagramsToClient`, those too large for a QUIC DATAGRAM frame, sent as capsules. */
+  capsuleFallbacks = 0;
   readonly drops = new Map<DropReason, number>();
 
   drop(reason: DropReason): void {
@@ -176,6 +181,16 @@ export class UdpTunnel {
   /** Datagrams handed to the socket and not yet sent. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /**
+   * Largest target datagram that rides one QUIC DATAGRAM frame to the client now (path MTU
+   * discovery moves it); larger ones follow `largeDatagrams`. 0 when QUIC datagrams are not in
+   * use.
+   */
+  get maxDatagramPayload(): number {
+    // Less the Context ID 0 (one byte, RFC 9298 §5).
+    return Math.max(0, (this.#session.maxDatagramPayload ?? 0) - 1);
   }
 
   /** Closes the socket and ends the session as `reason` asks; idempotent. */
@@ -274,6 +289,7 @@ export class UdpTunnel {
         }
         // RFC 9297 §3.5: the same HTTP datagram, reliably, in a DATAGRAM capsule.
         s.sendCapsule(CapsuleType.DATAGRAM, out);
+        c.capsuleFallbacks++;
         sent = true;
       } else if (err instanceof H3UsageError) {
         c.drop('no_datagrams');

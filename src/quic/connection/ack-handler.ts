@@ -5,8 +5,9 @@
  * their latest value), and the loss detection timer's PTO becomes probes to send.
  */
 import type { AckFrame } from '../frames/index.js';
-import type { PacketSpace } from '../recovery/index.js';
+import { PacketSpace } from '../recovery/index.js';
 import type { ConnectionCore } from './core.js';
+import { onPmtuAcked, onPmtuLost } from './pmtu.js';
 import { qlogMetrics } from './qlog.js';
 import type { ConnSentPacket, SentRecord } from './sent-info.js';
 
@@ -33,7 +34,12 @@ export function onAckFrame(c: ConnectionCore, space: PacketSpace, f: AckFrame, n
     if (p.info.keyGen >= 0) c.oneRtt?.onAcked(p.info.keyGen);
     for (const r of p.info.records) onRecordAcked(c, space, r);
   }
-  onPacketsLost(c, space, outcome.lost);
+  // What arrived first, then what was lost: a later full-size packet acknowledged by the same
+  // frame clears the losses of PMTU black hole suspicion.
+  if (space === PacketSpace.ApplicationData && outcome.acked.length > 0) {
+    onPmtuAcked(c, outcome.acked, now);
+  }
+  onPacketsLost(c, space, outcome.lost, now);
   if (c.qlog !== undefined && outcome.acked.length > 0) c.qlog(qlogMetrics(c, now));
 }
 
@@ -42,9 +48,17 @@ export function onPacketsLost(
   c: ConnectionCore,
   space: PacketSpace,
   lost: readonly ConnSentPacket[],
+  now: number,
 ): void {
-  c.lostPackets += lost.length;
-  for (const p of lost) for (const r of p.info.records) onRecordLost(c, space, r);
+  if (lost.length === 0) return;
+  let probes = 0;
+  for (const p of lost) {
+    if (p.mtuProbe) probes++;
+    for (const r of p.info.records) onRecordLost(c, space, r);
+  }
+  // Lost PMTU probes are counted by PMTU discovery, not as lost packets.
+  c.lostPackets += lost.length - probes;
+  if (space === PacketSpace.ApplicationData) onPmtuLost(c, lost, now);
 }
 
 function onRecordAcked(c: ConnectionCore, space: PacketSpace, r: SentRecord): void {
@@ -123,6 +137,8 @@ function onRecordLost(c: ConnectionCore, space: PacketSpace, r: SentRecord): voi
     case 'new-token':
       c.newTokenPending ??= r.token;
       return;
+    case 'pmtu-probe':
+      return; // Never resent: PMTU discovery hears of the loss with the packet (pmtu.ts).
   }
 }
 
@@ -132,7 +148,7 @@ export function onLossTimeout(c: ConnectionCore, now: number): void {
   if (out === undefined) return;
   if (out.kind === 'loss') {
     if (out.persistentCongestion) c.persistentCongestions++;
-    onPacketsLost(c, out.space, out.lost);
+    onPacketsLost(c, out.space, out.lost, now);
     return;
   }
   c.ptoCount++;

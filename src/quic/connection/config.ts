@@ -4,6 +4,7 @@
  * handshake.
  */
 import type { Random } from '../../util/random.js';
+import { BASE_PLPMTU, DEFAULT_PLPMTU_CEILING, MAX_PLPMTU } from '../path/index.js';
 import type { TransportParameters } from '../transport-params/index.js';
 import type { TlsClientOptions, TlsFactory, TlsServerOptions } from './tls-adapter.js';
 
@@ -25,7 +26,7 @@ export interface TransportSettings {
   initialMaxStreamsUni: number;
   /**
    * max_udp_payload_size: the largest UDP payload we are willing to *receive* (RFC 9000 §18.2),
-   * not the size we send (that is `maxUdpPayload`, bounded by the path). Default 65527.
+   * not the size we send (that is found by PMTU discovery, up to `maxUdpPayload`). Default 65527.
    */
   maxUdpPayloadSize: number;
   /** max_datagram_frame_size (RFC 9221 §3); 0 disables DATAGRAM reception. */
@@ -64,6 +65,7 @@ export interface QlogEvent {
     | 'transport:packet_sent'
     | 'transport:packet_received'
     | 'recovery:metrics_updated'
+    | 'connectivity:mtu_updated'
     | 'connectivity:connection_closed';
   data: Record<string, unknown>;
 }
@@ -84,8 +86,19 @@ export interface CommonConfig {
   keylog?: (line: string) => void;
   /** Receives a few qlog-style events. */
   qlog?: (event: QlogEvent) => void;
-  /** Largest UDP payload we send (1200..1452, default 1200). */
+  /**
+   * Ceiling of path MTU discovery: the largest UDP payload we ever send (1200..65527, default
+   * 1452, the Ethernet size over IPv6). Packets start at 1200 bytes (RFC 9000 §14.1) and grow as
+   * DPLPMTUD (RFC 9000 §14.3, RFC 8899) confirms larger ones with probes, per path; the peer's
+   * max_udp_payload_size caps it too. 1200 turns probing off. Both ends need not agree: each
+   * discovers what the path carries in its own direction.
+   */
   maxUdpPayload?: number;
+  /**
+   * PMTU_RAISE_TIMER (RFC 8899 §5.1.1) in ms: how long after a search that stopped below the
+   * ceiling a new one tries larger sizes again (default 600,000; 0 never).
+   */
+  pmtuRaiseInterval?: number;
   /**
    * Outgoing DATAGRAM payloads queued at most, by count (default 4096) and by bytes (default
    * 1 MiB); `sendDatagram` refuses more. A burst is queued, not lost: the queue drains as fast as
@@ -172,11 +185,14 @@ export function resolveSettings(
   return s;
 }
 
-/** Clamps the configured UDP payload size into the 1200..1452 range the brief allows. */
+/**
+ * The PMTU discovery ceiling from `maxUdpPayload`: an integer from 1200 (RFC 9000 §14: QUIC's
+ * minimum) to 65527 (§18.2: the largest UDP payload), default 1452.
+ */
 export function resolveMaxUdpPayload(v: number | undefined): number {
-  const n = v ?? 1200;
-  if (!(Number.isInteger(n) && n >= 1200 && n <= 1452)) {
-    throw new RangeError(`maxUdpPayload ${n} is not within 1200..1452`);
+  const n = v ?? DEFAULT_PLPMTU_CEILING;
+  if (!(Number.isInteger(n) && n >= BASE_PLPMTU && n <= MAX_PLPMTU)) {
+    throw new RangeError(`maxUdpPayload ${n} is not within ${BASE_PLPMTU}..${MAX_PLPMTU}`);
   }
   return n;
 }

@@ -17,6 +17,7 @@
  */
 import { randomBytes } from '../../util/random.js';
 import { DatagramTooLargeError, type QuicAppEvent, type QuicTransport } from '../api.js';
+import type { PmtudState } from '../path/index.js';
 import { initialKeys, PacketProtector } from '../protection/index.js';
 import { INITIAL_SUITE } from '../protection/initial.js';
 import { StreamApiError, StreamApiErrorCode } from '../streams/index.js';
@@ -39,8 +40,9 @@ import { type CidEvent, ConnectionCore, type ConnectionState } from './core.js';
 import { applyPeerTransportParameters, localTransportParameters, pumpTls } from './handshake.js';
 import { onPathTimers } from './migration.js';
 import { DatagramBuilder } from './packet-builder.js';
+import { maxDatagramPayload, onPmtuTimer, pmtuDeadline } from './pmtu.js';
 import { receiveDatagram } from './receive.js';
-import { buildDatagram, maxDatagramFrameRoom, type Transmit } from './send.js';
+import { buildDatagram, type Transmit } from './send.js';
 import { defaultTlsFactory } from './tls-adapter.js';
 
 /** Smallest client-chosen Destination Connection ID (RFC 9000 §7.2: at least 8 bytes). */
@@ -52,7 +54,8 @@ export class QuicConnection implements QuicTransport {
 
   private constructor(core: ConnectionCore) {
     this.#c = core;
-    this.#builder = new DatagramBuilder(1452, core.qlog !== undefined);
+    // Room for the largest probe PMTU discovery may send (the configured ceiling).
+    this.#builder = new DatagramBuilder(core.pmtuCeiling, core.qlog !== undefined);
   }
 
   /** A client connection to `config.remote`; its first Initial is ready to send. */
@@ -185,7 +188,10 @@ export class QuicConnection implements QuicTransport {
     if (c.terminated || c.state === 'closing')
       return t === Number.POSITIVE_INFINITY ? undefined : t;
     t = min(t, c.idleDeadline);
-    if (c.state === 'established') t = min(t, c.keepAliveDeadline);
+    if (c.state === 'established') {
+      t = min(t, c.keepAliveDeadline);
+      t = min(t, pmtuDeadline(c));
+    }
     t = min(t, c.loss.lossDetectionDeadline());
     t = min(t, c.oneRtt?.discardDeadline);
     // Send-side deadlines (ACK delay, pacing, path challenges) are served by pollTransmit, which
@@ -211,6 +217,7 @@ export class QuicConnection implements QuicTransport {
       c.oneRtt?.onTimeout(now);
       onPathTimers(c, now);
       onKeepAlive(c, now);
+      onPmtuTimer(c, now);
       const deadline = c.loss.lossDetectionDeadline();
       if (deadline !== undefined && deadline <= now) onLossTimeout(c, now);
     } catch (err) {
@@ -396,14 +403,29 @@ export class QuicConnection implements QuicTransport {
     return !this.#c.datagramsBlocked;
   }
 
+  /**
+   * Largest payload `sendDatagram` accepts now: it follows the path's maximum datagram size as
+   * PMTU discovery raises or lowers it (a `max-datagram-payload` event says when).
+   */
   get maxDatagramPayload(): number {
-    const c = this.#c;
-    const peerMax = c.peerParams?.maxDatagramFrameSize ?? 0;
-    if (peerMax === 0) return 0;
-    // A DATAGRAM frame with a Length field: type (1), Length (1 byte below 64, else 2), data.
-    const room = Math.min(peerMax, maxDatagramFrameRoom(c));
-    if (room - 3 >= 64) return room - 3;
-    return Math.max(0, Math.min(63, room - 2));
+    return maxDatagramPayload(this.#c);
+  }
+
+  /**
+   * PMTU discovery on the current path (RFC 9000 §14.3): its state, the maximum datagram size in
+   * use (`current`), the ceiling, and what it counted.
+   */
+  get pmtu(): {
+    state: PmtudState;
+    current: number;
+    ceiling: number;
+    probesSent: number;
+    probesAcked: number;
+    probesLost: number;
+    blackHoles: number;
+  } {
+    const d = this.#c.path.pmtud;
+    return { state: d.state, current: d.current, ceiling: d.ceiling, ...d.counters };
   }
 
   close(errorCode: number, reason = ''): void {

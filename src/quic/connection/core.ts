@@ -9,7 +9,13 @@ import type { CipherSuite } from '../../crypto/suites.js';
 import type { Random } from '../../util/random.js';
 import type { QuicAppEvent, QuicCloseInfo } from '../api.js';
 import { LocalCids, PeerCids } from '../cid/index.js';
-import { AmplificationLimit, PathResponder, type PathValidator } from '../path/index.js';
+import {
+  AmplificationLimit,
+  BASE_PLPMTU,
+  PathResponder,
+  type PathValidator,
+  PmtuDiscovery,
+} from '../path/index.js';
 import {
   type CongestionController,
   Cubic,
@@ -34,14 +40,21 @@ export class PathState {
   readonly remote: string;
   /** Anti-amplification limit toward this address until it is validated (RFC 9000 §8). */
   readonly amp: AmplificationLimit;
+  /**
+   * This path's maximum datagram size, found by DPLPMTUD: RFC 9000 §14.2 "SHOULD maintain a
+   * maximum datagram size for each combination of local and remote IP addresses", so a new path
+   * starts again at BASE_PLPMTU.
+   */
+  readonly pmtud: PmtuDiscovery;
   /** Validation of this path by PATH_CHALLENGE (migration, RFC 9000 §8.2). */
   validator: PathValidator | undefined;
   /** A second validation with a full-size datagram was started (RFC 9000 §8.2.1). */
   mtuRecheck = false;
 
-  constructor(remote: string, validated: boolean) {
+  constructor(remote: string, validated: boolean, pmtud: PmtuDiscovery) {
     this.remote = remote;
     this.amp = new AmplificationLimit(validated);
+    this.pmtud = pmtud;
   }
 }
 
@@ -85,8 +98,17 @@ export class ConnectionCore {
   datagramsBlocked = false;
   /** Queued DATAGRAM payloads dropped because the path shrank below them (RFC 9221 §5). */
   datagramsDroppedTooLarge = 0;
-  /** Largest UDP payload we send: configured, capped by the peer's max_udp_payload_size. */
-  maxUdpPayload: number;
+  /**
+   * Ceiling of PMTU discovery on every path: `maxUdpPayload` of the configuration, capped by the
+   * peer's max_udp_payload_size once known.
+   */
+  pmtuCeiling: number;
+  /** PMTU_RAISE_TIMER of new paths (ms). */
+  readonly pmtuRaiseInterval: number | undefined;
+  /** The maximum datagram size congestion control was last told (follows `maxUdpPayload`). */
+  appliedPmtu = BASE_PLPMTU;
+  /** The `maxDatagramPayload` last reported by a `max-datagram-payload` event (or at start). */
+  reportedDatagramPayload = 0;
 
   state: ConnectionState = 'handshaking';
   readonly spaces: [PacketSpaceState, PacketSpaceState, PacketSpaceState];
@@ -172,7 +194,7 @@ export class ConnectionCore {
     config: CommonConfig,
     settings: TransportSettings,
     cidLength: number,
-    maxUdpPayload: number,
+    pmtuCeiling: number,
     remote: string,
     localCid: Uint8Array | undefined,
     peerCid: Uint8Array,
@@ -189,13 +211,14 @@ export class ConnectionCore {
     this.keylog = config.keylog;
     this.datagramQueueSize = config.datagramQueueSize ?? 4096;
     this.datagramQueueBytes = config.datagramQueueBytes ?? 1024 * 1024;
-    this.maxUdpPayload = maxUdpPayload;
+    this.pmtuCeiling = pmtuCeiling;
+    this.pmtuRaiseInterval = config.pmtuRaiseInterval;
     this.spaces = createSpaces(settings.maxAckDelay);
     this.rtt = new RttEstimator({ initialRtt: config.initialRtt });
     const cc: CongestionController =
       config.congestionControl === 'cubic'
-        ? new Cubic({ maxDatagramSize: maxUdpPayload })
-        : new NewReno({ maxDatagramSize: maxUdpPayload });
+        ? new Cubic({ maxDatagramSize: BASE_PLPMTU })
+        : new NewReno({ maxDatagramSize: BASE_PLPMTU });
     this.loss = new LossDetection<SentInfo>({
       isServer: role === 'server',
       congestion: cc,
@@ -220,7 +243,7 @@ export class ConnectionCore {
       initialCid: peerCid,
       activeLimit: settings.activeConnectionIdLimit,
     });
-    this.path = new PathState(remote, role === 'client');
+    this.path = new PathState(remote, role === 'client', this.newPmtud());
     this.originalDcid = originalDcid;
     this.lastNow = now;
     this.idleTimeout = settings.maxIdleTimeout;
@@ -238,6 +261,27 @@ export class ConnectionCore {
 
   get appSpace(): PacketSpaceState {
     return this.spaces[PacketSpace.ApplicationData];
+  }
+
+  /**
+   * Largest UDP payload we send outside PMTU probes: the current path's PLPMTU (1200 until
+   * DPLPMTUD confirms more, never above the peer's max_udp_payload_size).
+   */
+  get maxUdpPayload(): number {
+    return this.path.pmtud.current;
+  }
+
+  /** PMTU discovery for a new path: it starts at BASE_PLPMTU (RFC 9000 §14.2). */
+  newPmtud(): PmtuDiscovery {
+    return new PmtuDiscovery({ ceiling: this.pmtuCeiling, raiseInterval: this.pmtuRaiseInterval });
+  }
+
+  /** The peer's max_udp_payload_size (RFC 9000 §18.2) caps what we send on every path. */
+  limitPmtuCeiling(max: number): void {
+    if (max >= this.pmtuCeiling) return;
+    this.pmtuCeiling = max;
+    this.path.pmtud.limitCeiling(max, this.lastNow);
+    this.previousPath?.pmtud.limitCeiling(max, this.lastNow);
   }
 
   /** True once no more packets are to be processed or sent. */

@@ -11,6 +11,7 @@ import { onAckFrame } from './ack-handler.js';
 import { enterDraining } from './close.js';
 import type { ConnectionCore } from './core.js';
 import { confirmHandshake, feedCrypto, issueCids } from './handshake.js';
+import { startPmtud } from './pmtu.js';
 import { deliverStreamEvents } from './stream-events.js';
 
 /** What a frame handler knows about the packet that carried the frame. */
@@ -152,6 +153,8 @@ function onPathResponse(c: ConnectionCore, data: Uint8Array, now: number): void 
     return;
   }
   path.validator = undefined;
+  // The new path has its own PMTU (RFC 9000 §14.2): discovery starts there from BASE_PLPMTU.
+  startPmtud(c, now);
 }
 
 function onDatagram(c: ConnectionCore, data: Uint8Array, implicitLength: boolean): void {

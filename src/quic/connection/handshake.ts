@@ -16,6 +16,7 @@ import {
 } from '../transport-params/index.js';
 import type { ConnectionCore } from './core.js';
 import { OneRttKeys } from './one-rtt-keys.js';
+import { startPmtud, syncPmtu } from './pmtu.js';
 import { deliverStreamEvents } from './stream-events.js';
 import { alertOf, type TlsLevel } from './tls-adapter.js';
 
@@ -104,10 +105,10 @@ export function applyPeerTransportParameters(c: ConnectionCore, raw: Uint8Array)
   c.streams.setPeerParameters(r);
   c.rtt.maxAckDelay = r.maxAckDelay;
   c.applyPeerIdleTimeout(r.maxIdleTimeout);
-  if (r.maxUdpPayloadSize < c.maxUdpPayload) {
-    c.maxUdpPayload = r.maxUdpPayloadSize;
-    c.loss.congestion.setMaxDatagramSize(c.maxUdpPayload);
-  }
+  // RFC 9000 §14: the peer's max_udp_payload_size is "an additional limit on the maximum
+  // datagram size": it caps PMTU discovery.
+  c.limitPmtuCeiling(r.maxUdpPayloadSize);
+  syncPmtu(c, c.lastNow);
   if (c.role === 'client' && r.statelessResetToken !== undefined) {
     c.peerCids.setInitialResetToken(r.statelessResetToken);
   }
@@ -244,6 +245,8 @@ export function confirmHandshake(c: ConnectionCore, now: number): void {
   c.loss.setHandshakeConfirmed(now);
   // A confirmed handshake proves the client owns its address (RFC 9000 §8.1).
   c.path.amp.setValidated();
+  // RFC 9000 §14.3.1: DPLPMTUD may enter its BASE state once the handshake is done.
+  startPmtud(c, now);
 }
 
 /** Discards the keys and state of the Initial or Handshake space (RFC 9001 §4.9). */

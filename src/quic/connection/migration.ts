@@ -6,6 +6,7 @@
  */
 import { PathValidator } from '../path/index.js';
 import { type ConnectionCore, PathState } from './core.js';
+import { syncPmtu } from './pmtu.js';
 
 /** The peer's address changed to `remote` (a NAT rebinding or a migration). */
 export function onPathChange(
@@ -18,13 +19,15 @@ export function onPathChange(
   // only its server's preferred address, which this stack does not offer.
   if (c.role === 'client' || !c.handshakeConfirmed) return;
   const previous = c.path;
-  const next = new PathState(remote, false);
+  // RFC 9000 §14.2: a new address pair has its own PMTU: packets there start at BASE_PLPMTU.
+  const next = new PathState(remote, false, c.newPmtud());
   // RFC 9000 §9.3: the datagram that triggered the migration counts toward the new path's limit.
   next.amp.onReceived(datagramSize);
   next.validator = new PathValidator(c.random);
   next.validator.start(now, c.pto());
   c.previousPath = previous.amp.validated ? previous : c.previousPath;
   c.path = next;
+  syncPmtu(c, now);
 }
 
 /** Path validation timers (RFC 9000 §8.2.4): a failed validation returns to the old path. */
@@ -37,5 +40,6 @@ export function onPathTimers(c: ConnectionCore, now: number): void {
   if (c.previousPath !== undefined) {
     c.path = c.previousPath;
     c.previousPath = undefined;
+    syncPmtu(c, now);
   }
 }

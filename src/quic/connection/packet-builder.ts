@@ -20,6 +20,7 @@ import {
 } from '../packet/index.js';
 import type { PacketProtector } from '../protection/index.js';
 import type { PacketSpace } from '../recovery/index.js';
+import { type QlogFrame, qlogFrame } from './qlog.js';
 import type { SentRecord } from './sent-info.js';
 
 /** Header of a packet to start. */
@@ -54,8 +55,10 @@ export interface BuiltPacket {
   hasAck: boolean;
   keyGen: number;
   records: SentRecord[];
-  /** Frame kinds, for qlog. */
-  frames: string[];
+  /** A PMTU probe (RFC 9000 §14.4), set by the sender. */
+  mtuProbe?: boolean;
+  /** Frame summaries, for qlog (only when tracing). */
+  frames: QlogFrame[];
 }
 
 interface OpenPacket {
@@ -201,7 +204,7 @@ export class DatagramBuilder {
     if (info.inFlight) b.inFlight = true;
     if (frame.kind === 'ACK') b.hasAck = true;
     if (record !== undefined) b.records.push(record);
-    if (this.#trace) b.frames.push(frame.kind);
+    if (this.#trace) b.frames.push(qlogFrame(frame));
   }
 
   /** True when `frame` fits in the open packet. */

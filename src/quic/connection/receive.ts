@@ -32,7 +32,7 @@ import type { ConnectionCore } from './core.js';
 import { handleFrame, type PacketContext } from './frame-handlers.js';
 import { discardSpace } from './handshake.js';
 import { onPathChange } from './migration.js';
-import { qlogPacket } from './qlog.js';
+import { type QlogFrame, qlogFrame, qlogPacket } from './qlog.js';
 
 /** Packets kept while their keys are not available yet (RFC 9001 §5.7 allows buffering). */
 const MAX_BUFFERED = 8;
@@ -281,13 +281,13 @@ function logReceived(
   payload: Uint8Array,
   now: number,
 ): void {
-  const frames: string[] = [];
+  const frames: QlogFrame[] = [];
   try {
     const r = new ByteReader(payload);
     while (!r.done)
-      frames.push(readFrame(r, type === '1rtt' ? '1' : type === 'initial' ? 'I' : 'H').kind);
+      frames.push(qlogFrame(readFrame(r, type === '1rtt' ? '1' : type === 'initial' ? 'I' : 'H')));
   } catch {
-    frames.push('(invalid)');
+    frames.push({ frame_type: '(invalid)' });
   }
   c.qlog?.(qlogPacket('transport:packet_received', now, type, pn, size, frames));
 }

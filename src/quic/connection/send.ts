@@ -8,7 +8,8 @@
  * anti-amplification budget (RFC 9000 §8.1), the congestion window and the pacer (RFC 9002 §7,
  * §7.7); ACK-only packets and PTO probes are exempt from the window (§7, §7.5). Client Initial
  * datagrams, and server datagrams with ack-eliciting Initials, are padded to 1200 bytes
- * (RFC 9000 §14.1).
+ * (RFC 9000 §14.1). Datagrams are at most the path's maximum datagram size (PMTU discovery,
+ * `pmtu.ts`); a PMTU probe due goes first, in a datagram of its own (RFC 9000 §14.4).
  */
 import { TransportErrorCode } from '../errors.js';
 import { type AckFrame, type Frame, frameLength } from '../frames/index.js';
@@ -17,6 +18,7 @@ import type { StreamControlFrame } from '../streams/index.js';
 import type { ConnectionCore } from './core.js';
 import { discardSpace } from './handshake.js';
 import type { BuiltPacket, DatagramBuilder, PacketHeaderSpec } from './packet-builder.js';
+import { maxDatagramFrameRoom } from './pmtu.js';
 import { qlogPacket } from './qlog.js';
 import type { SentRecord } from './sent-info.js';
 
@@ -44,7 +46,19 @@ export function buildDatagram(
   if (c.state === 'closing') return c.closePending ? buildClose(c, b, now) : undefined;
   c.pacingDeadline = undefined;
   const path = c.path;
+  const spaces = c.spaces;
+  const probing = spaces[0].probesOwed > 0 || spaces[1].probesOwed > 0 || spaces[2].probesOwed > 0;
+  if (!probing) {
+    const probe = path.pmtud.nextProbe();
+    if (probe !== undefined) {
+      const t = buildPmtuProbe(c, b, probe, now);
+      if (t !== undefined) return t;
+    }
+  }
   let limit = c.maxUdpPayload;
+  // PTO probes go at BASE_PLPMTU: through a PMTU black hole they still arrive, and their
+  // acknowledgments declare the larger packets lost (black hole detection, pmtud.ts).
+  if (probing && limit > MIN_INITIAL_DATAGRAM) limit = MIN_INITIAL_DATAGRAM;
   const amp = path.amp.remaining();
   if (amp < limit) limit = Math.floor(amp);
   if (limit < MIN_USEFUL_ROOM) {
@@ -52,8 +66,6 @@ export function buildDatagram(
     if (c.role === 'server') c.loss.setAmplificationBlocked(true, now);
     return undefined;
   }
-  const spaces = c.spaces;
-  const probing = spaces[0].probesOwed > 0 || spaces[1].probesOwed > 0 || spaces[2].probesOwed > 0;
   let allowEliciting = true;
   if (!probing) {
     const room = c.loss.congestion.available(c.loss.bytesInFlight);
@@ -98,6 +110,38 @@ export function buildDatagram(
   if (data === undefined) return undefined;
   afterSend(c, b.packets, data.length, now);
   return { data, to: path.remote };
+}
+
+/**
+ * A PMTU probe of exactly `size` bytes: one 1-RTT packet of PING and PADDING (RFC 9000 §14.4), so
+ * its loss costs no data. It is sent only when the congestion window and the pacer have room for
+ * it (probes "consume congestion window"), on a validated path; loss detection tracks it like
+ * any packet, but its loss is reported to PMTU discovery and is no congestion signal.
+ */
+function buildPmtuProbe(
+  c: ConnectionCore,
+  b: DatagramBuilder,
+  size: number,
+  now: number,
+): Transmit | undefined {
+  const protector = c.oneRtt?.writer;
+  const dcid = c.peerCids.current?.cid;
+  if (protector === undefined || dcid === undefined) return undefined;
+  if (c.state !== 'established' || !c.handshakeConfirmed || !c.path.amp.validated) return undefined;
+  if (c.loss.congestion.available(c.loss.bytesInFlight) < size) return undefined;
+  if (c.pacer.timeUntilSend(now, size) > 0) return undefined;
+  b.reset(size);
+  if (!b.start(headerSpec(c, PacketSpace.ApplicationData, dcid, protector))) return undefined;
+  const pmtud = c.path.pmtud;
+  const id = pmtud.onProbeSent(size);
+  b.add({ kind: 'PING' }, { kind: 'pmtu-probe', pmtud, id, size });
+  const packet = b.current;
+  if (packet !== undefined) packet.mtuProbe = true;
+  b.padTo(size);
+  const data = b.finish();
+  if (data === undefined) return undefined;
+  afterSend(c, b.packets, data.length, now);
+  return { data, to: c.path.remote };
 }
 
 /** Result of filling one packet: a packet is open, nothing to send here, or no room left. */
@@ -357,13 +401,6 @@ function fillDatagrams(c: ConnectionCore, b: DatagramBuilder, reserve: number): 
   }
 }
 
-/** Largest DATAGRAM frame a 1-RTT packet can carry on the current path. */
-export function maxDatagramFrameRoom(c: ConnectionCore): number {
-  const dcid = c.peerCids.current?.cid.length ?? 20;
-  // Short header (1 + DCID + up to 4 bytes of packet number) and the AEAD tag.
-  return c.maxUdpPayload - (1 + dcid + 4) - 16;
-}
-
 /** Records what was sent with loss detection and the timers. */
 function afterSend(
   c: ConnectionCore,
@@ -383,13 +420,14 @@ function afterSend(
       size: p.size,
       ackEliciting: p.ackEliciting,
       inFlight: p.inFlight,
+      mtuProbe: p.mtuProbe === true,
       info: { records: p.records, keyGen: p.keyGen, hasAck: p.hasAck },
     });
     if (p.inFlight) inFlight = true;
     if (p.ackEliciting) c.onAckElicitingSent(now);
     if (p.type === 'handshake') sentHandshake = true;
     if (p.type === '1rtt' && c.oneRtt?.onSealed()) c.keyUpdateRequested = true;
-    c.qlog?.(qlogPacket('transport:packet_sent', now, p.type, p.pn, p.size, p.frames));
+    c.qlog?.(qlogPacket('transport:packet_sent', now, p.type, p.pn, p.size, p.frames, p.mtuProbe));
   }
   c.path.amp.onSent(size);
   if (inFlight) c.pacer.onSend(now, size);

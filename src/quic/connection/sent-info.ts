@@ -3,8 +3,9 @@
  * packets, are retransmitted"). Each record names what to regenerate on loss: data ranges are
  * resent as data, control frames are re-queued so that the LATEST value goes out (RFC 9000 §13.3:
  * "a new frame with the most recent value"), and PADDING, PING, ACK, PATH_* and DATAGRAM are not
- * repeated at all.
+ * repeated at all (a PMTU probe's fate is reported to the path's PMTU discovery instead).
  */
+import type { PmtuDiscovery } from '../path/index.js';
 import type { SentPacket } from '../recovery/index.js';
 
 export type SentRecord =
@@ -27,7 +28,14 @@ export type SentRecord =
   | { readonly kind: 'new-cid'; readonly seq: number }
   | { readonly kind: 'retire-cid'; readonly seq: number }
   | { readonly kind: 'handshake-done' }
-  | { readonly kind: 'new-token'; readonly token: Uint8Array };
+  | { readonly kind: 'new-token'; readonly token: Uint8Array }
+  /** A PMTU probe's PING (RFC 9000 §14.4): its fate goes to the path's discovery, never resent. */
+  | {
+      readonly kind: 'pmtu-probe';
+      readonly pmtud: PmtuDiscovery;
+      readonly id: number;
+      readonly size: number;
+    };
 
 /** What the connection attaches to each sent packet. */
 export interface SentInfo {

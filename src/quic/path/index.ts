@@ -1,4 +1,7 @@
-/** Path state: anti-amplification, path validation, address tokens, stateless reset (RFC 9000 §8, §10.3). */
+/**
+ * Path state: anti-amplification, path validation, address tokens, stateless reset, PMTU discovery
+ * (RFC 9000 §8, §10.3, §14.3).
+ */
 export { AMPLIFICATION_FACTOR, AmplificationLimit } from './amplification.js';
 export {
   PATH_CHALLENGE_LENGTH,
@@ -8,6 +11,19 @@ export {
   PathValidator,
   type PathValidatorOptions,
 } from './path-validation.js';
+export {
+  BASE_PLPMTU,
+  BLACK_HOLE_THRESHOLD,
+  DEFAULT_PLPMTU_CEILING,
+  MAX_PLPMTU,
+  MAX_PROBES,
+  PMTU_RAISE_INTERVAL,
+  PmtuDiscovery,
+  type PmtudCounters,
+  type PmtudOptions,
+  type PmtudState,
+  SEARCH_GRANULARITY,
+} from './pmtud.js';
 export {
   buildStatelessReset,
   IDEAL_MIN_STATELESS_RESET_LENGTH,

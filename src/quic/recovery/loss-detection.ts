@@ -375,7 +375,9 @@ export class LossDetection<T> {
     let latestLost = Number.NEGATIVE_INFINITY;
     for (let i = first; i < lost.length; i++) {
       const p = lost[i];
-      if (p.inFlight && p.timeSent > latestLost) latestLost = p.timeSent;
+      // RFC 9000 §14.4: the loss of a PMTU probe "SHOULD NOT trigger a congestion control
+      // reaction" (RFC 8899 §3 item 7).
+      if (p.inFlight && !p.mtuProbe && p.timeSent > latestLost) latestLost = p.timeSent;
     }
     if (latestLost !== Number.NEGATIVE_INFINITY) this.#cc.onCongestionEvent(latestLost, now);
 

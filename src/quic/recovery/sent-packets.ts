@@ -20,6 +20,11 @@ export interface SentPacket<T> {
   readonly ackEliciting: boolean;
   /** True when the packet counts toward bytes in flight (ack-eliciting or PADDING). */
   readonly inFlight: boolean;
+  /**
+   * A PMTU probe (RFC 9000 §14.4): it uses the congestion window like any packet, but its loss
+   * is no sign of congestion (a packet above the path MTU is dropped whatever the load).
+   */
+  readonly mtuProbe?: boolean;
   /** What the connection attached: the frames to act on when acknowledged or lost. */
   readonly info: T;
 }

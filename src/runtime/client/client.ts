@@ -57,7 +57,7 @@ export interface H3ClientOptions {
   settings?: H3SessionOptions;
   /** QUIC transport parameters (over the QUIC defaults, with datagrams on). */
   transport?: Partial<TransportSettings>;
-  /** Largest UDP payload our QUIC packets use (1200-1452; default 1200), as for the server. */
+  /** Ceiling of path MTU discovery (1200-65527; default 1452), as for the server. */
   maxUdpPayload?: number;
   /** QUIC keep-alive interval in ms (default off): a quiet connection outlives its idle timeout. */
   keepAlive?: number;

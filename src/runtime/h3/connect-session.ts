@@ -22,6 +22,7 @@ import { type Capsule, CapsuleType } from '../../capsule/types.js';
 import { H3ErrorCode } from '../../http3/errors.js';
 import { type H3Headers, H3UsageError } from '../../http3/session/index.js';
 import type { QuicCloseInfo } from '../../quic/api.js';
+import { varintLength } from '../../wire/varint.js';
 import { AsyncQueue } from './async-queue.js';
 import type { SessionDriver, StreamEvent, StreamSink } from './driver.js';
 import { StreamWriter } from './stream-writer.js';
@@ -131,6 +132,17 @@ export class ConnectSession implements StreamSink {
   /** True when HTTP/3 datagrams travel as QUIC DATAGRAM frames (else as DATAGRAM capsules). */
   get datagramsEnabled(): boolean {
     return this.driver.session.datagramsEnabled;
+  }
+
+  /**
+   * Largest HTTP datagram payload (after the Quarter Stream ID, RFC 9297 §2.1) that rides one
+   * QUIC DATAGRAM frame now; 0 when QUIC datagrams are not in use. It follows path MTU discovery
+   * (the connection's `max-datagram-payload` event).
+   */
+  get maxDatagramPayload(): number {
+    if (!this.datagramsEnabled) return 0;
+    const max = this.driver.connection.maxDatagramPayload;
+    return Math.max(0, max - varintLength(this.streamId / 4));
   }
 
   /** False while the transport asks datagram senders to pause (see `onDatagramsWritable`). */

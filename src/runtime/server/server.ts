@@ -50,9 +50,10 @@ export interface H3ServerOptions {
   /** QUIC transport parameters to advertise (over the QUIC defaults, with datagrams on). */
   transport?: Partial<TransportSettings>;
   /**
-   * Largest UDP payload our QUIC packets use (1200-1452; default 1200). Larger packets let a
-   * 1200-byte tunnelled UDP payload ride one QUIC DATAGRAM frame; only raise it on paths known to
-   * carry them (there is no path MTU discovery yet).
+   * Ceiling of path MTU discovery: the largest UDP payload our QUIC packets may grow to
+   * (1200-65527; default 1452). Packets start at 1200 bytes and grow as probes confirm larger
+   * ones, per connection (RFC 9000 §14.3); above about 1240 a 1200-byte tunnelled UDP payload
+   * rides one QUIC DATAGRAM frame. 1200 turns discovery off. The client need not agree.
    */
   maxUdpPayload?: number;
   /**

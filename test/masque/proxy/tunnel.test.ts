@@ -158,9 +158,10 @@ describe('target → client', () => {
   });
 
   it('a payload too large for a QUIC DATAGRAM frame goes in a DATAGRAM capsule', () => {
-    const { session, socket } = open();
+    const { session, socket, tunnel } = open();
     session.maxDatagram = 100;
     socket.receive(new Uint8Array(150).fill(7));
+    expect(tunnel.counters.capsuleFallbacks).toBe(1);
     expect(session.datagrams).toEqual([]);
     expect(session.capsules.length).toBe(1);
     expect(session.capsules[0].type).toBe(CapsuleType.DATAGRAM);

@@ -298,13 +298,11 @@ function setup(): Setup {
   const net = new Network();
   net.now = T0;
   const proxy = new ForwardingProxy();
-  const client = new ForwardingClient(
-    new ClientNode(clientConfig(1, { transport: { maxDatagramFrameSize: 1200 } }), T0),
-    proxy,
-  );
-  const server = new ServerNode(() =>
-    serverConfig(2, { transport: { maxDatagramFrameSize: 1200 } }),
-  );
+  // 1200-byte packets throughout (PMTU discovery off): the checks below count packet sizes and
+  // the datagrams one lost packet can hold.
+  const fixed = { transport: { maxDatagramFrameSize: 1200 }, maxUdpPayload: 1200 };
+  const client = new ForwardingClient(new ClientNode(clientConfig(1, fixed), T0), proxy);
+  const server = new ServerNode(() => serverConfig(2, fixed));
   const taps = {
     clientWire: new Tap(TARGET_VCID_LENGTH),
     targetWire: new Tap(CID_LENGTH),

@@ -289,3 +289,17 @@ export class Blackhole implements LinkElement {
     return [[0, d]];
   }
 }
+
+/** Drops datagrams larger than `mtu` (UDP payload bytes), which a test may change mid-run. */
+export class VariableMtu implements LinkElement {
+  dropped = 0;
+  constructor(public mtu: number) {}
+
+  process(d: SimDatagram): Array<[number, SimDatagram]> {
+    if (d.data.length > this.mtu) {
+      this.dropped++;
+      return [];
+    }
+    return [[0, d]];
+  }
+}

@@ -7,7 +7,7 @@ export const MDS = 1200;
 export function pkt(
   pn: number,
   timeSent: number,
-  opts: { size?: number; ackEliciting?: boolean; inFlight?: boolean } = {},
+  opts: { size?: number; ackEliciting?: boolean; inFlight?: boolean; mtuProbe?: boolean } = {},
 ): SentPacket<string> {
   const ackEliciting = opts.ackEliciting ?? true;
   return {
@@ -16,6 +16,7 @@ export function pkt(
     size: opts.size ?? MDS,
     ackEliciting,
     inFlight: opts.inFlight ?? ackEliciting,
+    mtuProbe: opts.mtuProbe,
     info: `pn${pn}`,
   };
 }

@@ -114,4 +114,27 @@ describe('Persistent congestion (RFC 9002 §7.6)', () => {
     expect(pns(out.lost)).toEqual([0, 1, 2, 3]);
     expect(out.persistentCongestion).toBe(false);
   });
+
+  it('lost PMTU probes are no congestion signal (RFC 9000 §14.4): no reduction, no period', () => {
+    const rtt = new RttEstimator({ maxAckDelay: 0 });
+    rtt.update(10, 0, false, -1);
+    const ld = new LossDetection<string>({ isServer: true, rtt });
+    const before = ld.congestion.window();
+    // Two probes far apart (beyond the persistent congestion duration), both lost.
+    ld.onPacketSent(App, pkt(0, 0, { size: 1452, mtuProbe: true }));
+    ld.onPacketSent(App, pkt(1, 500, { size: 1452, mtuProbe: true }));
+    for (let pn = 2; pn < 5; pn++) ld.onPacketSent(App, pkt(pn, 513 + pn));
+    expect(ld.bytesInFlight).toBe(2 * 1452 + 3 * MDS); // Probes do use the window.
+    const out = ld.onAckReceived(App, [[4, 5]], 0, 520);
+    expect(pns(out.lost)).toEqual([0, 1]);
+    expect(out.persistentCongestion).toBe(false);
+    expect(ld.congestion.slowStartThreshold()).toBe(Number.POSITIVE_INFINITY);
+    expect(ld.congestion.window()).toBeGreaterThanOrEqual(before);
+    // The same losses without the probe mark halve the window.
+    const control = new LossDetection<string>({ isServer: true, rtt: new RttEstimator() });
+    control.onPacketSent(App, pkt(0, 0));
+    for (let pn = 1; pn < 5; pn++) control.onPacketSent(App, pkt(pn, pn));
+    control.onAckReceived(App, [[4, 5]], 0, 20);
+    expect(control.congestion.window()).toBeLessThan(before);
+  });
 });
