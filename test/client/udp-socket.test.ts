@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CapsuleType } from '../../src/capsule/index.js';
-import { MasqueError, MasqueUdpSocket } from '../../src/client/index.js';
+import { MasqueError, MasqueUdpSocket, TunnelDatagramSocket } from '../../src/client/index.js';
 import { fromHex } from '../../src/wire/index.js';
 import { FakeSession } from '../masque/proxy/fakes.js';
 
@@ -202,5 +202,23 @@ describe('ending', () => {
     await sock.closed;
     expect(stream.ended).toBe(0x10c);
     expect(sock.error).toBeUndefined();
+  });
+});
+
+describe('TunnelDatagramSocket (QUIC inside a tunnel)', () => {
+  it('drops what exceeds both 1200 bytes and the tunnel datagram limit, as a path MTU', () => {
+    const stream = new FakeSession([]);
+    const sock = new MasqueUdpSocket(stream, { host: '192.0.2.1', port: 443 }, []);
+    const inner = new TunnelDatagramSocket(sock, '192.0.2.1:443');
+    stream.maxDatagram = 1400; // the outer connection's DATAGRAM frames carry 1400-byte payloads
+    inner.send(new Uint8Array(1200), 443, '192.0.2.1');
+    inner.send(new Uint8Array(1398), 443, '192.0.2.1'); // + Context ID = 1399: fits
+    inner.send(new Uint8Array(1450), 443, '192.0.2.1'); // an inner PMTU probe that cannot fit
+    expect(inner.droppedTooLarge).toBe(1);
+    expect(stream.datagrams.map((d) => d.length)).toEqual([1201, 1399]);
+    stream.maxDatagram = 1000; // smaller than QUIC's minimum: 1200 still passes (as a capsule)
+    inner.send(new Uint8Array(1200), 443, '192.0.2.1');
+    expect(inner.droppedTooLarge).toBe(1);
+    expect(stream.capsules).toHaveLength(1);
   });
 });

@@ -21,6 +21,10 @@ export class FakeSession implements ConnectUdpRequest {
   bufferedAmount = 0;
   /** Largest HTTP datagram payload a QUIC DATAGRAM frame carries here. */
   maxDatagram = 1200;
+
+  get maxDatagramPayload(): number {
+    return this.maxDatagram;
+  }
   /** Whether the connection's DATAGRAM queue accepts more. */
   datagramQueueOpen = true;
   /** QUIC DATAGRAM frames negotiated (else datagrams go as capsules). */
