@@ -129,6 +129,9 @@ export class ConnectionCore {
   /** The path we came from while a migration is being validated (RFC 9000 §9.3.2). */
   previousPath: PathState | undefined;
   readonly responder = new PathResponder();
+  /** Where the datagram being processed came from, and its size (PATH_CHALLENGE replies there). */
+  rxRemote = '';
+  rxDatagramSize = 0;
 
   /** Client: DCID of its first Initial. Server: the client's original DCID (before any Retry). */
   originalDcid: Uint8Array;

@@ -100,7 +100,7 @@ export function handleFrame(c: ConnectionCore, f: Frame, ctx: PacketContext): vo
       issueCids(c);
       return;
     case 'PATH_CHALLENGE':
-      c.responder.onChallenge(f.data);
+      c.responder.onChallenge(f.data, c.rxRemote, c.rxDatagramSize);
       return;
     case 'PATH_RESPONSE':
       onPathResponse(c, f.data, now);

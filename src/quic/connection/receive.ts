@@ -221,6 +221,8 @@ function receiveShort(
   const payloadOffset = pnOffset + pnLength;
   const payload = pkt.subarray(payloadOffset, payloadOffset + payloadLength);
   c.nonProbing = false;
+  c.rxRemote = remote;
+  c.rxDatagramSize = datagramSize;
   if (c.qlog !== undefined) logReceived(c, '1rtt', pn, pkt.length, payload, now);
   const ackEliciting = processFrames(c, payload, '1', PacketSpace.ApplicationData, dcid, now);
   app.received.onPacketReceived(pn, ackEliciting, now);

@@ -13,6 +13,7 @@
  */
 import { TransportErrorCode } from '../errors.js';
 import { type AckFrame, type Frame, frameLength } from '../frames/index.js';
+import type { OwedResponse } from '../path/index.js';
 import { PacketSpace } from '../recovery/index.js';
 import type { StreamControlFrame } from '../streams/index.js';
 import type { ConnectionCore } from './core.js';
@@ -45,6 +46,11 @@ export function buildDatagram(
   if (c.terminated) return undefined;
   if (c.state === 'closing') return c.closePending ? buildClose(c, b, now) : undefined;
   c.pacingDeadline = undefined;
+  const owed = c.responder.takeOffPath(c.path.remote);
+  if (owed !== undefined) {
+    const t = buildOffPathResponse(c, b, owed, now);
+    if (t !== undefined) return t;
+  }
   const path = c.path;
   const spaces = c.spaces;
   const probing = spaces[0].probesOwed > 0 || spaces[1].probesOwed > 0 || spaces[2].probesOwed > 0;
@@ -142,6 +148,33 @@ function buildPmtuProbe(
   if (data === undefined) return undefined;
   afterSend(c, b.packets, data.length, now);
   return { data, to: c.path.remote };
+}
+
+/**
+ * A PATH_RESPONSE to a challenge that came from another address than the current path's, sent
+ * there (RFC 9000 §8.2.2: "MUST be sent on the network path where the PATH_CHALLENGE frame was
+ * received"), in a datagram of its own expanded to 1200 bytes unless that would exceed three
+ * times what the address sent us (§8.2.2, §8.1 anti-amplification).
+ */
+function buildOffPathResponse(
+  c: ConnectionCore,
+  b: DatagramBuilder,
+  owed: OwedResponse,
+  now: number,
+): Transmit | undefined {
+  const protector = c.oneRtt?.writer;
+  const dcid = c.peerCids.current?.cid;
+  if (protector === undefined || dcid === undefined || c.state !== 'established') return undefined;
+  const size = Math.min(MIN_INITIAL_DATAGRAM, 3 * owed.datagramSize, c.maxUdpPayload);
+  if (size < 64) return undefined;
+  b.reset(size);
+  if (!b.start(headerSpec(c, PacketSpace.ApplicationData, dcid, protector))) return undefined;
+  b.add({ kind: 'PATH_RESPONSE', data: owed.data });
+  b.padTo(size);
+  const data = b.finish();
+  if (data === undefined) return undefined;
+  afterSend(c, b.packets, data.length, now);
+  return { data, to: owed.remote };
 }
 
 /** Result of filling one packet: a packet is open, nothing to send here, or no room left. */
@@ -262,7 +295,7 @@ function fillApplication(
   }
   // RFC 9000 §8.2.2: PATH_RESPONSE echoes the challenge, once, never retransmitted.
   while (c.responder.pending > 0 && b.remaining() - reserve >= 9) {
-    const data = c.responder.pollResponse();
+    const data = c.responder.pollResponse(c.path.remote);
     if (data === undefined) break;
     b.add({ kind: 'PATH_RESPONSE', data });
     // RFC 9000 §8.2.2: datagrams with PATH_RESPONSE are expanded to 1200 bytes too.

@@ -4,6 +4,7 @@
  */
 export { AMPLIFICATION_FACTOR, AmplificationLimit } from './amplification.js';
 export {
+  type OwedResponse,
   PATH_CHALLENGE_LENGTH,
   PathResponder,
   type PathResponseResult,

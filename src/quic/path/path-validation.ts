@@ -136,12 +136,14 @@ export class PathValidator {
 /**
  * PATH_RESPONSEs owed to the peer. §8.2.2: "MUST respond by echoing the data" and "MUST NOT send
  * more than one PATH_RESPONSE frame in response to one PATH_CHALLENGE frame", so a response is
- * handed out once and never retransmitted. Only the most recent `capacity` are kept, so a
- * challenge flood costs bounded memory.
+ * handed out once and never retransmitted; and "A PATH_RESPONSE frame MUST be sent on the network
+ * path where the PATH_CHALLENGE frame was received", so each remembers the address it came from
+ * (a probing packet from a new address does not move the connection, §9.3). Only the most recent
+ * `capacity` are kept, so a challenge flood costs bounded memory.
  */
 export class PathResponder {
   readonly #capacity: number;
-  readonly #pending: Uint8Array[] = [];
+  readonly #pending: OwedResponse[] = [];
 
   constructor(capacity = 4) {
     this.#capacity = Math.max(1, capacity);
@@ -151,14 +153,33 @@ export class PathResponder {
     return this.#pending.length;
   }
 
-  /** A PATH_CHALLENGE arrived (data may be a view into the packet: it is copied). */
-  onChallenge(data: Uint8Array): void {
+  /**
+   * A PATH_CHALLENGE arrived from `remote` in a datagram of `datagramSize` bytes (data may be a
+   * view into the packet: it is copied).
+   */
+  onChallenge(data: Uint8Array, remote = '', datagramSize = 0): void {
     if (this.#pending.length >= this.#capacity) this.#pending.shift();
-    this.#pending.push(data.slice());
+    this.#pending.push({ data: data.slice(), remote, datagramSize });
   }
 
-  /** Data for the next PATH_RESPONSE to send, oldest first, or undefined. */
-  pollResponse(): Uint8Array | undefined {
-    return this.#pending.shift();
+  /** Data for the next PATH_RESPONSE owed on the path to `remote`, oldest first. */
+  pollResponse(remote = ''): Uint8Array | undefined {
+    const i = this.#pending.findIndex((r) => r.remote === remote || r.remote === '');
+    if (i < 0) return undefined;
+    return this.#pending.splice(i, 1)[0].data;
   }
+
+  /** The oldest response owed on a path other than `current`, taken out. */
+  takeOffPath(current: string): OwedResponse | undefined {
+    const i = this.#pending.findIndex((r) => r.remote !== '' && r.remote !== current);
+    if (i < 0) return undefined;
+    return this.#pending.splice(i, 1)[0];
+  }
+}
+
+/** A PATH_RESPONSE owed: the challenge's data, where it came from, and that datagram's size. */
+export interface OwedResponse {
+  readonly data: Uint8Array;
+  readonly remote: string;
+  readonly datagramSize: number;
 }

@@ -117,4 +117,21 @@ describe('answering PATH_CHALLENGE (RFC 9000 §8.2.2)', () => {
     expect(r.pollResponse()?.[0]).toBe(8);
     expect(r.pollResponse()?.[0]).toBe(9);
   });
+
+  it('answers on the path the challenge came from, even one the connection did not move to', () => {
+    const r = new PathResponder();
+    r.onChallenge(new Uint8Array(8).fill(1), '192.0.2.1:4433', 1200); // the current path
+    r.onChallenge(new Uint8Array(8).fill(2), '192.0.2.1:5555', 1200); // a probe from a new port
+    // In-band responses are for the current path only...
+    expect(r.pollResponse('192.0.2.1:4433')?.[0]).toBe(1);
+    expect(r.pollResponse('192.0.2.1:4433')).toBeUndefined();
+    // ... the other goes out on its own path, with what bounds its size there.
+    expect(r.takeOffPath('192.0.2.1:4433')).toEqual({
+      data: new Uint8Array(8).fill(2),
+      remote: '192.0.2.1:5555',
+      datagramSize: 1200,
+    });
+    expect(r.takeOffPath('192.0.2.1:4433')).toBeUndefined();
+    expect(r.pending).toBe(0);
+  });
 });
