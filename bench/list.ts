@@ -12,4 +12,5 @@ export const BENCHES: Array<[string, Loader]> = [
   ['scramble', () => import('./scramble.bench.js')],
   ['h3', () => import('./h3.bench.js')],
   ['connect-udp', () => import('./connect-udp.bench.js')],
+  ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
 ];
