@@ -65,7 +65,7 @@ beforeAll(async () => {
         // ...and by the server.
         const sApp = server.apps[0];
         sApp.conn.keyUpdate();
-        server.ep.flush();
+        server.ep.flush(sApp.conn);
         await echoStream(app, client.kick, 50_000, 3);
         await sleep(100);
         const clientGen = app.conn.stats.keyGeneration;

@@ -158,6 +158,7 @@ export class H3Client {
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,
       createClientConnection: quicClientFactory(),
+      // One connection: whatever woke the endpoint concerns it.
       onWake: () => driver?.pump(),
     });
     const config: ClientCfg = {
@@ -188,7 +189,9 @@ export class H3Client {
       h3Datagram: true,
       ...options.settings,
     });
-    driver = new SessionDriver(conn, session, { flush: () => udp.flush(), logger });
+    // The endpoint polls only connections with pending work: name this one.
+    const c = conn;
+    driver = new SessionDriver(conn, session, { flush: () => udp.flush(c), logger });
     const d = driver;
     let ready!: (s: PeerSettings) => void;
     let fail!: (err: Error) => void;
@@ -351,7 +354,7 @@ export class H3Client {
         if (!(err instanceof H3UsageError)) throw err;
       }
       d.pump();
-      this.#udp.flush();
+      this.#udp.flush(this.connection);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         this.#closed,

@@ -167,10 +167,10 @@ export class H3Server {
       onClosed: (conn) => {
         if (server !== undefined) server.#forget(conn);
       },
-      onWake: () => {
-        // Connections may be added or removed by handlers while we iterate: Map iteration
-        // visits added entries and skips deleted ones, which is what we want here.
-        for (const c of conns.values()) c.driver.pump();
+      onWake: (active) => {
+        // Only the connections the input reached have new events (RFC 9000 §5.2 routing put the
+        // datagram on one). `active` is a snapshot: handlers may add or remove connections.
+        for (let i = 0; i < active.length; i++) conns.get(active[i])?.driver.pump();
       },
     });
     server = new H3Server(
@@ -281,7 +281,8 @@ export class H3Server {
   #accept(conn: QuicConnection, random: Random, options: H3SessionOptions): void {
     const session = new H3Session(conn, 'server', random, options);
     const driver = new SessionDriver(conn, session, {
-      flush: () => this.#udp.flush(),
+      // The endpoint polls only connections with pending work: name this one.
+      flush: () => this.#udp.flush(conn),
       logger: this.#logger,
     });
     const sc = new ServerConnection(driver, conn.remote, this.#ctx);

@@ -1,12 +1,15 @@
 /**
  * The Node driver of a sans-IO {@link QuicEndpoint}: one UDP socket, one timer, nothing else.
  *
- *   socket 'message' → endpoint.receive(data, "host:port", now) → onWake() → flush()
- *   timer            → endpoint.handleTimeout(now)              → onWake() → flush()
- *   flush()          → pollTransmit until empty → socket.send; re-arm the timer at nextTimeout()
+ *   socket 'message' → endpoint.receive(data, "host:port", now) → onWake(active) → flush()
+ *   timer            → endpoint.handleTimeout(now)              → onWake(active) → flush()
+ *   flush(conn?)     → pollTransmit until empty → socket.send; re-arm the timer at nextTimeout()
  *
- * Application calls on a connection (writeStream, close...) only queue work: call `flush()`
- * after them (or do them inside `onWake`, which is followed by a flush).
+ * `onWake` is given the connections the input reached (the endpoint's active set), not all of
+ * them: the work per datagram does not grow with idle connections. Application calls on a
+ * connection (writeStream, sendDatagram, close...) only queue work the endpoint cannot see: call
+ * `flush(conn)` after them, which flags the connection and sends (calls made inside `onWake` on
+ * a connection it was given need nothing more, a flush follows).
  *
  * Clock: `performance.timeOrigin + performance.now()`, i.e. monotonic milliseconds that read as
  * wall-clock time, because TLS checks certificate validity against `now` and address tokens
@@ -49,8 +52,12 @@ export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
   onConnection?: (conn: C) => void;
   /** A connection was closed and removed. */
   onClosed?: (conn: C) => void;
-  /** Input was processed (a datagram or a timer): read connection events here. A flush follows. */
-  onWake?: () => void;
+  /**
+   * Input was processed (a datagram or a timer): read the events of the connections in `active`
+   * (those the input reached, plus any flagged and not yet flushed). The array is a snapshot,
+   * reused: valid only during the call. A flush follows.
+   */
+  onWake?: (active: readonly C[]) => void;
   /** Clock in ms (default: performance.timeOrigin + performance.now()). */
   clock?: () => number;
 }
@@ -66,8 +73,10 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
   readonly #qlog: QlogDirectory | undefined;
   readonly #onConnection: ((conn: C) => void) | undefined;
   readonly #onClosed: ((conn: C) => void) | undefined;
-  readonly #onWake: (() => void) | undefined;
+  readonly #onWake: ((active: readonly C[]) => void) | undefined;
   readonly #qlogSinks = new WeakMap<C, QlogSink>();
+  /** Reused for `onWake` (no allocation per datagram). */
+  readonly #woken: C[] = [];
   #timer: NodeJS.Timeout | undefined;
   #timerAt: number | undefined;
   #closed = false;
@@ -153,9 +162,14 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     return conn;
   }
 
-  /** Sends everything the endpoint has to send and re-arms the timer. */
-  flush(): void {
+  /**
+   * Sends what the endpoint has to send and re-arms the timer. Pass the connection an application
+   * call just queued work on (stream data, a datagram, close...): only connections flagged this
+   * way or reached by input are polled.
+   */
+  flush(conn?: C): void {
     if (this.#closed) return;
+    if (conn !== undefined) this.endpoint.markActive(conn);
     const now = this.#clock();
     for (
       let t = this.endpoint.pollTransmit(now);
@@ -217,13 +231,17 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     this.#wake();
   }
 
+  /** Ends an input: events, onWake with the connections it reached, then one flush. */
   #wake(): void {
     this.#dispatchEvents();
     if (this.#onWake) {
+      const active = this.endpoint.activeConnections(this.#woken);
       try {
-        this.#onWake();
+        this.#onWake(active);
       } catch (err) {
         this.#logger.error({ err }, 'onWake threw');
+      } finally {
+        active.length = 0;
       }
     }
     this.flush();
