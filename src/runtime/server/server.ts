@@ -15,11 +15,12 @@ import { H3Session, type H3SessionOptions, H3UsageError } from '../../http3/sess
 import type { TransportSettings } from '../../quic/connection/config.js';
 import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
-import type { RetryPolicy } from '../../quic/endpoint/types.js';
+import type { ClaimHook, RetryPolicy } from '../../quic/endpoint/types.js';
 import { loadServerCredential } from '../../tls/handshake/index.js';
 import { type Random, randomBytes, systemRandom } from '../../util/random.js';
 import { SessionDriver } from '../h3/driver.js';
 import { DEFAULT_HIGH_WATER_MARK } from '../h3/stream-writer.js';
+import type { PacketSeam } from '../udp/packet-seam.js';
 import { UdpEndpoint } from '../udp/udp-endpoint.js';
 import type { ExchangeLimits } from './exchange.js';
 import type { ConnectHandlerOptions } from './server-connect.js';
@@ -67,6 +68,13 @@ export interface H3ServerOptions {
    * state spoofed Initials can claim.
    */
   retry?: RetryPolicy;
+  /**
+   * Packet seam: sees every datagram before connection lookup; returning true takes it over (MASQUE
+   * forwarded mode). See {@link PacketSeam} and `server.packets` for CID claims and raw sends.
+   */
+  claimDatagram?: ClaimHook;
+  /** Length of the CIDs our connections issue, 0..20 (default 8); see `server.packets`. */
+  localCidLength?: number;
   logger?: Logger;
   /** Append NSS key log lines (SSLKEYLOGFILE) to this file. */
   keylogFile?: string;
@@ -149,6 +157,8 @@ export class H3Server {
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,
       retry: options.retry ?? 'under-load',
+      claimDatagram: options.claimDatagram,
+      localCidLength: options.localCidLength,
       createServerConnection: quicServerFactory({
         random,
         alpn: options.alpn ?? ['h3'],
@@ -207,6 +217,14 @@ export class H3Server {
 
   /** The UDP driver (stats, key log...), for diagnostics. */
   get endpoint(): UdpEndpoint<QuicConnection> {
+    return this.#udp;
+  }
+
+  /**
+   * The packet seam of the server's socket: claim CIDs, ask whether a CID is routed here, send raw
+   * datagrams (MASQUE forwarded mode, loop detection). See {@link PacketSeam}.
+   */
+  get packets(): PacketSeam {
     return this.#udp;
   }
 

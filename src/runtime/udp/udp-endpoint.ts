@@ -11,6 +11,9 @@
  * `flush(conn)` after them, which flags the connection and sends (calls made inside `onWake` on
  * a connection it was given need nothing more, a flush follows).
  *
+ * It also carries the packet seam ({@link PacketSeam}): claimed CIDs, routing queries and raw
+ * sends from this socket, for MASQUE forwarded mode and loop detection.
+ *
  * Clock: `performance.timeOrigin + performance.now()`, i.e. monotonic milliseconds that read as
  * wall-clock time, because TLS checks certificate validity against `now` and address tokens
  * outlive a restart. The timer keeps the process alive only while connections exist.
@@ -18,6 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
 import {
+  type ClaimedCidHandler,
   type EndpointConnection,
   type FactoryContext,
   QuicEndpoint,
@@ -28,6 +32,7 @@ import { systemRandom } from '../../util/random.js';
 import { parseAddress } from './address.js';
 import { bindUdpSocket, type DatagramSocket } from './datagram-socket.js';
 import { keylogFile, keylogFromEnv } from './keylog.js';
+import type { PacketSeam } from './packet-seam.js';
 import { QlogDirectory, type QlogSink } from './qlog.js';
 
 /** Options of {@link UdpEndpoint.bind}. */
@@ -64,7 +69,9 @@ export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
 
 const defaultClock = (): number => performance.timeOrigin + performance.now();
 
-export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
+export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
+  implements PacketSeam
+{
   /** The sans-IO endpoint (stats, claims, sendRaw...). */
   readonly endpoint: QuicEndpoint<C, ClientConfig>;
   readonly #socket: DatagramSocket;
@@ -80,6 +87,8 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
   #timer: NodeJS.Timeout | undefined;
   #timerAt: number | undefined;
   #closed = false;
+  /** True while input is processed (receive, timers, onWake): a flush follows, none is nested. */
+  #inInput = false;
 
   private constructor(
     socket: DatagramSocket,
@@ -162,6 +171,11 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     return conn;
   }
 
+  /** Length of the CIDs this endpoint's connections issue (short headers are parsed with it). */
+  get localCidLength(): number {
+    return this.endpoint.localCidLength;
+  }
+
   /**
    * Sends what the endpoint has to send and re-arms the timer. Pass the connection an application
    * call just queued work on (stream data, a datagram, close...): only connections flagged this
@@ -209,8 +223,30 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     await this.#qlog?.closeAll();
   }
 
+  // --- packet seam (see PacketSeam) ---
+
+  claimCid(cid: Uint8Array, handler: ClaimedCidHandler): void {
+    this.endpoint.claimCid(cid, handler);
+  }
+
+  unclaimCid(cid: Uint8Array): void {
+    this.endpoint.unclaimCid(cid);
+  }
+
+  isCidRouted(cid: Uint8Array): boolean {
+    return this.endpoint.isCidRouted(cid);
+  }
+
+  sendRaw(data: Uint8Array, to: string): void {
+    this.endpoint.sendRaw(data, to);
+    // Inside a claim handler or onWake the flush that ends the input sends it; nesting a flush in
+    // the endpoint's receive would re-enter it.
+    if (!this.#inInput) this.flush();
+  }
+
   #onMessage(data: Uint8Array, remote: string): void {
     if (this.#closed) return;
+    this.#inInput = true;
     try {
       this.endpoint.receive(data, remote, this.#clock());
     } catch (err) {
@@ -223,6 +259,7 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     this.#timer = undefined;
     this.#timerAt = undefined;
     if (this.#closed) return;
+    this.#inInput = true;
     try {
       this.endpoint.handleTimeout(this.#clock());
     } catch (err) {
@@ -233,16 +270,20 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
 
   /** Ends an input: events, onWake with the connections it reached, then one flush. */
   #wake(): void {
-    this.#dispatchEvents();
-    if (this.#onWake) {
-      const active = this.endpoint.activeConnections(this.#woken);
-      try {
-        this.#onWake(active);
-      } catch (err) {
-        this.#logger.error({ err }, 'onWake threw');
-      } finally {
-        active.length = 0;
+    try {
+      this.#dispatchEvents();
+      if (this.#onWake) {
+        const active = this.endpoint.activeConnections(this.#woken);
+        try {
+          this.#onWake(active);
+        } catch (err) {
+          this.#logger.error({ err }, 'onWake threw');
+        } finally {
+          active.length = 0;
+        }
       }
+    } finally {
+      this.#inInput = false;
     }
     this.flush();
   }
