@@ -95,13 +95,12 @@ export class ActivitySchedule<C extends EndpointConnection> {
 
   /** Earliest deadline over every connection (O(active) + O(1)). */
   nextTimeout(): number | undefined {
-    this.#refreshActive();
+    this.refreshActive();
     return this.#deadlines.peek();
   }
 
-  /** Refreshes the deadlines, then removes and returns one connection due at `now`. */
-  popDue(now: number, refresh: boolean): ConnectionSlot<C> | undefined {
-    if (refresh) this.#refreshActive();
+  /** Removes and returns a connection due at `now` (call {@link refreshActive} first). */
+  popDue(now: number): ConnectionSlot<C> | undefined {
     return this.#deadlines.popDue(now);
   }
 
@@ -115,8 +114,8 @@ export class ActivitySchedule<C extends EndpointConnection> {
     return out;
   }
 
-  /** Connections in the ring can have changed deadlines: read them again. */
-  #refreshActive(): void {
+  /** Connections in the ring can have changed deadlines: read them again (O(active)). */
+  refreshActive(): void {
     for (let i = 0; i < this.#ring.size; i++) {
       const turn = this.#ring.at(i);
       if (turn !== OWN && turn !== undefined && !turn.removed) {

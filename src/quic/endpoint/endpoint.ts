@@ -359,14 +359,12 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
 
   /** Runs the timers of the connections due at `now` (only those); removes any that close. */
   handleTimeout(now: number): void {
+    const schedule = this.#schedule;
+    schedule.refreshActive();
     // A popped connection is active until polled, so it is not filed again during this loop.
-    for (
-      let slot = this.#schedule.popDue(now, true);
-      slot !== undefined;
-      slot = this.#schedule.popDue(now, false)
-    ) {
+    for (let slot = schedule.popDue(now); slot !== undefined; slot = schedule.popDue(now)) {
       slot.conn.handleTimeout(now);
-      this.#schedule.touch(slot);
+      schedule.touch(slot);
       this.#afterActivity(slot);
     }
   }
