@@ -19,10 +19,12 @@ export interface WindowOptions {
 
 /** What {@link windowed} measured. */
 export interface WindowResult {
-  /** Echoes received. */
+  /** Echoes received within the window. */
   echoes: number;
-  /** Datagrams sent (echoes + lost + at most a window still in flight). */
+  /** Datagrams sent. */
   sent: number;
+  /** Datagrams never echoed (in-flight ones get 200 ms after the window to come back). */
+  lost: number;
   elapsedMs: number;
   /** Process CPU time (user + system) spent meanwhile, in ms. */
   cpuMs: number;
@@ -50,6 +52,8 @@ export async function windowed(
   const window = opts.window ?? 32;
   const durationMs = opts.durationMs ?? 3000;
   let echoes = 0;
+  let late = 0;
+  let done = false;
   let sent = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -61,6 +65,10 @@ export async function windowed(
   };
   await new Promise<void>((resolve) => {
     wire(() => {
+      if (done) {
+        late++;
+        return;
+      }
       echoes++;
       last = performance.now();
       if (last - t0 >= durationMs) resolve();
@@ -74,9 +82,20 @@ export async function windowed(
     for (let i = 0; i < window; i++) sendOne();
   });
   clearInterval(refill);
+  done = true;
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { echoes, sent, elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const drainUntil = performance.now() + 200;
+  while (echoes + late < sent && performance.now() < drainUntil) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return {
+    echoes,
+    sent,
+    lost: Math.max(0, sent - echoes - late),
+    elapsedMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 /** A UDP socket on 127.0.0.1 that sends every datagram back. */
