@@ -133,9 +133,11 @@ export class IdleCrowd {
     return (await this.#ask({ grow: total })) as number;
   }
 
+  /** Closes every connection and ends the child (idempotent). */
   async close(): Promise<void> {
+    if (!this.#child.connected) return;
     await this.#ask({ close: true });
-    this.#child.disconnect();
+    if (this.#child.connected) this.#child.disconnect();
   }
 
   #ask(req: Request): Promise<unknown> {
