@@ -14,8 +14,6 @@
  * second client kept at 1200-byte packets. Client, proxy, relay and echo share one Node thread,
  * so absolute figures are about half of what separate processes would give.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { startProxy } from '../src/app/index.js';
 import { MasqueClient, type MasqueUdpSocket } from '../src/client/index.js';
@@ -23,58 +21,19 @@ import { parseConfig } from '../src/config/index.js';
 import { generateDevCert } from '../src/tls/certs/index.js';
 import type { BenchRow } from './harness.js';
 import type { BenchModule } from './types.js';
+import {
+  closeAll,
+  echoTarget,
+  plainRelay,
+  SIZE,
+  type WindowResult,
+  windowed,
+} from './udp-relay.js';
 
-const SIZE = 1200;
 /** QUIC packet size of the proxy and of the main client. */
 const BIG_PACKETS = 1452;
-const WINDOW = 32;
-const DURATION_MS = 3000;
 
-function bind(s: Socket, port = 0): Promise<number> {
-  return new Promise((resolve) => s.bind(port, '127.0.0.1', () => resolve(s.address().port)));
-}
-
-function closeAll(sockets: Socket[]): Promise<unknown> {
-  return Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-}
-
-/**
- * Keeps `WINDOW` datagrams in flight for `DURATION_MS` over `flows` senders (round robin);
- * `onEcho` is wired to the flows' receive paths. Lost datagrams are replaced when echoes stall.
- */
-async function windowed(
-  send: (flow: number) => void,
-  flows: number,
-  wire: (onEcho: () => void) => void,
-): Promise<{ echoes: number; elapsedMs: number }> {
-  let echoes = 0;
-  let next = 0;
-  const t0 = performance.now();
-  let last = t0;
-  let refill: NodeJS.Timeout | undefined;
-  const sendOne = (): void => {
-    send(next % flows);
-    next++;
-  };
-  await new Promise<void>((resolve) => {
-    wire(() => {
-      echoes++;
-      last = performance.now();
-      if (last - t0 >= DURATION_MS) resolve();
-      else sendOne();
-    });
-    refill = setInterval(() => {
-      const now = performance.now();
-      if (now - t0 >= DURATION_MS) resolve();
-      else if (now - last > 50) for (let i = 0; i < WINDOW; i++) sendOne();
-    }, 25);
-    for (let i = 0; i < WINDOW; i++) sendOne();
-  });
-  clearInterval(refill);
-  return { echoes, elapsedMs: performance.now() - t0 };
-}
-
-function row(name: string, r: { echoes: number; elapsedMs: number }, size = SIZE): BenchRow {
+function row(name: string, r: WindowResult, size = SIZE): BenchRow {
   const perSec = (r.echoes * 1000) / r.elapsedMs;
   const mbit = (perSec * size * 8) / 1e6;
   return {
@@ -85,61 +44,13 @@ function row(name: string, r: { echoes: number; elapsedMs: number }, size = SIZE
   };
 }
 
-async function echoTarget(): Promise<{ socket: Socket; port: number }> {
-  const socket = createSocket('udp4');
-  const port = await bind(socket);
-  socket.on('message', (m, r) => socket.send(m, r.port, r.address));
-  return { socket, port };
-}
-
-/** The baseline: a relay with one upstream socket per flow, as the proxy has one per tunnel. */
-async function plainRelay(flows: number, echoPort: number) {
-  const relay = createSocket('udp4');
-  const relayPort = await bind(relay);
-  const upstreams = new Map<string, Socket>();
-  const opened: Socket[] = [relay];
-  relay.on('message', (m, r) => {
-    const key = `${r.address}:${r.port}`;
-    let up = upstreams.get(key);
-    if (up === undefined) {
-      const u = createSocket('udp4');
-      opened.push(u);
-      u.connect(echoPort, '127.0.0.1');
-      u.on('message', (back) => relay.send(back, r.port, r.address));
-      upstreams.set(key, u);
-      up = u;
-      u.once('connect', () => u.send(m));
-      return;
-    }
-    up.send(m);
-  });
-  const clients = await Promise.all(
-    Array.from({ length: flows }, async () => {
-      const c = createSocket('udp4');
-      await bind(c);
-      opened.push(c);
-      return c;
-    }),
-  );
-  const payload = Buffer.alloc(SIZE, 0x5a);
-  const result = await windowed(
-    (i) => clients[i].send(payload, relayPort, '127.0.0.1'),
-    flows,
-    (onEcho) => {
-      for (const c of clients) c.on('message', onEcho);
-    },
-  );
-  await closeAll(opened);
-  return result;
-}
-
 async function throughProxy(
   template: string,
   ca: string,
   flows: number,
   echoPort: number,
   maxUdpPayload = BIG_PACKETS,
-): Promise<{ echoes: number; elapsedMs: number }> {
+): Promise<WindowResult> {
   const client = await MasqueClient.connect(template, { ca: [ca], maxUdpPayload });
   const socks: MasqueUdpSocket[] = await Promise.all(
     Array.from({ length: flows }, () => client.connectUdp('127.0.0.1', echoPort)),

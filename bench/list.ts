@@ -14,4 +14,5 @@ export const BENCHES: Array<[string, Loader]> = [
   ['connect-udp', () => import('./connect-udp.bench.js')],
   ['udp-forward', () => import('./udp-forward.bench.js')],
   ['loss', () => import('./loss.bench.js')],
+  ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
 ];

@@ -133,7 +133,7 @@ async function goodput(server: Ep, caPem: string, total: number): Promise<number
       const part = chunk.subarray(0, Math.min(chunk.length, total - sent));
       const n = conn.writeStream(id, part, sent + part.length === total);
       sent += n;
-      c.ep.flush();
+      c.ep.flush(conn);
       if (n < part.length) {
         await new Promise<void>((r) => {
           writable = r;
@@ -144,7 +144,7 @@ async function goodput(server: Ep, caPem: string, total: number): Promise<number
     const ms = performance.now() - t0;
     if (counted !== total) throw new Error(`server counted ${counted} of ${total} bytes`);
     conn.close(0);
-    c.ep.flush();
+    c.ep.flush(conn);
     return ms;
   } finally {
     await c.ep.close();
@@ -162,7 +162,7 @@ async function handshakes(server: Ep, caPem: string): Promise<[number, number]> 
     while (n < HANDSHAKE_MAX && performance.now() - t0 < HANDSHAKE_BUDGET_MS) {
       const conn = await connect(c, cfg, server.address);
       conn.close(0);
-      c.ep.flush();
+      c.ep.flush(conn);
       n++;
     }
     return [n, performance.now() - t0];

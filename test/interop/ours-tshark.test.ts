@@ -67,7 +67,7 @@ beforeAll(async () => {
         );
         // ...and by the server.
         sApp.conn.keyUpdate();
-        server.ep.flush();
+        server.ep.flush(sApp.conn);
         await echoStream(app, client.kick, 50_000, 3);
         await waitFor(
           () => app.conn.stats.keyGeneration === 2 && sApp.conn.stats.keyGeneration === 2,

@@ -6,13 +6,20 @@
  *
  * Driving contract (as for a connection): call `receive` per datagram, then `pollTransmit` until it
  * returns undefined, then arm one timer at `nextTimeout()` and call `handleTimeout` when it fires.
- * After any application call on a connection, flush again. Events (`pollEvent`) announce new and
- * closed connections.
+ * After an application call on a connection (stream data, a datagram, close...), call
+ * `markActive(conn)` and flush again: only connections with pending work are polled. Events
+ * (`pollEvent`) announce new and closed connections; `activeConnections` lists the connections
+ * that input reached, whose application events a driver should read.
  *
- * Complexity: `receive` is O(1) for routed packets; `pollTransmit`, `nextTimeout` and
- * `handleTimeout` scan the connections (O(n)), as a flush already polls each connection once. A
- * deadline heap would need connections to report every timer change, which the connection
- * interface does not do; the scan is correct by construction.
+ * Complexity (see `activity.ts`): `receive` is O(1) for routed packets and touches one
+ * connection; `pollTransmit` visits only the active connections (round-robin); `nextTimeout` is a
+ * heap peek and `handleTimeout` pops only the due connections (O(log n) each). Nothing is O(n) in
+ * the number of idle connections, which is what lets one busy connection keep its pace beside
+ * thousands of idle ones.
+ *
+ * Seam 1 (MASQUE forwarded mode, loop detection): the claim hook and claimed CIDs see datagrams
+ * before connection lookup, `isCidRouted` asks whether a CID belongs here, `sendRaw` queues a
+ * datagram from this endpoint's socket.
  */
 
 import { CryptoError } from '../../crypto/errors.js';
@@ -35,6 +42,7 @@ import {
 } from '../path/index.js';
 import { initialKeys, PacketProtector } from '../protection/index.js';
 import { INITIAL_SUITE } from '../protection/initial.js';
+import { ActivitySchedule, ConnectionSlot } from './activity.js';
 import { addressHost, judgeInitialToken } from './address-validation.js';
 import { TokenBucket } from './rate-limiter.js';
 import { cidKey, RoutingTable } from './routing.js';
@@ -107,14 +115,14 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   readonly #maxConnections: number;
   readonly #claim: ClaimHook | undefined;
 
-  readonly #routes = new RoutingTable<C>();
+  readonly #routes = new RoutingTable<ConnectionSlot<C>>();
   readonly #claimedCids = new Map<string, ClaimedCidHandler>();
-  /** Connections in round-robin order. */
-  readonly #conns: C[] = [];
-  #cursor = 0;
-  /** Last address each connection sent to, and the reverse index (RFC 9000 §10.3.1). */
-  readonly #remoteOf = new Map<C, string>();
-  readonly #byRemote = new Map<string, C[]>();
+  /** Every connection, in adoption order. */
+  readonly #slots = new Map<C, ConnectionSlot<C>>();
+  /** Active ring and deadline heap: what to poll, and when timers are due. */
+  readonly #schedule = new ActivitySchedule<C>();
+  /** Connections by the last address they sent to (RFC 9000 §10.3.1). */
+  readonly #byRemote = new Map<string, Set<ConnectionSlot<C>>>();
   /** Server connections created and maybe still handshaking ('under-load' Retry). */
   readonly #halfOpen = new Set<C>();
   #accepting = true;
@@ -176,12 +184,33 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
 
   /** How many connections the endpoint owns. */
   get connectionCount(): number {
-    return this.#conns.length;
+    return this.#slots.size;
   }
 
   /** The connections, in no particular order (a snapshot). */
   connections(): C[] {
-    return this.#conns.slice();
+    return Array.from(this.#slots.keys());
+  }
+
+  /**
+   * Flags `conn` as having work the endpoint cannot see: call it after an application call that
+   * queued something on the connection (stream data, a datagram, a reset, close) or may have moved
+   * its timers. The next `pollTransmit` visits it and its deadline is read again. Connections are
+   * otherwise polled only after a datagram or a timer reached them. Unknown connections are ignored.
+   */
+  markActive(conn: C): void {
+    const slot = this.#slots.get(conn);
+    if (slot !== undefined) this.#schedule.touch(slot);
+  }
+
+  /**
+   * The connections with pending work (input reached them, or `markActive`) that have not yet
+   * reported an empty `pollTransmit`: after `receive` or `handleTimeout`, the ones whose events a
+   * driver should read. Fills `out` (cleared first; pass a reused array to avoid allocating) and
+   * returns it; it is a snapshot, safe to iterate while connections change.
+   */
+  activeConnections(out: C[] = []): C[] {
+    return this.#schedule.activeConnections(out);
   }
 
   /** True when some connection (or a claim) routes `cid`. */
@@ -205,7 +234,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
 
   /** Counters (a copy). */
   stats(): EndpointStats {
-    return { ...this.#stats, dropped: { ...this.#stats.dropped }, connections: this.#conns.length };
+    return { ...this.#stats, dropped: { ...this.#stats.dropped }, connections: this.#slots.size };
   }
 
   /** Next endpoint event, or undefined. */
@@ -225,13 +254,13 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       throw new Error('this endpoint has no createClientConnection factory');
     }
     const conn = this.#createClient(config, remote, now, { endpoint: this });
-    this.#adopt(conn, remote);
+    this.#adopt(new ConnectionSlot(conn), remote);
     return conn;
   }
 
   /** Queues a datagram from this endpoint's socket (seam 1: forwarded packets). */
   sendRaw(data: Uint8Array, to: string): void {
-    this.#queue.push({ data, to });
+    this.#enqueue({ data, to });
   }
 
   /**
@@ -240,9 +269,11 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
    */
   shutdown(errorCode = 0, reason = ''): void {
     this.#accepting = false;
-    for (const conn of this.#conns.slice()) {
-      conn.close(errorCode, reason);
-      this.#afterActivity(conn);
+    // Snapshot: #afterActivity may remove connections.
+    for (const slot of Array.from(this.#slots.values())) {
+      slot.conn.close(errorCode, reason);
+      this.#schedule.touch(slot);
+      this.#afterActivity(slot);
     }
   }
 
@@ -269,10 +300,11 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
         return;
       }
     }
-    const conn = this.#routes.get(header.dcid);
-    if (conn !== undefined) {
-      conn.receive(datagram, remote, now);
-      this.#afterActivity(conn);
+    const slot = this.#routes.get(header.dcid);
+    if (slot !== undefined) {
+      slot.conn.receive(datagram, remote, now);
+      this.#schedule.touch(slot);
+      this.#afterActivity(slot);
       return;
     }
     if (header.form === 'short') {
@@ -292,47 +324,48 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     this.#unroutedLong(datagram, remote, now);
   }
 
-  /** The next datagram to send: connections and the endpoint's own queue, round-robin. */
+  /**
+   * The next datagram to send: the active connections and the endpoint's own queue, round-robin
+   * (one datagram per turn). A connection with nothing to send leaves the active set and its
+   * deadline is filed; a closed one is removed.
+   */
   pollTransmit(now: number): Transmit | undefined {
-    let reap = false;
-    let result: Transmit | undefined;
-    const slots = this.#conns.length + 1;
-    for (let i = 0; i < slots && result === undefined; i++) {
-      const slot = (this.#cursor + i) % slots;
-      if (slot === this.#conns.length) {
-        result = this.#dequeue();
-      } else {
-        const conn = this.#conns[slot];
-        result = conn.pollTransmit(now);
-        this.#drainCids(conn);
-        if (result !== undefined) this.#noteRemote(conn, result.to);
-        if (conn.state === 'closed') reap = true;
+    const schedule = this.#schedule;
+    for (let turn = schedule.next(); turn !== undefined; turn = schedule.next()) {
+      if (turn === null) {
+        const t = this.#dequeue();
+        if (t === undefined) continue;
+        schedule.requeueOwn();
+        return t;
       }
-      if (result !== undefined) this.#cursor = slot + 1;
+      const conn = turn.conn;
+      const t = conn.pollTransmit(now);
+      this.#drainCids(turn);
+      if (t !== undefined) {
+        this.#noteRemote(turn, t.to);
+        schedule.requeue(turn);
+        return t;
+      }
+      if (conn.state === 'closed') this.#remove(turn);
+      else schedule.settle(turn);
     }
-    if (reap) {
-      for (const conn of this.#conns.slice()) if (conn.state === 'closed') this.#remove(conn);
-    }
-    return result;
+    return undefined;
   }
 
-  /** Earliest deadline over all connections (O(n) scan), or undefined. */
+  /** Earliest deadline over all connections (a heap peek), or undefined. */
   nextTimeout(): number | undefined {
-    let min: number | undefined;
-    for (const conn of this.#conns) {
-      const t = conn.nextTimeout();
-      if (t !== undefined && (min === undefined || t < min)) min = t;
-    }
-    return min;
+    return this.#schedule.nextTimeout();
   }
 
-  /** Runs the timers due at `now`; removes connections that reach `closed`. */
+  /** Runs the timers of the connections due at `now` (only those); removes any that close. */
   handleTimeout(now: number): void {
-    // Snapshot: #afterActivity may remove connections from the list.
-    for (const conn of this.#conns.slice()) {
-      const t = conn.nextTimeout();
-      if (t !== undefined && t <= now) conn.handleTimeout(now);
-      this.#afterActivity(conn);
+    const schedule = this.#schedule;
+    schedule.refreshActive();
+    // A popped connection is active until polled, so it is not filed again during this loop.
+    for (let slot = schedule.popDue(now); slot !== undefined; slot = schedule.popDue(now)) {
+      slot.conn.handleTimeout(now);
+      schedule.touch(slot);
+      this.#afterActivity(slot);
     }
   }
 
@@ -345,13 +378,16 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     // to this address get the datagram; one that recognises a reset enters draining.
     const candidates = this.#byRemote.get(remote);
     if (candidates !== undefined && datagram.length >= MIN_STATELESS_RESET_LENGTH) {
-      const several = candidates.length > 1;
-      for (const conn of candidates.slice()) {
+      const several = candidates.size > 1;
+      // Snapshot: a connection that closes leaves the set.
+      for (const slot of Array.from(candidates)) {
+        const conn = slot.conn;
         if (isTerminal(conn)) continue;
         // A connection may remove header protection in place; each gets pristine bytes.
         conn.receive(several ? datagram.slice() : datagram, remote, now);
         const reset = isTerminal(conn);
-        this.#afterActivity(conn);
+        this.#schedule.touch(slot);
+        this.#afterActivity(slot);
         if (reset) {
           this.#stats.resetsDetected++;
           return;
@@ -374,7 +410,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       return;
     }
     this.#stats.resetsSent++;
-    this.#queue.push({ data: reset, to: remote });
+    this.#enqueue({ data: reset, to: remote });
   }
 
   #unsupportedVersion(
@@ -393,7 +429,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       return;
     }
     this.#stats.vnSent++;
-    this.#queue.push({
+    this.#enqueue({
       data: buildVersionNegotiation(dcid, scid, SUPPORTED_VERSIONS, this.#random),
       to: remote,
     });
@@ -441,7 +477,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       this.#drop(DropReason.InvalidRetryToken);
       return;
     }
-    if (this.#conns.length >= this.#maxConnections) {
+    if (this.#slots.size >= this.#maxConnections) {
       // §5.2.2: a server refusing a connection "SHOULD send an Initial packet containing a
       // CONNECTION_CLOSE frame with error code CONNECTION_REFUSED".
       this.#refuse(h.dcid, h.scid, TransportErrorCode.CONNECTION_REFUSED, remote);
@@ -463,15 +499,16 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       addressValidated: validated,
     };
     const conn = this.#createServer(info, remote, now, { endpoint: this });
+    const slot = new ConnectionSlot(conn);
     this.#halfOpen.add(conn);
     // §5.2: until the client switches to our CIDs, its Initial and 0-RTT packets carry this DCID;
     // the route stays for the connection's life so a late Initial cannot start a second one.
-    this.#routes.add(info.dcid, conn);
+    this.#routes.add(info.dcid, slot);
     this.#events.push({ type: 'connection', conn });
-    this.#adopt(conn, remote);
+    this.#adopt(slot, remote);
     if (conn.state !== 'closed') {
       conn.receive(datagram, remote, now);
-      this.#afterActivity(conn);
+      this.#afterActivity(slot);
     }
   }
 
@@ -488,7 +525,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     const retryScid = this.#freshCid(Math.max(MIN_INITIAL_DCID_LENGTH, this.#cidLength));
     const token = this.#tokens.sealRetry(remote, now, odcid, retryScid);
     this.#stats.retrySent++;
-    this.#queue.push({
+    this.#enqueue({
       data: buildRetry(clientScid, odcid, retryScid, token, randomBytes(this.#random, 1)[0]),
       to: remote,
     });
@@ -497,7 +534,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   #refuse(clientDcid: Uint8Array, clientScid: Uint8Array, code: number, remote: string): void {
     const scid = this.#freshCid(Math.max(MIN_INITIAL_DCID_LENGTH, this.#cidLength));
     this.#stats.refusalsSent++;
-    this.#queue.push({ data: buildInitialClose(clientDcid, clientScid, scid, code), to: remote });
+    this.#enqueue({ data: buildInitialClose(clientDcid, clientScid, scid, code), to: remote });
   }
 
   /** A random CID of `length` bytes that routes nowhere. */
@@ -510,53 +547,58 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
 
   // --- bookkeeping ---
 
-  #adopt(conn: C, remote: string): void {
-    this.#conns.push(conn);
-    this.#noteRemote(conn, remote);
-    this.#afterActivity(conn);
+  #adopt(slot: ConnectionSlot<C>, remote: string): void {
+    this.#slots.set(slot.conn, slot);
+    this.#noteRemote(slot, remote);
+    this.#schedule.touch(slot);
+    this.#afterActivity(slot);
   }
 
-  #afterActivity(conn: C): void {
-    this.#drainCids(conn);
-    if (conn.state === 'closed') this.#remove(conn);
+  #afterActivity(slot: ConnectionSlot<C>): void {
+    this.#drainCids(slot);
+    if (slot.conn.state === 'closed') this.#remove(slot);
   }
 
-  #drainCids(conn: C): void {
+  #drainCids(slot: ConnectionSlot<C>): void {
+    const conn = slot.conn;
     for (let e = conn.pollCidEvent(); e !== undefined; e = conn.pollCidEvent()) {
-      if (e.type === 'cid-added') this.#routes.add(e.cid.slice(), conn);
-      else this.#routes.remove(e.cid, conn);
+      if (e.type === 'cid-added') this.#routes.add(e.cid.slice(), slot);
+      else this.#routes.remove(e.cid, slot);
     }
   }
 
-  #noteRemote(conn: C, remote: string): void {
-    const old = this.#remoteOf.get(conn);
+  #noteRemote(slot: ConnectionSlot<C>, remote: string): void {
+    const old = slot.remote;
     if (old === remote) return;
-    if (old !== undefined) this.#unindexRemote(conn, old);
-    this.#remoteOf.set(conn, remote);
-    const list = this.#byRemote.get(remote);
-    if (list === undefined) this.#byRemote.set(remote, [conn]);
-    else list.push(conn);
+    if (old !== undefined) this.#unindexRemote(slot, old);
+    slot.remote = remote;
+    const set = this.#byRemote.get(remote);
+    if (set === undefined) this.#byRemote.set(remote, new Set([slot]));
+    else set.add(slot);
   }
 
-  #unindexRemote(conn: C, remote: string): void {
-    const list = this.#byRemote.get(remote);
-    if (list === undefined) return;
-    const i = list.indexOf(conn);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#byRemote.delete(remote);
+  #unindexRemote(slot: ConnectionSlot<C>, remote: string): void {
+    const set = this.#byRemote.get(remote);
+    if (set === undefined) return;
+    set.delete(slot);
+    if (set.size === 0) this.#byRemote.delete(remote);
   }
 
-  #remove(conn: C): void {
-    const i = this.#conns.indexOf(conn);
-    if (i < 0) return;
-    this.#conns.splice(i, 1);
-    if (i < this.#cursor) this.#cursor--;
-    this.#routes.removeConnection(conn);
-    const remote = this.#remoteOf.get(conn);
-    if (remote !== undefined) this.#unindexRemote(conn, remote);
-    this.#remoteOf.delete(conn);
+  #remove(slot: ConnectionSlot<C>): void {
+    if (slot.removed) return;
+    const conn = slot.conn;
+    this.#slots.delete(conn);
+    this.#schedule.forget(slot);
+    this.#routes.removeConnection(slot);
+    if (slot.remote !== undefined) this.#unindexRemote(slot, slot.remote);
     this.#halfOpen.delete(conn);
     this.#events.push({ type: 'closed', conn });
+  }
+
+  /** Queues a datagram of the endpoint's own and gives the queue a turn. */
+  #enqueue(t: Transmit): void {
+    this.#queue.push(t);
+    this.#schedule.touchOwn();
   }
 
   #dequeue(): Transmit | undefined {

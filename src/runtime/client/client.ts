@@ -166,6 +166,7 @@ export class H3Client {
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,
       createClientConnection: quicClientFactory(),
+      // One connection: whatever woke the endpoint concerns it.
       onWake: () => driver?.pump(),
     });
     const config: ClientCfg = {
@@ -192,10 +193,12 @@ export class H3Client {
       await udp.close();
       throw err;
     }
+    // The endpoint polls only connections with pending work: name this one.
+    const c = conn;
     driver = new SessionDriver(
       conn,
       { role: 'client', random, options: { h3Datagram: true, ...options.settings } },
-      { flush: () => udp.flush(), logger },
+      { flush: () => udp.flush(c), logger },
     );
     const d = driver;
     let ready!: (s: PeerSettings) => void;
@@ -359,7 +362,7 @@ export class H3Client {
         if (!(err instanceof H3UsageError)) throw err;
       }
       d.pump();
-      this.#udp.flush();
+      this.#udp.flush(this.connection);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         this.#closed,

@@ -90,7 +90,11 @@ export interface DriverSessionOptions {
 
 /** What a driver needs from its owner. */
 export interface DriverHost {
-  /** Sends what the connection has queued (the UDP adapter's `flush`). */
+  /**
+   * Sends what the driver's connection has queued. The endpoint polls only connections with
+   * pending work, so the host must flag this connection (`UdpEndpoint.flush(conn)`), not just
+   * flush: API calls queue data it cannot otherwise see.
+   */
   flush(): void;
   logger: Logger;
 }

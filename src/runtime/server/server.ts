@@ -15,11 +15,12 @@ import { type H3SessionOptions, H3UsageError } from '../../http3/session/index.j
 import type { TransportSettings } from '../../quic/connection/config.js';
 import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
-import type { RetryPolicy } from '../../quic/endpoint/types.js';
+import type { ClaimHook, RetryPolicy } from '../../quic/endpoint/types.js';
 import { loadServerCredential } from '../../tls/handshake/index.js';
 import { type Random, randomBytes, systemRandom } from '../../util/random.js';
 import { SessionDriver } from '../h3/driver.js';
 import { DEFAULT_HIGH_WATER_MARK } from '../h3/stream-writer.js';
+import type { PacketSeam } from '../udp/packet-seam.js';
 import { UdpEndpoint } from '../udp/udp-endpoint.js';
 import type { ExchangeLimits } from './exchange.js';
 import type { ConnectHandlerOptions } from './server-connect.js';
@@ -74,6 +75,13 @@ export interface H3ServerOptions {
    * resets for connections we lost. Default: a random key per server; `false` sends no resets.
    */
   statelessResetKey?: Uint8Array | false;
+  /**
+   * Packet seam: sees every datagram before connection lookup; returning true takes it over (MASQUE
+   * forwarded mode). See {@link PacketSeam} and `server.packets` for CID claims and raw sends.
+   */
+  claimDatagram?: ClaimHook;
+  /** Length of the CIDs our connections issue, 0..20 (default 8); see `server.packets`. */
+  localCidLength?: number;
   logger?: Logger;
   /** Append NSS key log lines (SSLKEYLOGFILE) to this file. */
   keylogFile?: string;
@@ -160,6 +168,8 @@ export class H3Server {
         options.statelessResetKey === false
           ? undefined
           : (options.statelessResetKey ?? randomBytes(random, 32)),
+      claimDatagram: options.claimDatagram,
+      localCidLength: options.localCidLength,
       createServerConnection: quicServerFactory({
         random,
         alpn: options.alpn ?? ['h3'],
@@ -178,10 +188,10 @@ export class H3Server {
       onClosed: (conn) => {
         if (server !== undefined) server.#forget(conn);
       },
-      onWake: () => {
-        // Connections may be added or removed by handlers while we iterate: Map iteration
-        // visits added entries and skips deleted ones, which is what we want here.
-        for (const c of conns.values()) c.driver.pump();
+      onWake: (active) => {
+        // Only the connections the input reached have new events (RFC 9000 §5.2 routing put the
+        // datagram on one). `active` is a snapshot: handlers may add or remove connections.
+        for (let i = 0; i < active.length; i++) conns.get(active[i])?.driver.pump();
       },
     });
     server = new H3Server(
@@ -218,6 +228,14 @@ export class H3Server {
 
   /** The UDP driver (stats, key log...), for diagnostics. */
   get endpoint(): UdpEndpoint<QuicConnection> {
+    return this.#udp;
+  }
+
+  /**
+   * The packet seam of the server's socket: claim CIDs, ask whether a CID is routed here, send raw
+   * datagrams (MASQUE forwarded mode, loop detection). See {@link PacketSeam}.
+   */
+  get packets(): PacketSeam {
     return this.#udp;
   }
 
@@ -294,7 +312,8 @@ export class H3Server {
       conn,
       { role: 'server', random, options },
       {
-        flush: () => this.#udp.flush(),
+        // The endpoint polls only connections with pending work: name this one.
+        flush: () => this.#udp.flush(conn),
         logger: this.#logger,
       },
     );

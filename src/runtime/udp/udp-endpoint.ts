@@ -1,12 +1,18 @@
 /**
  * The Node driver of a sans-IO {@link QuicEndpoint}: one UDP socket, one timer, nothing else.
  *
- *   socket 'message' → endpoint.receive(data, "host:port", now) → onWake() → flush()
- *   timer            → endpoint.handleTimeout(now)              → onWake() → flush()
- *   flush()          → pollTransmit until empty → socket.send; re-arm the timer at nextTimeout()
+ *   socket 'message' → endpoint.receive(data, "host:port", now) → onWake(active) → flush()
+ *   timer            → endpoint.handleTimeout(now)              → onWake(active) → flush()
+ *   flush(conn?)     → pollTransmit until empty → socket.send; re-arm the timer at nextTimeout()
  *
- * Application calls on a connection (writeStream, close...) only queue work: call `flush()`
- * after them (or do them inside `onWake`, which is followed by a flush).
+ * `onWake` is given the connections the input reached (the endpoint's active set), not all of
+ * them: the work per datagram does not grow with idle connections. Application calls on a
+ * connection (writeStream, sendDatagram, close...) only queue work the endpoint cannot see: call
+ * `flush(conn)` after them, which flags the connection and sends (calls made inside `onWake` on
+ * a connection it was given need nothing more, a flush follows).
+ *
+ * It also carries the packet seam ({@link PacketSeam}): claimed CIDs, routing queries and raw
+ * sends from this socket, for MASQUE forwarded mode and loop detection.
  *
  * Clock: `performance.timeOrigin + performance.now()`, i.e. monotonic milliseconds that read as
  * wall-clock time, because TLS checks certificate validity against `now` and address tokens
@@ -15,6 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
 import {
+  type ClaimedCidHandler,
   type EndpointConnection,
   type FactoryContext,
   QuicEndpoint,
@@ -25,6 +32,7 @@ import { systemRandom } from '../../util/random.js';
 import { parseAddress } from './address.js';
 import { bindUdpSocket, type DatagramSocket } from './datagram-socket.js';
 import { keylogFile, keylogFromEnv } from './keylog.js';
+import type { PacketSeam } from './packet-seam.js';
 import { QlogDirectory, type QlogSink } from './qlog.js';
 
 /** Options of {@link UdpEndpoint.bind}. */
@@ -49,15 +57,21 @@ export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
   onConnection?: (conn: C) => void;
   /** A connection was closed and removed. */
   onClosed?: (conn: C) => void;
-  /** Input was processed (a datagram or a timer): read connection events here. A flush follows. */
-  onWake?: () => void;
+  /**
+   * Input was processed (a datagram or a timer): read the events of the connections in `active`
+   * (those the input reached, plus any flagged and not yet flushed). The array is a snapshot,
+   * reused: valid only during the call. A flush follows.
+   */
+  onWake?: (active: readonly C[]) => void;
   /** Clock in ms (default: performance.timeOrigin + performance.now()). */
   clock?: () => number;
 }
 
 const defaultClock = (): number => performance.timeOrigin + performance.now();
 
-export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
+export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
+  implements PacketSeam
+{
   /** The sans-IO endpoint (stats, claims, sendRaw...). */
   readonly endpoint: QuicEndpoint<C, ClientConfig>;
   readonly #socket: DatagramSocket;
@@ -66,11 +80,15 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
   readonly #qlog: QlogDirectory | undefined;
   readonly #onConnection: ((conn: C) => void) | undefined;
   readonly #onClosed: ((conn: C) => void) | undefined;
-  readonly #onWake: (() => void) | undefined;
+  readonly #onWake: ((active: readonly C[]) => void) | undefined;
   readonly #qlogSinks = new WeakMap<C, QlogSink>();
+  /** Reused for `onWake` (no allocation per datagram). */
+  readonly #woken: C[] = [];
   #timer: NodeJS.Timeout | undefined;
   #timerAt: number | undefined;
   #closed = false;
+  /** True while input is processed (receive, timers, onWake): a flush follows, none is nested. */
+  #inInput = false;
 
   private constructor(
     socket: DatagramSocket,
@@ -153,9 +171,19 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     return conn;
   }
 
-  /** Sends everything the endpoint has to send and re-arms the timer. */
-  flush(): void {
+  /** Length of the CIDs this endpoint's connections issue (short headers are parsed with it). */
+  get localCidLength(): number {
+    return this.endpoint.localCidLength;
+  }
+
+  /**
+   * Sends what the endpoint has to send and re-arms the timer. Pass the connection an application
+   * call just queued work on (stream data, a datagram, close...): only connections flagged this
+   * way or reached by input are polled.
+   */
+  flush(conn?: C): void {
     if (this.#closed) return;
+    if (conn !== undefined) this.endpoint.markActive(conn);
     const now = this.#clock();
     for (
       let t = this.endpoint.pollTransmit(now);
@@ -195,8 +223,30 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     await this.#qlog?.closeAll();
   }
 
+  // --- packet seam (see PacketSeam) ---
+
+  claimCid(cid: Uint8Array, handler: ClaimedCidHandler): void {
+    this.endpoint.claimCid(cid, handler);
+  }
+
+  unclaimCid(cid: Uint8Array): void {
+    this.endpoint.unclaimCid(cid);
+  }
+
+  isCidRouted(cid: Uint8Array): boolean {
+    return this.endpoint.isCidRouted(cid);
+  }
+
+  sendRaw(data: Uint8Array, to: string): void {
+    this.endpoint.sendRaw(data, to);
+    // Inside a claim handler or onWake the flush that ends the input sends it; nesting a flush in
+    // the endpoint's receive would re-enter it.
+    if (!this.#inInput) this.flush();
+  }
+
   #onMessage(data: Uint8Array, remote: string): void {
     if (this.#closed) return;
+    this.#inInput = true;
     try {
       this.endpoint.receive(data, remote, this.#clock());
     } catch (err) {
@@ -209,6 +259,7 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     this.#timer = undefined;
     this.#timerAt = undefined;
     if (this.#closed) return;
+    this.#inInput = true;
     try {
       this.endpoint.handleTimeout(this.#clock());
     } catch (err) {
@@ -217,14 +268,22 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
     this.#wake();
   }
 
+  /** Ends an input: events, onWake with the connections it reached, then one flush. */
   #wake(): void {
-    this.#dispatchEvents();
-    if (this.#onWake) {
-      try {
-        this.#onWake();
-      } catch (err) {
-        this.#logger.error({ err }, 'onWake threw');
+    try {
+      this.#dispatchEvents();
+      if (this.#onWake) {
+        const active = this.endpoint.activeConnections(this.#woken);
+        try {
+          this.#onWake(active);
+        } catch (err) {
+          this.#logger.error({ err }, 'onWake threw');
+        } finally {
+          active.length = 0;
+        }
       }
+    } finally {
+      this.#inInput = false;
     }
     this.flush();
   }

@@ -108,7 +108,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<OurServer> 
   const live = new Set<ConnApp>();
   const byConn = new Map<QuicConnection, ConnApp>();
   let ep: OurEndpoint | undefined;
-  const kick = (): void => ep?.flush();
   ep = await UdpEndpoint.bind<QuicConnection, ClientCfg>({
     listen: opts.listen ?? '127.0.0.1:0',
     keylogFile: opts.keylogFile,
@@ -121,6 +120,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<OurServer> 
     }),
     onConnection: (conn) => {
       const app = new ConnApp(conn);
+      // The endpoint polls only connections with pending work: flush names this one.
+      const kick = (): void => ep?.flush(conn);
       if ((opts.app ?? 'echo') === 'echo') echoApp(app, kick);
       else shaApp(app, kick);
       apps.push(app);
@@ -166,7 +167,7 @@ export interface OurClient {
   ep: OurEndpoint;
   /** Connects; `tls` adds client TLS options (e.g. `resumption`). */
   connect(remote: string, tls?: Partial<ClientCfg['tls']>): ConnApp;
-  /** Flushes the endpoint (after app calls). */
+  /** Flushes the endpoint after app calls, flagging every live connection as active. */
   kick(): void;
   close(): Promise<void>;
 }
@@ -209,7 +210,10 @@ export async function startClient(opts: ClientOptions = {}): Promise<OurClient> 
       app.drain();
       return app;
     },
-    kick: () => ep.flush(),
+    kick: () => {
+      for (const app of live) ep.endpoint.markActive(app.conn);
+      ep.flush();
+    },
     close: () => ep.close(),
   };
 }

@@ -41,6 +41,8 @@ export class FakeConnection implements EndpointConnection {
   echo = false;
   /** What to do when the deadline fires. */
   onTimeout: (() => void) | undefined;
+  /** How often the endpoint called each driver method (work done on this connection). */
+  readonly calls = { receive: 0, pollTransmit: 0, nextTimeout: 0, handleTimeout: 0 };
   readonly #cidEvents: CidEvent[] = [];
 
   constructor(
@@ -62,6 +64,7 @@ export class FakeConnection implements EndpointConnection {
   }
 
   receive(datagram: Uint8Array, remote: string, now: number): void {
+    this.calls.receive++;
     this.received.push({ datagram: datagram.slice(), remote, now });
     const tail = datagram.subarray(datagram.length - 16);
     if (datagram.length >= 21 && this.peerResetTokens.some((t) => bytesEqual(t, tail))) {
@@ -72,14 +75,17 @@ export class FakeConnection implements EndpointConnection {
   }
 
   pollTransmit(_now: number): Transmit | undefined {
+    this.calls.pollTransmit++;
     return this.outbox.shift();
   }
 
   nextTimeout(): number | undefined {
+    this.calls.nextTimeout++;
     return this.deadline;
   }
 
   handleTimeout(now: number): void {
+    this.calls.handleTimeout++;
     this.timeoutsRun.push(now);
     if (this.deadline !== undefined && this.deadline <= now) {
       this.deadline = undefined;
@@ -180,6 +186,25 @@ export function shortDatagram(
   out[0] = 0x40 | (out[0] & 0x3f);
   out.set(dcid, 1);
   return out;
+}
+
+/** Total driver calls the endpoint made on `conns` (see `FakeConnection.calls`). */
+export function work(conns: Iterable<FakeConnection>): number {
+  let n = 0;
+  for (const c of conns) {
+    n += c.calls.receive + c.calls.pollTransmit + c.calls.nextTimeout + c.calls.handleTimeout;
+  }
+  return n;
+}
+
+/** Zeroes the call counters of `conns`. */
+export function resetWork(conns: Iterable<FakeConnection>): void {
+  for (const c of conns) {
+    c.calls.receive = 0;
+    c.calls.pollTransmit = 0;
+    c.calls.nextTimeout = 0;
+    c.calls.handleTimeout = 0;
+  }
 }
 
 /** Pulls every datagram the endpoint has to send now. */

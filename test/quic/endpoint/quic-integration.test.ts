@@ -92,10 +92,13 @@ function echo(client: Ep, server: Ep, cConn: QuicConnection, sConn: QuicConnecti
   const id = cConn.openStream(true);
   if (id === undefined) throw new Error('no stream');
   cConn.writeStream(id, new TextEncoder().encode(text), true);
+  // Application calls queue work the endpoints cannot see: flag the connections.
+  client.markActive(cConn);
   pump(client, server, T0 + 10);
   for (const e of events(sConn)) {
     if (e.type === 'stream-data') sConn.writeStream(e.streamId, e.data, e.fin);
   }
+  server.markActive(sConn);
   pump(client, server, T0 + 20);
   let got = '';
   for (const e of events(cConn)) {
@@ -147,6 +150,7 @@ describe('endpoint + QuicConnection, in memory', () => {
     const restarted = serverEndpoint(10, { statelessResetKey: key });
     const id = cConn.openStream(true) as number;
     cConn.writeStream(id, new Uint8Array(100), false);
+    client.markActive(cConn);
     pump(client, restarted, T0 + 50);
     expect(restarted.stats().resetsSent).toBeGreaterThan(0);
     expect(client.stats().resetsDetected).toBe(1);
@@ -162,6 +166,7 @@ describe('endpoint + QuicConnection, in memory', () => {
     pump(client, server, T0);
     const sConn = acceptedConnection(server);
     cConn.close(0x42, 'done');
+    client.markActive(cConn);
     pump(client, server, T0 + 30);
     let now = T0 + 30;
     for (

@@ -109,10 +109,10 @@ async function runEcho(listen: string, retry: 'always' | 'never', payload: Uint8
     }
   };
   pushMore();
-  client.flush();
+  client.flush(conn);
   await waitFor(() => {
     pushMore();
-    client.flush();
+    client.flush(conn);
     return finished;
   }, 10_000);
   const total = received.reduce((n, b) => n + b.length, 0);

@@ -131,7 +131,7 @@ describe('UdpEndpoint timer, lifetime and errors', () => {
     conn.onTimeout = () => {
       conn.state = 'closed';
     };
-    ep.flush();
+    ep.flush(conn); // the deadline changed outside any input: flag the connection
     now = 1010;
     await waitFor(() => closed.length === 1, 2000);
     expect(conn.timeoutsRun).toEqual([1010]);
