@@ -1,24 +1,5 @@
-/**
- * connect-udp throughput over loopback: 1200-byte datagrams echoed by a UDP target, with a
- * window of datagrams in flight, through
- *   - a plain UDP relay written with node:dgram (client → relay → echo → relay → client): the
- *     baseline, doing the same socket work as the proxy without QUIC or HTTP/3;
- *   - our proxy, one tunnel; and ten tunnels on one connection.
- * Rows report echoes per second (each one datagram each way) and the payload Mbit/s one way;
- * "x base" is the cost per echo against the 1-flow plain relay, the note the ratio to the relay
- * with the same number of flows.
- *
- * Proxy and client use 1452-byte QUIC packets here (`maxUdpPayload`), so a 1200-byte UDP payload
- * rides one QUIC DATAGRAM frame. With the default 1200-byte packets it would not fit and would
- * travel in a DATAGRAM capsule on the tunnel's stream: the last row measures that fallback with a
- * second client kept at 1200-byte packets. Client, proxy, relay and echo share one Node thread,
- * so absolute figures are about half of what separate processes would give.
- */
-import { pino } from 'pino';
-import { startProxy } from '../src/app/index.js';
 import { MasqueClient, type MasqueUdpSocket } from '../src/client/index.js';
-import { parseConfig } from '../src/config/index.js';
-import { generateDevCert } from '../src/tls/certs/index.js';
+import { startBenchProxy } from './bench-proxy.js';
 import type { BenchRow } from './harness.js';
 import type { BenchModule } from './types.js';
 import {
@@ -71,17 +52,8 @@ const bench: BenchModule = {
   title: 'connect-udp relay, 1200-byte echoes over loopback (window 32)',
   baseline: 'plain node:dgram relay, 1 flow',
   async run() {
-    const cert = generateDevCert();
     const target = await echoTarget();
-    const proxy = await startProxy(
-      parseConfig({ listen: '127.0.0.1:0', targets: { allow: ['127.0.0.0/8'] } }),
-      {
-        certPem: cert.certPem,
-        keyPem: cert.keyPem,
-        logger: pino({ level: 'silent' }),
-        maxUdpPayload: BIG_PACKETS,
-      },
-    );
+    const { proxy, cert } = await startBenchProxy(BIG_PACKETS);
     const rows: BenchRow[] = [];
     try {
       const via = (flows: number, maxUdpPayload = BIG_PACKETS) =>

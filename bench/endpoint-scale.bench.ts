@@ -26,11 +26,8 @@
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { pino } from 'pino';
-import { startProxy } from '../src/app/index.js';
 import { MasqueClient } from '../src/client/index.js';
-import { parseConfig } from '../src/config/index.js';
-import { generateDevCert } from '../src/tls/certs/index.js';
+import { startBenchProxy } from './bench-proxy.js';
 import type { BenchRow } from './harness.js';
 import { IdleCrowd } from './idle-crowd.js';
 import { MemoryCrowd } from './memory-crowd.js';
@@ -196,17 +193,8 @@ function inMemory(): BenchRow[] {
 
 /** The running proxy over loopback UDP, beside a crowd of idle clients in a child process. */
 async function overLoopback(): Promise<BenchRow[]> {
-  const cert = generateDevCert();
   const target = await echoTarget();
-  const proxy = await startProxy(
-    parseConfig({ listen: '127.0.0.1:0', targets: { allow: ['127.0.0.0/8'] } }),
-    {
-      certPem: cert.certPem,
-      keyPem: cert.keyPem,
-      logger: pino({ level: 'silent' }),
-      maxUdpPayload: BIG_PACKETS,
-    },
-  );
+  const { proxy, cert } = await startBenchProxy(BIG_PACKETS);
   const rows: BenchRow[] = [];
   const crowd = await IdleCrowd.spawn(proxy.address, cert.certPem);
   try {

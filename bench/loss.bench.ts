@@ -9,10 +9,8 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { startProxy } from '../src/app/index.js';
 import { MasqueClient } from '../src/client/index.js';
-import { parseConfig } from '../src/config/index.js';
-import { generateDevCert } from '../src/tls/certs/index.js';
+import { startBenchProxy } from './bench-proxy.js';
 import type { BenchRow } from './harness.js';
 import type { BenchModule } from './types.js';
 
@@ -31,15 +29,7 @@ function rcvbufErrors(): number {
 const bench: BenchModule = {
   title: 'loss of a paced 1200-byte UDP stream through one tunnel (one way, loopback)',
   async run() {
-    const cert = generateDevCert();
-    const proxy = await startProxy(
-      parseConfig({
-        listen: '127.0.0.1:0',
-        targets: { allow: ['127.0.0.0/8'] },
-        logLevel: 'silent',
-      }),
-      { certPem: cert.certPem, keyPem: cert.keyPem, maxUdpPayload: 1452 },
-    );
+    const { proxy, cert } = await startBenchProxy(1452);
     const sink = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
     await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
     let received = 0;

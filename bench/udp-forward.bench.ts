@@ -8,10 +8,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { startProxy } from '../src/app/index.js';
 import { UdpForwarder } from '../src/cli/udp-forward.js';
-import { parseConfig } from '../src/config/index.js';
-import { generateDevCert } from '../src/tls/certs/index.js';
+import { startBenchProxy } from './bench-proxy.js';
 import type { BenchRow } from './harness.js';
 import type { BenchModule } from './types.js';
 
@@ -97,15 +95,7 @@ const bench: BenchModule = {
   title: 'udp-forward: DNS-like queries in flight (40-byte query and answer)',
   baseline: 'direct, 1 in flight',
   async run() {
-    const cert = generateDevCert();
-    const proxy = await startProxy(
-      parseConfig({
-        listen: '127.0.0.1:0',
-        targets: { allow: ['127.0.0.0/8'] },
-        logLevel: 'silent',
-      }),
-      { certPem: cert.certPem, keyPem: cert.keyPem },
-    );
+    const { proxy, cert } = await startBenchProxy();
     const responder = createSocket('udp4');
     const responderPort = await bind(responder);
     responder.on('message', (m, r) => responder.send(m, r.port, r.address));
