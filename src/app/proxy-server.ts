@@ -218,6 +218,7 @@ export async function startProxy(
     seenTotal = st.connectionsTotal;
     seenActive = st.connections;
     handler.flushMetrics();
+    metrics.observeEndpoint(server.endpoint.endpoint.stats());
   };
   const timer = setInterval(tick, options.metricsIntervalMs ?? 1000);
   timer.unref();

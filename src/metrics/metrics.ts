@@ -6,6 +6,18 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
+/** The endpoint counters {@link ProxyMetrics.observeEndpoint} exports (`QuicEndpoint.stats()`). */
+export interface EndpointCounters {
+  readonly received: number;
+  readonly dropped: Readonly<Record<string, number>>;
+  readonly claimed: number;
+  readonly vnSent: number;
+  readonly retrySent: number;
+  readonly resetsSent: number;
+  readonly refusalsSent: number;
+  readonly resetsDetected: number;
+}
+
 /** Direction of tunnel traffic. */
 export type TrafficDirection = 'client_to_target' | 'target_to_client';
 
@@ -29,6 +41,12 @@ export class ProxyMetrics {
   readonly #bytes: Counter<'direction'>;
   readonly #datagrams: Counter<'direction'>;
   readonly #drops: Counter<'reason'>;
+  readonly #endpointReceived: Counter;
+  readonly #endpointDrops: Counter<'reason'>;
+  readonly #endpointSent: Counter<'kind'>;
+  readonly #endpointEvents: Counter<'event'>;
+  /** The last endpoint snapshot, so counters advance by what changed since. */
+  #endpointSeen = new Map<string, number>();
 
   constructor(options: ProxyMetricsOptions = {}) {
     const p = options.prefix ?? 'masque_';
@@ -79,6 +97,29 @@ export class ProxyMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.#endpointReceived = new Counter({
+      name: `${p}endpoint_datagrams_received_total`,
+      help: 'UDP datagrams the QUIC endpoint received',
+      registers,
+    });
+    this.#endpointDrops = new Counter({
+      name: `${p}endpoint_drops_total`,
+      help: 'Datagrams the QUIC endpoint dropped before any connection, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#endpointSent = new Counter({
+      name: `${p}endpoint_stateless_packets_total`,
+      help: 'Packets the endpoint sent without a connection: version negotiation, retry, reset, refusal',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#endpointEvents = new Counter({
+      name: `${p}endpoint_events_total`,
+      help: 'Datagrams claimed for forwarding, and stateless resets recognised',
+      labelNames: ['event'],
+      registers,
+    });
     if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: p });
   }
 
@@ -118,6 +159,35 @@ export class ProxyMetrics {
   /** A datagram was dropped; `reason` is a stable code (e.g. `queue_full`, `too_large`). */
   drop(reason: string): void {
     this.#drops.inc({ reason });
+  }
+
+  /**
+   * Brings the endpoint's counters (`QuicEndpoint.stats()`) into the metrics: every drop reason,
+   * the stateless packets sent, claims and recognised resets. Call it on a timer and before a
+   * scrape; counters advance by what changed since the last call.
+   */
+  observeEndpoint(stats: EndpointCounters): void {
+    const advance = (key: string, value: number, inc: (n: number) => void): void => {
+      const delta = value - (this.#endpointSeen.get(key) ?? 0);
+      if (delta > 0) inc(delta);
+      this.#endpointSeen.set(key, value);
+    };
+    advance('received', stats.received, (n) => this.#endpointReceived.inc(n));
+    for (const [reason, value] of Object.entries(stats.dropped)) {
+      advance(`drop:${reason}`, value, (n) => this.#endpointDrops.inc({ reason }, n));
+    }
+    for (const [kind, value] of [
+      ['version_negotiation', stats.vnSent],
+      ['retry', stats.retrySent],
+      ['stateless_reset', stats.resetsSent],
+      ['refusal', stats.refusalsSent],
+    ] as const) {
+      advance(`sent:${kind}`, value, (n) => this.#endpointSent.inc({ kind }, n));
+    }
+    advance('claimed', stats.claimed, (n) => this.#endpointEvents.inc({ event: 'claimed' }, n));
+    advance('resets_detected', stats.resetsDetected, (n) =>
+      this.#endpointEvents.inc({ event: 'reset_detected' }, n),
+    );
   }
 
   /** The Content-Type of {@link metricsText}. */

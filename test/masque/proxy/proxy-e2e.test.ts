@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 /**
  * The proxy over real loopback: our HTTP/3 server and client, connected UDP sockets, echo
  * targets on 127.0.0.1. Every test closes what it opened; socket counts must return to zero.
@@ -127,6 +128,34 @@ describe('a tunnel through the proxy', () => {
     expect(text).toContain('masque_bytes_total{direction="target_to_client"} 30');
     expect(text).toContain('masque_tunnels_active 1');
     expect(text).toContain('masque_connections_active 1');
+  });
+
+  it("exports the QUIC endpoint's drops: garbage and unknown connections show on /metrics", async () => {
+    const t = await startTestProxy(
+      { metrics: { listen: '127.0.0.1:0' } },
+      { metricsIntervalMs: 20 },
+    );
+    cleanup.push(() => t.proxy.close({ timeout: 500 }));
+    const junk = createSocket('udp4');
+    cleanup.push(() => new Promise<void>((r) => junk.close(() => r())));
+    // Three short-header packets for connections that do not exist (too short for a reset) and
+    // two datagrams that are not QUIC at all (a long header with a truncated version).
+    for (let i = 0; i < 3; i++) junk.send(Buffer.alloc(20, 0x40), t.proxy.port, '127.0.0.1');
+    for (let i = 0; i < 2; i++) junk.send(Buffer.from([0xc0, 0x00]), t.proxy.port, '127.0.0.1');
+    let text = '';
+    await waitFor(
+      async () => {
+        text = await (await fetch(`http://${t.proxy.metricsAddress}/metrics`)).text();
+        return /masque_endpoint_datagrams_received_total 5\b/.test(text);
+      },
+      { intervalMs: 20, what: 'the endpoint counters' },
+    );
+    const drops = [...text.matchAll(/masque_endpoint_drops_total\{reason="([^"]+)"\} (\d+)/g)]
+      .filter((m) => m[2] !== '0')
+      .map((m) => `${m[1]}=${m[2]}`);
+    // Every one of the five is accounted for by a reason.
+    expect(drops.reduce((n, d) => n + Number(d.split('=')[1]), 0)).toBe(5);
+    expect(drops.some((d) => d.startsWith('unknown-connection='))).toBe(true);
   });
 
   it('is also an async iterable', async () => {
