@@ -298,6 +298,8 @@ export class QuicConnection implements QuicTransport {
     ptoCount: number;
     persistentCongestions: number;
     ssthresh: number;
+    /** Queued DATAGRAM payloads dropped because the path shrank below them. */
+    datagramsDroppedTooLarge: number;
   } {
     const c = this.#c;
     return {
@@ -310,6 +312,7 @@ export class QuicConnection implements QuicTransport {
       ptoCount: c.ptoCount,
       persistentCongestions: c.persistentCongestions,
       ssthresh: c.loss.congestion.slowStartThreshold(),
+      datagramsDroppedTooLarge: c.datagramsDroppedTooLarge,
     };
   }
 

@@ -124,11 +124,6 @@ export class ConnectSession implements StreamSink {
     return this.#discardedCapsules;
   }
 
-  /** Bytes of datagrams queued in the transport, not yet sent (connection-wide). */
-  get datagramBacklog(): number {
-    return this.driver.session.queuedDatagramBytes;
-  }
-
   /** True when HTTP/3 datagrams travel as QUIC DATAGRAM frames (else as DATAGRAM capsules). */
   get datagramsEnabled(): boolean {
     return this.driver.session.datagramsEnabled;

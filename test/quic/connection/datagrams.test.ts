@@ -128,6 +128,7 @@ describe('DATAGRAM frames (RFC 9221)', () => {
     net.run({ until: net.now + 5_000, done: () => server.log.of('datagram').length === 200 });
     expect(server.log.of('datagram')).toHaveLength(200);
     expect(client.conn.queuedDatagramBytes).toBe(0);
+    expect(client.conn.stats.datagramsDroppedTooLarge).toBe(0);
   });
 
   it('pauses above a quarter of the byte bound, refuses at the bound, then says datagrams-writable', () => {
