@@ -30,6 +30,7 @@ export { ConfigError, loadConfig, type ProxyConfig, parseConfig } from './config
 export type { ProxyStatusEntry } from './masque/headers/index.js';
 // The connect-udp handler, to serve it from an H3Server of one's own (`masque/http3`).
 export {
+  type BindOptions,
   ConnectUdpHandler,
   type ConnectUdpHandlerOptions,
   type ConnectUdpStats,

@@ -26,6 +26,7 @@ import { TargetPolicy } from '../masque/connect-udp/policy.js';
 import type { Resolver } from '../masque/connect-udp/resolve.js';
 import { createNodeResolver } from '../masque/connect-udp/resolver-node.js';
 import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
+import type { BoundSocketFactory } from '../masque/proxy/bound-socket.js';
 import { ConnectUdpHandler } from '../masque/proxy/connect-udp-handler.js';
 import type { UdpSocketFactory } from '../masque/proxy/udp-socket.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
@@ -42,6 +43,8 @@ export interface StartProxyOptions {
   resolver?: Resolver;
   /** Tunnel sockets (default: connected node:dgram sockets). */
   socketFactory?: UdpSocketFactory;
+  /** Opens the unconnected sockets of bound tunnels (tests). */
+  boundSocketFactory?: BoundSocketFactory;
   /** Logger (default: pino to stderr at `MASQUE_LOG` or `config.logLevel`). */
   logger?: Logger;
   /** See `tunnel.ts`. Default 'capsule'. */
@@ -86,6 +89,19 @@ export interface RunningProxy {
   readonly logger: Logger;
   /** Graceful shutdown; `timeout` bounds the drain (ms, default 3000). */
   close(options?: { timeout?: number }): Promise<void>;
+}
+
+/**
+ * The public address of bound tunnels' wildcard sockets when none is configured: a loopback
+ * listener means a proxy for this host (loopback addresses); a specific listen address names its
+ * own family; otherwise the host's interfaces decide (`interfaceAddress`).
+ */
+export function listenPublicAddress(host: string, family: 4 | 6): string | undefined {
+  if (host === 'localhost' || host.startsWith('127.') || host === '::1') {
+    return family === 4 ? '127.0.0.1' : '::1';
+  }
+  if (isIP(host) === family && host !== '0.0.0.0' && host !== '::') return host;
+  return undefined;
 }
 
 /** base64 SHA-256 of a PEM certificate's SPKI (Chromium's `--ignore-certificate-errors-spki-list`). */
@@ -193,6 +209,19 @@ export async function startProxy(
     },
     largeDatagrams: options.largeDatagrams,
     socketFactory: options.socketFactory,
+    bind: config.bind.enabled
+      ? {
+          egress: config.bind.egress,
+          publicAddresses: config.bind.publicAddresses,
+          maxTunnels: config.bind.maxTunnels,
+          maxContexts: config.bind.maxContextsPerTunnel,
+          compressAfter: config.bind.compressAfter,
+          maxUnackedAssigns: config.bind.maxUnackedAssigns,
+          wire: config.bind.wire,
+          socketFactory: options.boundSocketFactory,
+          defaultPublicAddress: (family) => listenPublicAddress(config.listen.host, family),
+        }
+      : undefined,
     metrics,
     logger: logger.child({ component: 'connect-udp' }),
   });

@@ -12,6 +12,7 @@
  *   "targets": { "allow": ["127.0.0.0/8:5353"], "deny": ["192.0.2.0/24"] },
  *   "dns": { "timeoutMs": 5000, "prefer": "ipv6" },
  *   "limits": { "tunnelsPerConnection": 64, "tunnelIdleTimeoutMs": 120000 },
+ *   "bind": { "publicAddresses": ["192.0.2.1"], "compressAfter": 16 },
  *   "metrics": { "listen": "127.0.0.1:9464" },
  *   "logLevel": "info"
  * }
@@ -58,6 +59,13 @@ const listen = z.string({ error: 'must be a string "host:port"' }).transform((te
   }
   return r;
 });
+
+const ipLiteral = (what: string, family?: 4 | 6) =>
+  z
+    .string({ error: `must be a string (${what})` })
+    .refine((t) => (family === 4 ? isIPv4(t) : family === 6 ? isIPv6(t) : isIPv4(t) || isIPv6(t)), {
+      error: `must be an IP${family === undefined ? '' : `v${family}`} address (${what})`,
+    });
 
 const nonEmpty = (what: string) =>
   z
@@ -192,6 +200,30 @@ export const proxyConfigSchema = z.strictObject({
       tunnelsTotal: int(1, 10_000_000, 'tunnels').default(10_000),
       datagramQueue: int(1, 1_000_000, 'datagrams').default(1024),
       tunnelIdleTimeoutMs: int(1000, 86_400_000, 'milliseconds').default(120_000),
+    })
+    .prefault({}),
+  /** connect-udp-bind (draft-ietf-masque-connect-udp-listen). */
+  bind: z
+    .strictObject({
+      enabled: z.boolean({ error: 'must be true or false' }).default(true),
+      /** Addresses peers must use, when the proxy is behind NAT or a load balancer. */
+      publicAddresses: z.array(ipLiteral('public address')).default([]),
+      /** Local addresses of the bound sockets; false: the family is not offered. */
+      egress: z
+        .strictObject({
+          ipv4: z.union([ipLiteral('IPv4 egress address', 4), z.literal(false)]).optional(),
+          ipv6: z.union([ipLiteral('IPv6 egress address', 6), z.literal(false)]).optional(),
+        })
+        .prefault({}),
+      maxTunnels: int(1, 1_000_000, 'bound tunnels').default(1000),
+      maxContextsPerTunnel: int(1, 65_536, 'contexts').default(64),
+      /** Proxy-side compression after this many datagrams from one peer; 0 turns it off. */
+      compressAfter: int(0, 1_000_000, 'datagrams').default(16),
+      maxUnackedAssigns: int(1, 1024, 'assignments').default(8),
+      /** Compression capsule codepoints: final (0x11-0x13), legacy (before -10), or auto. */
+      wire: z
+        .enum(['auto', 'final', 'legacy'], { error: 'must be "auto", "final" or "legacy"' })
+        .default('auto'),
     })
     .prefault({}),
   metrics: z.strictObject({ listen }).optional(),

@@ -37,8 +37,39 @@ describe('parseConfig defaults', () => {
         datagramQueue: 1024,
         tunnelIdleTimeoutMs: 120_000,
       },
+      bind: {
+        enabled: true,
+        publicAddresses: [],
+        egress: {},
+        maxTunnels: 1000,
+        maxContextsPerTunnel: 64,
+        compressAfter: 16,
+        maxUnackedAssigns: 8,
+        wire: 'auto',
+      },
       logLevel: 'info',
     });
+  });
+
+  it('reads the bind section and reports bad addresses with their path', () => {
+    const c = parseConfig({
+      bind: {
+        publicAddresses: ['192.0.2.1', '2001:db8::1'],
+        egress: { ipv4: '0.0.0.0', ipv6: false },
+        compressAfter: 0,
+        wire: 'legacy',
+      },
+    });
+    expect(c.bind).toMatchObject({
+      publicAddresses: ['192.0.2.1', '2001:db8::1'],
+      egress: { ipv4: '0.0.0.0', ipv6: false },
+      compressAfter: 0,
+      wire: 'legacy',
+    });
+    expect(() => parseConfig({ bind: { publicAddresses: ['proxy.example'] } })).toThrow(
+      /bind\.publicAddresses\[0\]: must be an IP address/,
+    );
+    expect(() => parseConfig({ bind: { egress: { ipv4: '::1' } } })).toThrow(/IPv4/);
   });
 
   it('reads a full configuration', () => {

@@ -1,5 +1,5 @@
 /**
- * The proxy's Context ID table of one bound tunnel (connect-udp-listen §3, §5, §6), sans-IO: the
+ * The proxy's Context ID table of one bound tunnel (connect-udp-listen §3, §4, §8.1), sans-IO: the
  * client's compression capsules in, the capsules to answer with (or a malformed-capsule verdict,
  * RFC 9297 §3.3) out; and the two lookups of the data path: what a client datagram's Context ID
  * means, and which Context ID an inbound datagram from a peer travels on, if any.
@@ -7,12 +7,12 @@
  * Rules enforced (the section of connect-udp-listen in brackets):
  * - clients allocate even Context IDs, we odd ones (RFC 9298 §4); 0 is never assigned [§3.1];
  * - an ID is assigned at most once, even after it closed [§3.1, §3.3]: a repeat is malformed;
- * - one uncompressed context at a time [§5]: a second is malformed; it may be reopened with a
+ * - one uncompressed context at a time [§4]: a second is malformed; it may be reopened with a
  *   new ID once closed;
  * - one context per (address, port) [§3.1]: the client assigning a tuple it already holds is
  *   malformed; a tuple we assigned too (a crossing) closes ours;
  * - registrations past `maxContexts`, or to targets the policy refuses, are answered with
- *   COMPRESSION_CLOSE [§7];
+ *   COMPRESSION_CLOSE [§9];
  * - we open no compressed context while the uncompressed one is closed [§3.1] (the firewall
  *   property: without it, only peers the client named get through);
  * - a COMPRESSION_ACK for an ID we did not assign, or a CLOSE of ID 0, is malformed [§3.2, §3.3];
@@ -63,7 +63,7 @@ export type InboundRoute =
   | { readonly kind: 'none' };
 
 export interface BindContextsOptions {
-  /** Open contexts at most (uncompressed included) [§7]. */
+  /** Open contexts at most (uncompressed included) [§9]. */
   readonly maxContexts: number;
   /** Whether the policy lets the client name this peer (targets of compressed contexts). */
   readonly allowPeer?: (peer: BindPeer) => boolean;
@@ -87,6 +87,13 @@ export class BindContexts {
   /** Contexts open now. */
   get size(): number {
     return this.#open.size;
+  }
+
+  /** Contexts we assigned that the client has not acknowledged yet. */
+  get unacknowledged(): number {
+    let n = 0;
+    for (const c of this.#open.values()) if (!c.acked) n++;
+    return n;
   }
 
   /** True while the client has an uncompressed context open. */

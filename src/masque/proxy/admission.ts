@@ -14,8 +14,9 @@
  *                                             "MUST perform DNS resolution before replying")
  *   target denied by policy              502 destination_ip_prohibited
  *
- * Bind resolves nothing here: its destinations come with each datagram or capsule and are checked
- * against the policy there.
+ * Bind to `*`/`*` resolves nothing here: its destinations come with each datagram or capsule and
+ * are checked against the policy there. Bind with a real target resolves and checks that target
+ * as plain connect-udp does: Context ID 0 keeps RFC 9298's meaning (connect-udp-listen §3).
  */
 import type { Authenticator } from '../connect-udp/auth.js';
 import type { TargetPolicy } from '../connect-udp/policy.js';
@@ -115,9 +116,9 @@ export async function admit(
   const user = auth.user === undefined ? {} : { user: auth.user };
   const quic = mode.quic === undefined ? {} : { quic: mode.quic };
   const base = { ok: true as const, mode: mode.mode, fellBack: mode.fellBack, ...quic, ...user };
-  if (mode.mode === 'bind') return { ...base, target: v.target, addresses: [] };
-  // chooseMode refuses '*' for every mode but bind.
-  const target = v.target as Target;
+  // Bind to '*'/'*' has no target; bind with a real target resolves it for Context ID 0.
+  if (v.target === undefined) return { ...base, target: undefined, addresses: [] };
+  const target: Target = v.target;
   const r = await resolveTarget(target, {
     resolver: ctx.resolver,
     policy: ctx.policy,

@@ -23,6 +23,7 @@ import type { ProxyMetrics } from '../../metrics/metrics.js';
 import { nodeClock } from '../../runtime/clock.js';
 import type { H3Server } from '../../runtime/server/server.js';
 import type { Clock } from '../../util/clock.js';
+import type { BindWire } from '../bind/wire.js';
 import { type AuthConfig, Authenticator } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
 import type { Resolver } from '../connect-udp/resolve.js';
@@ -31,8 +32,11 @@ import { rejectionResponseHeaders } from '../connect-udp/response.js';
 import type { UriTemplate } from '../connect-udp/uri-template.js';
 import { CONNECT_UDP_PROTOCOL } from '../connect-udp/validate-request.js';
 import { type AdmissionContext, admit, type Refusal, refusal } from './admission.js';
+import { BindStrategy } from './bind-strategy.js';
+import { type BoundSocketFactory, nodeBoundSocketFactory } from './bound-socket.js';
 import { MetricsFlusher } from './metrics-flush.js';
 import type { RelayMode } from './mode.js';
+import { PeerPolicyCache } from './peer-policy.js';
 import { PlainStrategy } from './plain-strategy.js';
 import type { Relay, RelayContext, RelayStrategy } from './strategy.js';
 import type { TunnelCloseReason, TunnelSession } from './tunnel.js';
@@ -72,6 +76,28 @@ const DEFAULT_LIMITS: TunnelLimits = {
   capsuleBacklogBytes: 1024 * 1024,
 };
 
+/** Bound tunnels (connect-udp-listen); see `bind-strategy.ts`. */
+export interface BindOptions {
+  /** Local address of each family's sockets (default the wildcard); false: family not offered. */
+  egress?: { ipv4?: string | false; ipv6?: string | false };
+  /** Public addresses peers must use (NAT, load balancer); default the bound or host address. */
+  publicAddresses?: readonly string[];
+  /** Bound tunnels at once. Default 1000. */
+  maxTunnels?: number;
+  /** Contexts per tunnel. Default 64. */
+  maxContexts?: number;
+  /** Proxy-side compression after this many datagrams from one peer; 0 off. Default 16. */
+  compressAfter?: number;
+  /** Our compression assignments awaiting the client's answer. Default 8. */
+  maxUnackedAssigns?: number;
+  /** Compression capsule codepoints: 'final' (0x11-0x13), 'legacy' (pre -10), 'auto' both. */
+  wire?: BindWire | 'auto';
+  /** Opens the bound sockets. Default unconnected `node:dgram` sockets. */
+  socketFactory?: BoundSocketFactory;
+  /** Public address of a family when the socket is bound to a wildcard. */
+  defaultPublicAddress?: (family: 4 | 6) => string | undefined;
+}
+
 /** Options of {@link ConnectUdpHandler}. */
 export interface ConnectUdpHandlerOptions {
   /** The proxy's URI template (RFC 9298 §2). */
@@ -98,6 +124,11 @@ export interface ConnectUdpHandlerOptions {
   largeDatagrams?: 'capsule' | 'drop';
   /** Opens tunnel sockets. Default: connected `node:dgram` sockets. */
   socketFactory?: UdpSocketFactory;
+  /**
+   * connect-udp-bind (connect-udp-listen): served when given (an empty object takes every
+   * default), answered 501 for `*`/`*` and served as plain for a real target when not.
+   */
+  bind?: BindOptions;
   /**
    * Relay strategies of the other modes (bind, QUIC-aware). Plain connect-udp is built in; a mode
    * without a strategy is served as the drafts say for a proxy without it (see `mode.ts`).
@@ -157,7 +188,12 @@ export class ConnectUdpHandler {
    * says `capsule-protocol: ?1`.
    */
   register(server: H3Server): void {
-    server.handleConnect(CONNECT_UDP_PROTOCOL, this.handle, { capsuleProtocol: 'always' });
+    const knownCapsules: Array<readonly [number, number]> = [];
+    for (const st of this.#strategies.values()) knownCapsules.push(...(st.capsules ?? []));
+    server.handleConnect(CONNECT_UDP_PROTOCOL, this.handle, {
+      capsuleProtocol: 'always',
+      knownCapsules,
+    });
   }
 
   constructor(options: ConnectUdpHandlerOptions) {
@@ -176,6 +212,35 @@ export class ConnectUdpHandler {
       largeDatagrams: options.largeDatagrams ?? 'capsule',
     });
     this.#strategies.set('plain', plain);
+    const policy = options.policy ?? new TargetPolicy();
+    if (options.bind !== undefined) {
+      const b = options.bind;
+      const fam = options.families ?? {};
+      this.#strategies.set(
+        'bind',
+        new BindStrategy({
+          proxyName: this.#proxyName,
+          socketFactory: b.socketFactory ?? nodeBoundSocketFactory(),
+          policy: new PeerPolicyCache(policy),
+          logger: this.#logger,
+          idleTimeoutMs: this.#limits.idleTimeoutMs,
+          queueLimit: this.#limits.datagramQueue,
+          capsuleBacklogBytes: this.#limits.capsuleBacklogBytes,
+          largeDatagrams: options.largeDatagrams ?? 'capsule',
+          egress: {
+            ipv4: fam.ipv4 === false ? false : (b.egress?.ipv4 ?? '0.0.0.0'),
+            ipv6: fam.ipv6 === false ? false : (b.egress?.ipv6 ?? '::'),
+          },
+          publicAddresses: b.publicAddresses ?? [],
+          maxTunnels: b.maxTunnels ?? 1000,
+          maxContexts: b.maxContexts ?? 64,
+          compressAfter: b.compressAfter ?? 16,
+          maxUnackedAssigns: b.maxUnackedAssigns ?? 8,
+          wire: b.wire ?? 'auto',
+          defaultPublicAddress: b.defaultPublicAddress,
+        }),
+      );
+    }
     for (const s of options.strategies ?? []) this.#strategies.set(s.mode, s);
     this.#admission = {
       template: options.template,
@@ -184,7 +249,7 @@ export class ConnectUdpHandler {
         options.auth instanceof Authenticator
           ? options.auth
           : new Authenticator(options.auth ?? { mode: 'none' }),
-      policy: options.policy ?? new TargetPolicy(),
+      policy,
       resolver: options.resolver ?? createNodeResolver(),
       prefer: options.prefer,
       families: options.families,

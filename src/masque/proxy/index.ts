@@ -10,7 +10,16 @@ export {
   type Refusal,
   refusal,
 } from './admission.js';
+export { type BindRelayOptions, BindStrategy, interfaceAddress } from './bind-strategy.js';
+export { type BindSockets, BindTunnel, type BindTunnelOptions } from './bind-tunnel.js';
 export {
+  type BoundPeerInfo,
+  type BoundSocket,
+  type BoundSocketFactory,
+  nodeBoundSocketFactory,
+} from './bound-socket.js';
+export {
+  type BindOptions,
   ConnectUdpHandler,
   type ConnectUdpHandlerOptions,
   type ConnectUdpRequest,
@@ -24,7 +33,9 @@ export {
   type RequestedMode,
   requestedMode,
 } from './mode.js';
+export { PeerPolicyCache } from './peer-policy.js';
 export { type PlainRelayOptions, PlainStrategy } from './plain-strategy.js';
+export { type RelayOptions, SessionRelay } from './relay-base.js';
 export type { PreparedRelay, Relay, RelayContext, RelayStrategy } from './strategy.js';
 export {
   type DropReason,

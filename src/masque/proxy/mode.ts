@@ -2,7 +2,7 @@
  * Which relay a connect-udp request gets. Bind (connect-udp-listen) and QUIC-aware proxying
  * (quic-proxy) both arrive as `:protocol connect-udp`; the request header fields tell them apart:
  *
- *   Connect-UDP-Bind: ?1              bind (connect-udp-listen §4, "Any other value type MUST be
+ *   Connect-UDP-Bind: ?1              bind (connect-udp-listen §6, "Any other value type MUST be
  *                                     handled as if the field were not present")
  *   Proxy-QUIC-Forwarding: ?1 / ?0    QUIC-aware (quic-proxy §3); ?1 without accept-transform
  *                                     "MUST ignore the header", as the parser does
@@ -11,7 +11,7 @@
  * A mode the proxy does not offer (disabled, or not built) is handled as both drafts allow a
  * proxy without the extension to: the header is ignored and the request served as plain
  * connect-udp, and the response, without the extension's header field, tells the client so
- * (connect-udp-listen §3: a real target "would accept fallback to unextended UDP proxying";
+ * (connect-udp-listen §2: a real target "would accept fallback to unextended UDP proxying";
  * quic-proxy §3: "If the client does not receive this header in responses, the client SHALL
  * assume that the proxy does not support this extension"). Bind to `*`/`*` has no fallback: 501.
  *

@@ -45,6 +45,8 @@ export interface RelayStrategy {
   readonly mode: RelayMode;
   /** Sockets this strategy holds open (prepared and running relays). */
   readonly socketsOpen: number;
+  /** Capsule types (and largest lengths) the session must deliver to this mode's relays. */
+  readonly capsules?: ReadonlyArray<readonly [type: number, maxLength: number]>;
   /** Opens what the relay needs (sockets...) or refuses. Never rejects. */
   prepare(admitted: Admitted): Promise<PreparedRelay | Refusal>;
 }

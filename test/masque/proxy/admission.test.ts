@@ -58,7 +58,7 @@ describe('admit', () => {
     });
   });
 
-  it('bind falls back to plain when not offered, and binds without resolving when offered', async () => {
+  it('bind falls back to plain when not offered; offered, a real target is resolved for Context ID 0, */* is not', async () => {
     const bindHeaders = connectUdpHeaders(path('echo.test', 53), [['connect-udp-bind', '?1']]);
     expect(await admit(bindHeaders, context())).toMatchObject({
       ok: true,
@@ -70,7 +70,8 @@ describe('admit', () => {
     expect(await admit(bindHeaders, offered)).toMatchObject({
       ok: true,
       mode: 'bind',
-      addresses: [],
+      fellBack: false,
+      addresses: [{ address: '127.0.0.2' }],
     });
     // No target, no DNS: a resolver that fails proves it is not asked.
     const star = connectUdpHeaders(path('%2A', '%2A'), [['connect-udp-bind', '?1']]);

@@ -4,6 +4,9 @@
  */
 import type { Resolver } from '../../../src/masque/connect-udp/index.js';
 import type {
+  BoundPeerInfo,
+  BoundSocket,
+  BoundSocketFactory,
   ConnectUdpRequest,
   TunnelSocket,
   UdpSocketFactory,
@@ -44,6 +47,7 @@ export class FakeSession implements ConnectUdpRequest {
   readonly closed: Promise<CloseInfo>;
   #resolve!: (info: CloseInfo) => void;
   #listeners: Array<(p: Uint8Array) => void> = [];
+  #capsuleListeners: Array<(c: { type: number; value: Uint8Array }) => void> = [];
 
   constructor(headers: Array<[string, string]>, remoteAddress = '192.0.2.7:5000') {
     this.headers = headers;
@@ -105,6 +109,18 @@ export class FakeSession implements ConnectUdpRequest {
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== cb);
     };
+  }
+
+  onCapsule(cb: (c: { type: number; value: Uint8Array }) => void): () => void {
+    this.#capsuleListeners.push(cb);
+    return () => {
+      this.#capsuleListeners = this.#capsuleListeners.filter((l) => l !== cb);
+    };
+  }
+
+  /** The client sends a capsule (a type the handler registered). */
+  deliverCapsule(type: number, value: Uint8Array): void {
+    for (const l of this.#capsuleListeners) l({ type, value: value.slice() });
   }
 
   close(): void {
@@ -171,6 +187,72 @@ export class FakeSocket implements TunnelSocket {
   /** The OS reports an error (e.g. ICMP port unreachable). */
   fail(code: string): void {
     this.#error(Object.assign(new Error(code), { code }));
+  }
+}
+
+/** An unconnected socket that records sends (with their destination); the test plays peers. */
+export class FakeBoundSocket implements BoundSocket {
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly port: number;
+  readonly sent: Array<{ data: Uint8Array; address: string; port: number }> = [];
+  readonly held: Array<(err: Error | null) => void> = [];
+  holdSends = false;
+  closeCalls = 0;
+  #message: (data: Buffer, from: BoundPeerInfo) => void = () => {};
+  #error: (err: Error) => void = () => {};
+
+  constructor(family: 4 | 6, address: string, port: number) {
+    this.family = family;
+    this.address = address;
+    this.port = port;
+  }
+
+  send(data: Uint8Array, port: number, address: string, done: (err: Error | null) => void): void {
+    this.sent.push({ data, address, port });
+    if (this.holdSends) this.held.push(done);
+    else queueMicrotask(() => done(null));
+  }
+
+  onMessage(handler: (data: Buffer, from: BoundPeerInfo) => void): void {
+    this.#message = handler;
+  }
+
+  onError(handler: (err: Error) => void): void {
+    this.#error = handler;
+  }
+
+  close(): void {
+    this.closeCalls++;
+  }
+
+  /** A peer sends a datagram to the bound port. */
+  receive(data: Uint8Array, address: string, port: number): void {
+    this.#message(Buffer.from(data), { address, port });
+  }
+
+  fail(code: string): void {
+    this.#error(Object.assign(new Error(code), { code }));
+  }
+}
+
+/** Records the bound sockets it opens; refuses the families in `refuse`. */
+export class FakeBoundSocketFactory implements BoundSocketFactory {
+  readonly sockets: FakeBoundSocket[] = [];
+  readonly refuse = new Set<4 | 6>();
+  #nextPort = 50_000;
+
+  async open(family: 4 | 6, address: string): Promise<BoundSocket> {
+    if (this.refuse.has(family)) {
+      throw Object.assign(new Error('EAFNOSUPPORT'), { code: 'EAFNOSUPPORT' });
+    }
+    const s = new FakeBoundSocket(family, address, this.#nextPort++);
+    this.sockets.push(s);
+    return s;
+  }
+
+  get openCount(): number {
+    return this.sockets.filter((s) => s.closeCalls === 0).length;
   }
 }
 
