@@ -222,6 +222,17 @@ export async function startProxy(
           defaultPublicAddress: (family) => listenPublicAddress(config.listen.host, family),
         }
       : undefined,
+    quicAware: config.quicAware.enabled
+      ? {
+          forwarding: config.quicAware.forwarding,
+          profiles: config.quicAware.profiles,
+          transforms: config.quicAware.transforms,
+          portSharing: config.quicAware.portSharing,
+          minCidLength: config.quicAware.minCidLength,
+          maxConnectionIds: config.quicAware.maxConnectionIds,
+          reregistrationIsFree: config.quicAware.reregistrationIsFree,
+        }
+      : undefined,
     metrics,
     logger: logger.child({ component: 'connect-udp' }),
   });

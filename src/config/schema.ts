@@ -226,6 +226,34 @@ export const proxyConfigSchema = z.strictObject({
         .default('auto'),
     })
     .prefault({}),
+  /** QUIC-aware proxying (draft-ietf-masque-quic-proxy). */
+  quicAware: z
+    .strictObject({
+      enabled: z.boolean({ error: 'must be true or false' }).default(true),
+      /** Forwarded mode (VCIDs, transforms). */
+      forwarding: z.boolean({ error: 'must be true or false' }).default(true),
+      /** Wire profiles accepted; the client's first CID capsule picks one. */
+      profiles: z
+        .array(
+          z.enum(['draft-09', 'draft-08', 'draft-07'], {
+            error: 'must be "draft-09", "draft-08" or "draft-07"',
+          }),
+        )
+        .min(1, { error: 'needs at least one profile' })
+        .default(['draft-09', 'draft-08', 'draft-07']),
+      /** Transforms accepted, in our preference. */
+      transforms: z
+        .array(
+          z.enum(['scramble-dt', 'identity'], { error: 'must be "scramble-dt" or "identity"' }),
+        )
+        .default(['scramble-dt', 'identity']),
+      portSharing: z.boolean({ error: 'must be true or false' }).default(true),
+      minCidLength: int(0, 20, 'bytes').default(4),
+      maxConnectionIds: int(2, 4096, 'registrations').default(16),
+      /** Re-registering a CID consumes no sequence number (the draft-09 reading). */
+      reregistrationIsFree: z.boolean({ error: 'must be true or false' }).default(true),
+    })
+    .prefault({}),
   metrics: z.strictObject({ listen }).optional(),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -47,6 +47,16 @@ describe('parseConfig defaults', () => {
         maxUnackedAssigns: 8,
         wire: 'auto',
       },
+      quicAware: {
+        enabled: true,
+        forwarding: true,
+        profiles: ['draft-09', 'draft-08', 'draft-07'],
+        transforms: ['scramble-dt', 'identity'],
+        portSharing: true,
+        minCidLength: 4,
+        maxConnectionIds: 16,
+        reregistrationIsFree: true,
+      },
       logLevel: 'info',
     });
   });

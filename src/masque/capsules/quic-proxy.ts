@@ -204,8 +204,8 @@ export function quicProxyProfileOf(type: number): QuicProxyProfile | undefined {
 
 /**
  * Encodes a capsule for `profile` as (type, value). In -07/-08 a `reject_*` goes out as the
- * proxy's CLOSE_*; a Reason other than DEFAULT cannot be said in -07 (TypeError: the caller
- * picks the profile's way, e.g. a plain CLOSE).
+ * proxy's CLOSE_*; -07 has no Reason field, so a reason is not sent (a -07 rejection says no
+ * why).
  */
 export function encodeQuicProxyCapsule(
   c: QuicProxyCapsule,
@@ -222,9 +222,6 @@ export function encodeQuicProxyCapsule(
     kind = kind === 'reject_client_cid' ? 'close_client_cid' : 'close_target_cid';
   }
   const type = QUIC_PROXY_CODEPOINTS[profile].get(kind) as number;
-  if ('reason' in c && !hasReason && c.reason !== CidReason.DEFAULT) {
-    throw new TypeError(`${profile} has no Reason field (reason ${c.reason})`);
-  }
   const value = withCapsuleErrors(c.kind, () => {
     const w = new ByteWriter(64);
     switch (c.kind) {

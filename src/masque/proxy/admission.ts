@@ -66,6 +66,8 @@ export interface Admitted {
   readonly addresses: readonly ResolvedAddress[];
   /** QUIC-aware: the client's Proxy-QUIC-Forwarding. */
   readonly quic?: ProxyQuicForwarding;
+  /** QUIC-aware: the client permits target-facing port sharing. */
+  readonly portSharing?: boolean;
   /** The Basic user-id, when Basic authentication was used. */
   readonly user?: string;
 }
@@ -114,7 +116,7 @@ export async function admit(
     });
   }
   const user = auth.user === undefined ? {} : { user: auth.user };
-  const quic = mode.quic === undefined ? {} : { quic: mode.quic };
+  const quic = mode.quic === undefined ? {} : { quic: mode.quic, portSharing: mode.portSharing };
   const base = { ok: true as const, mode: mode.mode, fellBack: mode.fellBack, ...quic, ...user };
   // Bind to '*'/'*' has no target; bind with a real target resolves it for Context ID 0.
   if (v.target === undefined) return { ...base, target: undefined, addresses: [] };

@@ -17,13 +17,17 @@
  * then answers 2xx with `capsule-protocol: ?1` and the strategy's headers, and starts the relay.
  * A rejected or malformed request only touches its own stream.
  */
+
+import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { ProxyMetrics } from '../../metrics/metrics.js';
 import { nodeClock } from '../../runtime/clock.js';
 import type { H3Server } from '../../runtime/server/server.js';
 import type { Clock } from '../../util/clock.js';
+import { type Random, systemRandom } from '../../util/random.js';
 import type { BindWire } from '../bind/wire.js';
+import { QUIC_PROXY_PROFILES, type QuicProxyProfile } from '../capsules/quic-proxy.js';
 import { type AuthConfig, Authenticator } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
 import type { Resolver } from '../connect-udp/resolve.js';
@@ -31,6 +35,7 @@ import { createNodeResolver } from '../connect-udp/resolver-node.js';
 import { rejectionResponseHeaders } from '../connect-udp/response.js';
 import type { UriTemplate } from '../connect-udp/uri-template.js';
 import { CONNECT_UDP_PROTOCOL } from '../connect-udp/validate-request.js';
+import { type QuicLbConfig, VcidGenerator } from '../quic-aware/vcid.js';
 import { type AdmissionContext, admit, type Refusal, refusal } from './admission.js';
 import { BindStrategy } from './bind-strategy.js';
 import { type BoundSocketFactory, nodeBoundSocketFactory } from './bound-socket.js';
@@ -38,6 +43,7 @@ import { MetricsFlusher } from './metrics-flush.js';
 import type { RelayMode } from './mode.js';
 import { PeerPolicyCache } from './peer-policy.js';
 import { PlainStrategy } from './plain-strategy.js';
+import { ownAddressCheck, QuicAwareStrategy } from './quic-aware-strategy.js';
 import type { Relay, RelayContext, RelayStrategy } from './strategy.js';
 import type { TunnelCloseReason, TunnelSession } from './tunnel.js';
 import { nodeUdpSocketFactory, type UdpSocketFactory } from './udp-socket.js';
@@ -98,6 +104,28 @@ export interface BindOptions {
   defaultPublicAddress?: (family: 4 | 6) => string | undefined;
 }
 
+/** QUIC-aware proxying (quic-proxy); see `quic-aware-strategy.ts`. */
+export interface QuicAwareOptions {
+  /** Wire profiles accepted. Default all: draft-09, draft-08, draft-07. */
+  profiles?: readonly QuicProxyProfile[];
+  /** Forwarded mode on offer. Default true. */
+  forwarding?: boolean;
+  /** Transforms accepted, in our preference. Default scramble-dt, identity. */
+  transforms?: readonly string[];
+  /** Share target-facing sockets when clients permit it. Default true. */
+  portSharing?: boolean;
+  /** CIDs shorter than this are refused (TOO_SHORT). Default 4. */
+  minCidLength?: number;
+  /** Registrations a tunnel may hold. Default 16. */
+  maxConnectionIds?: number;
+  /** Re-registering a CID does not consume a sequence number (-09 reading). Default true. */
+  reregistrationIsFree?: boolean;
+  /** QUIC-LB routable VCIDs for a fleet behind a CID-aware balancer. */
+  quicLb?: QuicLbConfig;
+  /** Randomness (VCIDs, scramble keys). Default the OS CSPRNG. */
+  random?: Random;
+}
+
 /** Options of {@link ConnectUdpHandler}. */
 export interface ConnectUdpHandlerOptions {
   /** The proxy's URI template (RFC 9298 §2). */
@@ -129,6 +157,8 @@ export interface ConnectUdpHandlerOptions {
    * default), answered 501 for `*`/`*` and served as plain for a real target when not.
    */
   bind?: BindOptions;
+  /** QUIC-aware proxying: served when given (an empty object takes every default). */
+  quicAware?: QuicAwareOptions;
   /**
    * Relay strategies of the other modes (bind, QUIC-aware). Plain connect-udp is built in; a mode
    * without a strategy is served as the drafts say for a proxy without it (see `mode.ts`).
@@ -163,6 +193,7 @@ export class ConnectUdpHandler {
   readonly #proxyName: string;
   readonly #admission: AdmissionContext;
   readonly #strategies = new Map<RelayMode, RelayStrategy>();
+  #quicAware: QuicAwareStrategy | undefined;
   readonly #limits: TunnelLimits;
   readonly #logger: Logger;
   readonly #metrics: ProxyMetrics | undefined;
@@ -188,6 +219,11 @@ export class ConnectUdpHandler {
    * says `capsule-protocol: ?1`.
    */
   register(server: H3Server): void {
+    this.#quicAware?.attach({
+      packets: server.packets,
+      resetTokenFor: (cid) => server.endpoint.endpoint.resetTokenFor(cid),
+      isOwnAddress: ownAddressCheck(server.address, localAddresses()),
+    });
     const knownCapsules: Array<readonly [number, number]> = [];
     for (const st of this.#strategies.values()) knownCapsules.push(...(st.capsules ?? []));
     server.handleConnect(CONNECT_UDP_PROTOCOL, this.handle, {
@@ -240,6 +276,29 @@ export class ConnectUdpHandler {
           defaultPublicAddress: b.defaultPublicAddress,
         }),
       );
+    }
+    if (options.quicAware !== undefined) {
+      const q = options.quicAware;
+      const random = q.random ?? systemRandom;
+      this.#quicAware = new QuicAwareStrategy({
+        proxyName: this.#proxyName,
+        socketFactory: options.socketFactory ?? nodeUdpSocketFactory(),
+        logger: this.#logger,
+        random,
+        vcids: new VcidGenerator({ random, quicLb: q.quicLb }),
+        idleTimeoutMs: this.#limits.idleTimeoutMs,
+        queueLimit: this.#limits.datagramQueue,
+        capsuleBacklogBytes: this.#limits.capsuleBacklogBytes,
+        largeDatagrams: options.largeDatagrams ?? 'capsule',
+        profiles: q.profiles ?? QUIC_PROXY_PROFILES,
+        forwarding: q.forwarding ?? true,
+        transforms: q.transforms,
+        portSharing: q.portSharing ?? true,
+        minCidLength: q.minCidLength,
+        maxActive: q.maxConnectionIds,
+        reregistrationIsFree: q.reregistrationIsFree ?? true,
+      });
+      this.#strategies.set('quic-aware', this.#quicAware);
     }
     for (const s of options.strategies ?? []) this.#strategies.set(s.mode, s);
     this.#admission = {
@@ -389,7 +448,8 @@ export class ConnectUdpHandler {
     this.#release(key);
     this.#closedBy.set(reason, (this.#closedBy.get(reason) ?? 0) + 1);
     this.#flusher.closed(relay);
-    this.#logger.debug({ client: key, reason, err }, 'tunnel closed');
+    if (reason === 'internal_error') this.#logger.error({ client: key, err }, 'tunnel failed');
+    else this.#logger.debug({ client: key, reason, err }, 'tunnel closed');
   }
 
   #release(key: string): void {
@@ -412,4 +472,13 @@ export class ConnectUdpHandler {
     }).filter(([name]) => name !== ':status');
     s.reject(r.status, headers);
   }
+}
+
+/** Every address of this host's interfaces (for loop detection on wildcard listeners). */
+function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) out.add(i.address);
+  }
+  return out;
 }

@@ -26,6 +26,10 @@ import {
   type ProxyQuicForwarding,
   parseProxyQuicForwarding,
 } from '../headers/proxy-quic-forwarding.js';
+import {
+  PROXY_QUIC_PORT_SHARING_FIELD,
+  parseProxyQuicPortSharing,
+} from '../headers/proxy-quic-port-sharing.js';
 
 /** The relay strategies of a connect-udp session. */
 export type RelayMode = 'plain' | 'bind' | 'quic-aware';
@@ -36,6 +40,8 @@ export interface RequestedMode {
   readonly bind: boolean;
   /** A valid `Proxy-QUIC-Forwarding` (forwarding wanted or not), else undefined. */
   readonly quic: ProxyQuicForwarding | undefined;
+  /** `Proxy-QUIC-Port-Sharing: ?1` (quic-proxy §4); anything else is "not permitted". */
+  readonly portSharing?: boolean;
 }
 
 /** The mode chosen for a request. */
@@ -47,6 +53,8 @@ export type ModeDecision =
       readonly fellBack: boolean;
       /** QUIC-aware: the client's Proxy-QUIC-Forwarding. */
       readonly quic?: ProxyQuicForwarding;
+      /** QUIC-aware: the client permits target-facing port sharing (quic-proxy §4). */
+      readonly portSharing?: boolean;
     }
   | { readonly ok: false; readonly status: 400 | 501; readonly reason: string };
 
@@ -63,7 +71,12 @@ export function requestedMode(headers: ReadonlyArray<readonly [string, string]>)
     fieldValue(headers, PROXY_QUIC_FORWARDING_FIELD),
     'request',
   );
-  return { bind: bind.ok && bind.value, quic: quic.ok ? quic.value : undefined };
+  const sharing = parseProxyQuicPortSharing(fieldValue(headers, PROXY_QUIC_PORT_SHARING_FIELD));
+  return {
+    bind: bind.ok && bind.value,
+    quic: quic.ok ? quic.value : undefined,
+    portSharing: sharing.ok && sharing.value === true,
+  };
 }
 
 /**
@@ -84,7 +97,13 @@ export function chooseMode(
   if (wildcard) return { ok: false, status: 400, reason: 'TARGET_WILDCARD_WITHOUT_BIND' };
   if (requested.quic !== undefined) {
     if (offered.has('quic-aware')) {
-      return { ok: true, mode: 'quic-aware', fellBack: false, quic: requested.quic };
+      return {
+        ok: true,
+        mode: 'quic-aware',
+        fellBack: false,
+        quic: requested.quic,
+        portSharing: requested.portSharing === true,
+      };
     }
     return { ok: true, mode: 'plain', fellBack: true };
   }

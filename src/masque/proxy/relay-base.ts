@@ -83,6 +83,7 @@ export type TunnelCloseReason =
   | 'socket_error'
   | 'protocol_error'
   | 'overload'
+  | 'internal_error'
   | 'shutdown';
 
 /** Per-relay counters (plain fields: updated per datagram). */
@@ -145,7 +146,18 @@ export abstract class SessionRelay {
   protected attach(): void {
     const s = this.session;
     this.#offs.push(s.onDatagram((payload) => this.fromClient(payload)));
-    if (s.onCapsule !== undefined) this.#offs.push(s.onCapsule((c) => this.onCapsule(c)));
+    if (s.onCapsule !== undefined) {
+      this.#offs.push(
+        s.onCapsule((c) => {
+          try {
+            this.onCapsule(c);
+          } catch (err) {
+            // A bug of ours must cost this tunnel only, and say so (H3_INTERNAL_ERROR).
+            this.close('internal_error', err as Error);
+          }
+        }),
+      );
+    }
     void s.closed.then((info) => this.close(info.kind === 'connection' ? 'connection' : 'client'));
     this.#armIdle(this.options.idleTimeoutMs);
   }
@@ -188,6 +200,7 @@ export abstract class SessionRelay {
       if (reason === 'socket_error') s.abort(H3ErrorCode.H3_CONNECT_ERROR);
       else if (reason === 'protocol_error') s.abort(H3ErrorCode.H3_DATAGRAM_ERROR);
       else if (reason === 'overload') s.abort(H3ErrorCode.H3_EXCESSIVE_LOAD);
+      else if (reason === 'internal_error') s.abort(H3ErrorCode.H3_INTERNAL_ERROR);
       else {
         // RFC 9298 §3.1: closing the socket "MUST close the request stream": a clean FIN.
         s.close();

@@ -32,6 +32,7 @@ import { type HeadersInit, toFields } from '../h3/headers.js';
 import { DEFAULT_HIGH_WATER_MARK } from '../h3/stream-writer.js';
 import { DEFAULT_MAX_DATAGRAM_FRAME_SIZE } from '../server/server.js';
 import type { DatagramSocket } from '../udp/datagram-socket.js';
+import type { PacketSeam } from '../udp/packet-seam.js';
 import { UdpEndpoint } from '../udp/udp-endpoint.js';
 import { ClientConnectSession } from './connect.js';
 import { ClientExchange, type ClientExchangeLimits, type ClientResponse } from './exchange.js';
@@ -317,6 +318,14 @@ export class H3Client {
     const ex = await this.#open(headers, empty);
     if (!empty) void this.#sendBody(ex, fixed as RequestBody, trailers);
     return ex.response;
+  }
+
+  /**
+   * The packet seam of the client's socket (claims, raw sends): what forwarded-mode QUIC-aware
+   * proxying needs beside the connection. See {@link PacketSeam}.
+   */
+  get packets(): PacketSeam {
+    return this.#udp;
   }
 
   /** Opens an extended CONNECT session (RFC 9220); rejects with CONNECT_REFUSED on non-2xx. */

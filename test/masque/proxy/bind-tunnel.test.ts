@@ -396,3 +396,20 @@ describe('limits and lifetime', () => {
     );
   });
 });
+
+describe('a failure of ours', () => {
+  it('costs only its tunnel: reset with H3_INTERNAL_ERROR, sockets closed', () => {
+    const { session, closes, v4, tunnel } = open();
+    // Break the tunnel's capsule path from inside (a stand-in for a bug).
+    Object.defineProperty(session, 'bufferedAmount', {
+      get() {
+        throw new Error('boom');
+      },
+    });
+    session.deliverCapsule(ASSIGN, encodeCompressionValue(uncompressed(2)));
+    expect(session.ended).toBe(H3ErrorCode.H3_INTERNAL_ERROR);
+    expect(closes).toEqual(['internal_error']);
+    expect(v4.closeCalls).toBe(1);
+    expect(tunnel.isClosed).toBe(true);
+  });
+});

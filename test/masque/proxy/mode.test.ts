@@ -7,7 +7,9 @@ const FWD = ['proxy-quic-forwarding', '?1; accept-transform="scramble-dt,identit
 
 describe('requestedMode: the mode header fields', () => {
   it('reads Connect-UDP-Bind ?1 and a valid Proxy-QUIC-Forwarding', () => {
-    expect(requestedMode([])).toEqual({ bind: false, quic: undefined });
+    expect(requestedMode([])).toEqual({ bind: false, quic: undefined, portSharing: false });
+    expect(requestedMode([['proxy-quic-port-sharing', '?1']]).portSharing).toBe(true);
+    expect(requestedMode([['proxy-quic-port-sharing', '1']]).portSharing).toBe(false);
     expect(requestedMode([['connect-udp-bind', '?1']]).bind).toBe(true);
     expect(requestedMode([['Connect-UDP-Bind', '?1']]).bind).toBe(true);
     expect(requestedMode([FWD]).quic).toMatchObject({
