@@ -18,11 +18,22 @@
  * (MASQUE_CONNECTION_CLOSED) then `close`, and `client.closed` settles.
  */
 import type { Logger } from 'pino';
+import {
+  createTransform,
+  isSupportedTransform,
+  supportedTransforms,
+  transformNeedsKey,
+} from '../../transforms/registry.js';
+import { type QuicProxyProfile, quicProxyCapsuleLimits } from '../masque/capsules/quic-proxy.js';
 import { ConnectUdpError } from '../masque/connect-udp/errors.js';
 import { expandRequest } from '../masque/connect-udp/template-expand.js';
 import { parseTemplate, type UriTemplate } from '../masque/connect-udp/uri-template.js';
 import { CONNECT_UDP_PROTOCOL } from '../masque/connect-udp/validate-request.js';
 import { type ProxyStatusEntry, parseProxyStatus } from '../masque/headers/index.js';
+import {
+  formatProxyQuicForwarding,
+  parseProxyQuicForwarding,
+} from '../masque/headers/proxy-quic-forwarding.js';
 import type { QuicCloseInfo } from '../quic/api.js';
 import { type ClientConnectOptions, H3Client } from '../runtime/client/client.js';
 import type { ClientConnectSession } from '../runtime/client/connect.js';
@@ -30,7 +41,10 @@ import type { ClientResponse } from '../runtime/client/exchange.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
 import { type HeadersInit, headerValues } from '../runtime/h3/headers.js';
 import { formatAddress } from '../runtime/udp/address.js';
+import type { PacketSeam } from '../runtime/udp/packet-seam.js';
+import { type Random, randomBytes, systemRandom } from '../util/random.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
+import { type ClientForwarding, QuicAwareSocket } from './quic-aware-socket.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 import { MasqueUdpSocket, type MasqueUdpSocketOptions } from './udp-socket.js';
 
@@ -93,6 +107,10 @@ interface H3Link {
     options?: ClientConnectOptions,
   ): Promise<ClientConnectSession>;
   request(init: { method?: string; path?: string; headers?: HeadersInit }): Promise<ClientResponse>;
+  /** The socket of the connection (forwarded mode sends and receives beside it). */
+  readonly packets: PacketSeam;
+  /** The proxy's address as the connection uses it. */
+  readonly remoteAddress: string;
   close(options?: { timeout?: number }): Promise<void>;
 }
 
@@ -284,6 +302,112 @@ export class MasqueClient {
     this.#sockets.add(sock);
     sock.once('close', () => this.#sockets.delete(sock));
     return sock;
+  }
+
+  /**
+   * Opens a QUIC-aware tunnel to `host:port` (draft-ietf-masque-quic-proxy) and returns the
+   * datagram socket a QUIC connection to that target runs over:
+   *
+   *   const sock = await client.connectQuic('example.com', 443);
+   *   const h3 = await H3Client.connect({ host: 'example.com', port: 443 },
+   *     { socket: sock, remote: sock.remote });
+   *
+   * `forwarding` (default true) asks for forwarded mode with `transforms` (default scramble-dt,
+   * then identity); `portSharing` (default false) lets the proxy share its target socket (only
+   * safe when every client CID is registered before use; see `QuicAwareSocket`). `profile` picks
+   * the capsule wire format (default draft-09). Without `Proxy-QUIC-Forwarding` in the answer the
+   * proxy does not do QUIC-aware proxying: the socket still works, tunnelled only.
+   */
+  async connectQuic(
+    host: string,
+    port: number,
+    options: {
+      forwarding?: boolean;
+      transforms?: readonly string[];
+      portSharing?: boolean;
+      profile?: QuicProxyProfile;
+      timeout?: number;
+      random?: Random;
+    } = {},
+  ): Promise<QuicAwareSocket> {
+    if (this.#closing !== undefined) {
+      throw new MasqueError(MasqueErrorCode.CLOSED, 'the client is closed');
+    }
+    let path: string;
+    let authority: string;
+    try {
+      ({ path, authority } = expandRequest(this.template, host, port));
+    } catch (err) {
+      if (!(err instanceof ConnectUdpError)) throw err;
+      throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
+    }
+    const profile = options.profile ?? 'draft-09';
+    const wantForwarding = options.forwarding !== false;
+    const transforms = options.transforms ?? supportedTransforms();
+    const ourKey = randomBytes(options.random ?? systemRandom, 32);
+    const headers: Array<[string, string]> = [...authorization(this.#opts.auth)];
+    headers.push([
+      'proxy-quic-forwarding',
+      wantForwarding
+        ? formatProxyQuicForwarding({
+            enabled: true,
+            acceptTransforms: [...transforms],
+            scrambleKey: transforms.some(transformNeedsKey) ? ourKey : undefined,
+          })
+        : formatProxyQuicForwarding({ enabled: false }),
+    ]);
+    headers.push(['proxy-quic-port-sharing', options.portSharing === true ? '?1' : '?0']);
+    const opening = this.#h3
+      .connect(CONNECT_UDP_PROTOCOL, path, headers, {
+        authority,
+        capsuleProtocol: 'always',
+        knownCapsules: quicProxyCapsuleLimits(profile),
+      })
+      .catch((err: unknown) => {
+        throw translate(err, host, port);
+      });
+    const ms = options.timeout ?? this.#opts.tunnelTimeout ?? 10_000;
+    let session: ClientConnectSession;
+    try {
+      session = await timeoutAfter(ms, `connect-udp (QUIC-aware) to ${host}:${port}`, opening);
+    } catch (err) {
+      void opening.then(
+        (s) => s.close(),
+        () => {},
+      );
+      throw err;
+    }
+    let forwarding: ClientForwarding | undefined;
+    const answer = parseProxyQuicForwarding(session.header('proxy-quic-forwarding'), 'response');
+    const a = answer.ok ? answer.value : undefined;
+    if (wantForwarding && a?.enabled === true && a.transform !== undefined) {
+      if (!transforms.includes(a.transform) || !isSupportedTransform(a.transform)) {
+        // quic-proxy §3: "If the client receives a transform that it did not advertise support
+        // for, it MUST abort the request."
+        session.abort();
+        throw new MasqueError(
+          MasqueErrorCode.PROXY_REFUSED,
+          `the proxy chose transform "${a.transform}", which we did not offer`,
+        );
+      }
+      if (!transformNeedsKey(a.transform)) {
+        const t = createTransform(a.transform);
+        forwarding = { send: t, receive: t };
+      } else if (a.scrambleKey !== undefined) {
+        forwarding = {
+          send: createTransform(a.transform, { key: ourKey }),
+          receive: createTransform(a.transform, { key: a.scrambleKey }),
+        };
+      }
+    }
+    const isLiteral = /^[0-9.]+$/.test(host) || host.includes(':');
+    return new QuicAwareSocket(session, {
+      remote: isLiteral ? formatAddress(host, port) : '192.0.2.1:443',
+      profile,
+      forwarding,
+      outer: this.#h3.packets,
+      proxyAddress: this.#h3.remoteAddress,
+    });
   }
 
   /** Closes every tunnel, then the connection. */

@@ -292,6 +292,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
       if (!this.#o.packets.isCidRouted(prefix)) {
         this.#o.packets.claimCid(prefix, () => {
           this.forwarded.loops++;
+          this.counters.drop('loop');
         });
         this.#loopClaims.push(prefix);
       }
@@ -322,6 +323,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
     if (remote !== this.#o.clientAddress) {
       // §2.2: the proxy maps "the VCID and the client-to-proxy 4-tuple".
       this.forwarded.wrongPath++;
+      this.counters.drop('wrong_path');
       return;
     }
     const t = (this.#o.forwarding as ForwardingTransforms).fromClient;
@@ -330,6 +332,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
     } catch (err) {
       if (!(err instanceof TransformError)) throw err;
       this.forwarded.refused++;
+      this.counters.drop('transform_refused');
       return;
     }
     const out = rewriteShortHeaderDcid(datagram, e.vcid.length, e.cid);

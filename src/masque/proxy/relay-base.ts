@@ -73,7 +73,13 @@ export type DropReason =
   /** Bind: a sender with no context to carry it (the firewall property). */
   | 'no_context'
   /** Bind: an address family the tunnel has no socket for. */
-  | 'family_unavailable';
+  | 'family_unavailable'
+  /** QUIC-aware: a forwarded packet from another 4-tuple than the client's. */
+  | 'wrong_path'
+  /** QUIC-aware: our own forwarded packet came back to us (a loop). */
+  | 'loop'
+  /** QUIC-aware: a forwarded packet the transform refused (too short, long header). */
+  | 'transform_refused';
 
 /** Why a relay closed. */
 export type TunnelCloseReason =

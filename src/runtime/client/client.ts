@@ -328,6 +328,11 @@ export class H3Client {
     return this.#udp;
   }
 
+  /** The server's address as the connection uses it ("host:port" / "[v6]:port"). */
+  get remoteAddress(): string {
+    return this.#target.remote;
+  }
+
   /** Opens an extended CONNECT session (RFC 9220); rejects with CONNECT_REFUSED on non-2xx. */
   async connect(
     protocol: string,

@@ -283,3 +283,40 @@ describe('QUIC-aware proxying over loopback', () => {
     await waitFor(() => good.capsules.some((c) => c.kind === 'ack_client_cid'));
   });
 });
+
+describe('QUIC-aware transform negotiation (quic-proxy §3, §6.3)', () => {
+  it('identity when offered alone; ?0 for scramble without a key or for unknown transforms', async () => {
+    const { client } = await setup();
+    const t = await target();
+    const ask = async (value: string) => {
+      const tunnel = await client.connect(
+        'connect-udp',
+        `/.well-known/masque/udp/127.0.0.1/${t.port}/`,
+        [['proxy-quic-forwarding', value]],
+        { knownCapsules: quicProxyCapsuleLimits('draft-09') },
+      );
+      const h = tunnel.header('proxy-quic-forwarding');
+      tunnel.close();
+      return h;
+    };
+    expect(await ask('?1; accept-transform="identity"')).toBe('?1;transform="identity"');
+    // §6.3.2: "If either side receives a scramble transform without the scramble-key parameter,
+    // forwarded mode MUST be disabled."
+    expect(await ask('?1; accept-transform="scramble-dt"')).toBe('?0');
+    expect(await ask('?1; accept-transform="scramble,rot13"')).toBe('?0');
+    expect(await ask('?0')).toBe('?0');
+  });
+
+  it('forwarding off by configuration: ?0, and ACKs carry no VCIDs', async () => {
+    const { client } = await setup({ quicAware: { forwarding: false } });
+    const s = await open(client, await target());
+    expect(s.tunnel.header('proxy-quic-forwarding')).toBe('?0');
+    s.send({ kind: 'register_client_cid', reason: 0, cid: CLIENT_CID });
+    await waitFor(() => s.capsules.some((c) => c.kind === 'ack_client_cid'));
+    expect(s.capsules.find((c) => c.kind === 'ack_client_cid')).toEqual({
+      kind: 'ack_client_cid',
+      cid: CLIENT_CID,
+      vcid: new Uint8Array(0),
+    });
+  });
+});
