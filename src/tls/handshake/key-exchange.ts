@@ -1,6 +1,12 @@
 /**
  * (EC)DHE key shares (RFC 9846 §4.2.8, §7.4) for x25519 and secp256r1, with private keys made
  * from a {@link Random} so tests are reproducible. A bad peer share is illegal_parameter.
+ *
+ * X25519 keys are imported as raw JWK values, never parsed from DER: node's DER/PEM private-key
+ * parser fails on any error left on OpenSSL's per-thread error queue by an earlier, unrelated
+ * call (X509Certificate#checkHost on a certificate with a malformed subjectAltName leaves one),
+ * so a DER import made key generation fail with a stale ASN.1 message depending on what a
+ * previous peer had sent. The raw import does not consult the queue.
  */
 import {
   createECDH,
@@ -38,9 +44,7 @@ export interface KeyShare {
   computeSecret(peer: Uint8Array): Uint8Array;
 }
 
-// DER prefixes (RFC 8410 §7, §4): PKCS#8 for a raw X25519 private key, SPKI for a public one.
-const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 
 class X25519Share implements KeyShare {
   readonly group = NamedGroup.x25519;
@@ -49,13 +53,18 @@ class X25519Share implements KeyShare {
 
   constructor(random: Random) {
     const d = randomBytes(random, 32);
+    // RFC 8037 §2: an OKP key's `d` is the raw private key. node checks only that `x` is a
+    // string when importing a private key and derives the public key from `d`, which is read
+    // back below.
     this.#key = createPrivateKey({
-      key: Buffer.concat([X25519_PKCS8, d]),
-      format: 'der',
-      type: 'pkcs8',
+      key: { kty: 'OKP', crv: 'X25519', d: b64url(d), x: '' },
+      format: 'jwk',
     });
-    const spki = createPublicKey(this.#key).export({ format: 'der', type: 'spki' });
-    this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));
+    const { x } = createPublicKey(this.#key).export({ format: 'jwk' });
+    this.publicKey = new Uint8Array(Buffer.from(x ?? '', 'base64url'));
+    if (this.publicKey.length !== 32) {
+      throw new TlsAlertError('internal_error', 'x25519 public key is not 32 bytes');
+    }
   }
 
   computeSecret(peer: Uint8Array): Uint8Array {
@@ -64,9 +73,8 @@ class X25519Share implements KeyShare {
     }
     try {
       const publicKey = createPublicKey({
-        key: Buffer.concat([X25519_SPKI, peer]),
-        format: 'der',
-        type: 'spki',
+        key: { kty: 'OKP', crv: 'X25519', x: b64url(peer) },
+        format: 'jwk',
       });
       const secret = new Uint8Array(diffieHellman({ privateKey: this.#key, publicKey }));
       // RFC 9846 §7.4.2: implementations "MUST check whether the computed Diffie-Hellman shared
