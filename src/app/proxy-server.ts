@@ -166,6 +166,12 @@ export async function startProxy(
     maxUdpPayload: options.maxUdpPayload,
     qlogDir: options.qlogDir,
     statelessResetKey,
+    connectionLimits: {
+      maxConnections: config.limits.connections,
+      maxConnectionsPerSource: config.limits.connectionsPerSource,
+      maxHalfOpen: config.limits.halfOpenConnections,
+      maxHalfOpenPerSource: config.limits.halfOpenPerSource,
+    },
   });
   const port = server.port;
   const template = config.template ?? defaultTemplate(reachableAuthority(listenHost, port));
@@ -219,6 +225,7 @@ export async function startProxy(
     seenActive = st.connections;
     handler.flushMetrics();
     metrics.observeEndpoint(server.endpoint.endpoint.stats());
+    metrics.observeHeaders(st);
   };
   const timer = setInterval(tick, options.metricsIntervalMs ?? 1000);
   timer.unref();

@@ -16,6 +16,16 @@ export interface EndpointCounters {
   readonly resetsSent: number;
   readonly refusalsSent: number;
   readonly resetsDetected: number;
+  /** Connections the endpoint owns now, and of its server connections those still handshaking. */
+  readonly connections: number;
+  readonly halfOpen: number;
+}
+
+/** The HTTP/3 server's counters of incomplete request header sections (`H3Server.stats()`). */
+export interface HeaderCounters {
+  readonly incompleteHeaderBytes: number;
+  readonly headerRefusals: number;
+  readonly headerTimeouts: number;
 }
 
 /** Direction of tunnel traffic. */
@@ -45,6 +55,10 @@ export class ProxyMetrics {
   readonly #endpointDrops: Counter<'reason'>;
   readonly #endpointSent: Counter<'kind'>;
   readonly #endpointEvents: Counter<'event'>;
+  readonly #endpointConnections: Gauge;
+  readonly #endpointHalfOpen: Gauge;
+  readonly #incompleteHeaderBytes: Gauge;
+  readonly #headerRefusals: Counter<'reason'>;
   /** The last endpoint snapshot, so counters advance by what changed since. */
   #endpointSeen = new Map<string, number>();
 
@@ -120,6 +134,27 @@ export class ProxyMetrics {
       labelNames: ['event'],
       registers,
     });
+    this.#endpointConnections = new Gauge({
+      name: `${p}endpoint_connections`,
+      help: 'QUIC connections the endpoint holds now (handshaking or not)',
+      registers,
+    });
+    this.#endpointHalfOpen = new Gauge({
+      name: `${p}endpoint_half_open_connections`,
+      help: 'QUIC server connections still handshaking now',
+      registers,
+    });
+    this.#incompleteHeaderBytes = new Gauge({
+      name: `${p}incomplete_header_bytes`,
+      help: 'Bytes of HTTP/3 request header sections received but not complete, all connections',
+      registers,
+    });
+    this.#headerRefusals = new Counter({
+      name: `${p}request_header_refusals_total`,
+      help: 'Request streams reset for their header section: too many incomplete bytes (excessive_load) or too slow (timeout)',
+      labelNames: ['reason'],
+      registers,
+    });
     if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: p });
   }
 
@@ -188,6 +223,22 @@ export class ProxyMetrics {
     advance('resets_detected', stats.resetsDetected, (n) =>
       this.#endpointEvents.inc({ event: 'reset_detected' }, n),
     );
+    this.#endpointConnections.set(stats.connections);
+    this.#endpointHalfOpen.set(stats.halfOpen);
+  }
+
+  /** Brings the HTTP/3 server's header-section counters into the metrics (as `observeEndpoint`). */
+  observeHeaders(stats: HeaderCounters): void {
+    this.#incompleteHeaderBytes.set(stats.incompleteHeaderBytes);
+    for (const [reason, value] of [
+      ['excessive_load', stats.headerRefusals],
+      ['timeout', stats.headerTimeouts],
+    ] as const) {
+      const key = `header:${reason}`;
+      const delta = value - (this.#endpointSeen.get(key) ?? 0);
+      if (delta > 0) this.#headerRefusals.inc({ reason }, delta);
+      this.#endpointSeen.set(key, value);
+    }
   }
 
   /** The Content-Type of {@link metricsText}. */

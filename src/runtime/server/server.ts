@@ -53,6 +53,14 @@ export interface H3ServerOptions {
    */
   settings?: H3SessionOptions;
   /**
+   * Limits on QUIC connections (see `QuicEndpointOptions`): in total and per client IP address,
+   * and half-open (handshaking) ones, also for clients that answered a Retry. Beyond the
+   * connection limits an Initial is refused with CONNECTION_REFUSED, beyond the half-open ones
+   * dropped; each is counted in `endpoint.endpoint.stats().dropped`. Default: unlimited (the
+   * proxy's configuration sets them).
+   */
+  connectionLimits?: ConnectionLimits;
+  /**
    * Bytes of incomplete request header sections all connections together may hold; a stream
    * that would go over is reset with H3_EXCESSIVE_LOAD. Default 32 MiB (128 connections at the
    * per-connection default of 256 KiB; legitimate header sections are a few KiB and complete
@@ -110,6 +118,14 @@ export interface H3ServerOptions {
   highWaterMark?: number;
   /** Randomness (default: the OS CSPRNG). */
   random?: Random;
+}
+
+/** Connection limits of {@link H3ServerOptions.connectionLimits}. */
+export interface ConnectionLimits {
+  maxConnections?: number;
+  maxConnectionsPerSource?: number;
+  maxHalfOpen?: number;
+  maxHalfOpenPerSource?: number;
 }
 
 /** Options of {@link H3Server.close}. */
@@ -186,6 +202,7 @@ export class H3Server {
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,
       retry: options.retry ?? 'under-load',
+      ...options.connectionLimits,
       statelessResetKey:
         options.statelessResetKey === false
           ? undefined
