@@ -175,7 +175,9 @@ export async function startProxy(
   });
   const port = server.port;
   const template = config.template ?? defaultTemplate(reachableAuthority(listenHost, port));
-  const metrics = new ProxyMetrics();
+  // Process figures too (heap, event-loop delay, open handles and descriptors): under a flood
+  // they tell whether the proxy itself is falling behind (issue 10).
+  const metrics = new ProxyMetrics({ processMetrics: true });
   const handler = new ConnectUdpHandler({
     template,
     proxyName: config.proxyName,
@@ -210,6 +212,7 @@ export async function startProxy(
       metricsServer = await startMetricsServer(metrics, config.metrics.listen);
     } catch (err) {
       await server.close({ timeout: 0 });
+      metrics.close();
       throw err;
     }
   }
@@ -243,6 +246,7 @@ export async function startProxy(
     clearInterval(timer);
     tick();
     await metricsServer?.close();
+    metrics.close();
     logger.info('proxy stopped');
   };
   return {

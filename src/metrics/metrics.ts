@@ -4,7 +4,9 @@
  * sets chosen by the caller (stable reason codes, never request text), which keeps the series
  * count bounded.
  */
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { loopDelayGauge } from './event-loop-delay.js';
 
 /** The endpoint counters {@link ProxyMetrics.observeEndpoint} exports (`QuicEndpoint.stats()`). */
 export interface EndpointCounters {
@@ -35,7 +37,11 @@ export type TrafficDirection = 'client_to_target' | 'target_to_client';
 export interface ProxyMetricsOptions {
   /** Metric name prefix; default `masque_`. */
   prefix?: string;
-  /** Also export the process metrics (CPU, memory, event loop) of prom-client. Default false. */
+  /**
+   * Also export the process metrics of prom-client (CPU, heap, event loop, open handles and
+   * file descriptors, all under the prefix) and the event-loop delay since the previous scrape
+   * (`<prefix>event_loop_delay_seconds`). Default false; the proxy turns it on.
+   */
   processMetrics?: boolean;
 }
 
@@ -59,6 +65,7 @@ export class ProxyMetrics {
   readonly #endpointHalfOpen: Gauge;
   readonly #incompleteHeaderBytes: Gauge;
   readonly #headerRefusals: Counter<'reason'>;
+  readonly #loopDelay: IntervalHistogram | undefined;
   /** The last endpoint snapshot, so counters advance by what changed since. */
   #endpointSeen = new Map<string, number>();
 
@@ -155,7 +162,15 @@ export class ProxyMetrics {
       labelNames: ['reason'],
       registers,
     });
-    if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: p });
+    if (options.processMetrics === true) {
+      collectDefaultMetrics({ register: registry, prefix: p });
+      this.#loopDelay = loopDelayGauge(p, registers);
+    }
+  }
+
+  /** Stops the event-loop delay sampling (process metrics). */
+  close(): void {
+    this.#loopDelay?.disable();
   }
 
   /** A connection was accepted. */

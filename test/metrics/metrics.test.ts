@@ -51,6 +51,27 @@ describe('ProxyMetrics', () => {
   it('optionally adds process metrics', async () => {
     const m = new ProxyMetrics({ processMetrics: true });
     expect(await m.metricsText()).toContain('masque_process_cpu_user_seconds_total');
+    m.close();
+  });
+
+  it('process metrics name the heap, the event-loop delay and the open handles', async () => {
+    const m = new ProxyMetrics({ processMetrics: true });
+    const text = await m.metricsText();
+    m.close();
+    for (const name of [
+      'masque_nodejs_heap_size_used_bytes',
+      'masque_process_resident_memory_bytes',
+      'masque_nodejs_eventloop_lag_seconds',
+      'masque_nodejs_active_handles_total',
+      'masque_process_open_fds',
+    ]) {
+      expect(text).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? `, 'm'));
+    }
+    for (const stat of ['max', 'p99', 'mean']) {
+      expect(text).toMatch(
+        new RegExp(`^masque_event_loop_delay_seconds\\{stat="${stat}"\\} `, 'm'),
+      );
+    }
   });
 
   it('sets the endpoint connection and half-open gauges from QuicEndpoint.stats()', async () => {

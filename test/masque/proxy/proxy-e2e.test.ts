@@ -173,7 +173,7 @@ describe('a tunnel through the proxy', () => {
     expect(t.proxy.server.endpoint.endpoint.stats().dropped['source-connection-limit']).toBe(1);
   });
 
-  it('exports the connection gauges on /metrics', async () => {
+  it('exports the process figures and the connection gauges on /metrics', async () => {
     const t = await startTestProxy(
       { metrics: { listen: '127.0.0.1:0' } },
       { metricsIntervalMs: 20 },
@@ -194,6 +194,15 @@ describe('a tunnel through the proxy', () => {
     );
     expect(text).toMatch(/^masque_endpoint_half_open_connections 0$/m);
     expect(text).toMatch(/^masque_incomplete_header_bytes 0$/m);
+    for (const name of [
+      'masque_nodejs_heap_size_used_bytes',
+      'masque_nodejs_eventloop_lag_seconds',
+      'masque_nodejs_active_handles_total',
+      'masque_event_loop_delay_seconds{stat="p99"}',
+      'masque_event_loop_delay_seconds{stat="max"}',
+    ]) {
+      expect(text).toContain(`\n${name} `);
+    }
   });
 
   it('is also an async iterable', async () => {
