@@ -1,4 +1,8 @@
-/** The proxy every loopback bench starts: 127.0.0.1, loopback targets allowed, silent. */
+/**
+ * The proxy every loopback bench starts: 127.0.0.1, loopback targets allowed, silent, and
+ * connection limits lifted (every bench client, and the idle crowd's thousands of connections,
+ * come from 127.0.0.1).
+ */
 import { pino } from 'pino';
 import { type RunningProxy, startProxy } from '../src/app/index.js';
 import { parseConfig } from '../src/config/index.js';
@@ -9,7 +13,16 @@ export async function startBenchProxy(
 ): Promise<{ proxy: RunningProxy; cert: DevCert }> {
   const cert = generateDevCert();
   const proxy = await startProxy(
-    parseConfig({ listen: '127.0.0.1:0', targets: { allow: ['127.0.0.0/8'] } }),
+    parseConfig({
+      listen: '127.0.0.1:0',
+      targets: { allow: ['127.0.0.0/8'] },
+      limits: {
+        connections: 1_000_000,
+        connectionsPerSource: 1_000_000,
+        halfOpenConnections: 1_000_000,
+        halfOpenPerSource: 1_000_000,
+      },
+    }),
     {
       certPem: cert.certPem,
       keyPem: cert.keyPem,

@@ -182,10 +182,18 @@ export async function startProxy(
     maxUdpPayload: options.maxUdpPayload,
     qlogDir: options.qlogDir,
     statelessResetKey,
+    connectionLimits: {
+      maxConnections: config.limits.connections,
+      maxConnectionsPerSource: config.limits.connectionsPerSource,
+      maxHalfOpen: config.limits.halfOpenConnections,
+      maxHalfOpenPerSource: config.limits.halfOpenPerSource,
+    },
   });
   const port = server.port;
   const template = config.template ?? defaultTemplate(reachableAuthority(listenHost, port));
-  const metrics = new ProxyMetrics();
+  // Process figures too (heap, event-loop delay, open handles and descriptors): under a flood
+  // they tell whether the proxy itself is falling behind (issue 10).
+  const metrics = new ProxyMetrics({ processMetrics: true });
   const handler = new ConnectUdpHandler({
     template,
     proxyName: config.proxyName,
@@ -244,6 +252,7 @@ export async function startProxy(
       metricsServer = await startMetricsServer(metrics, config.metrics.listen);
     } catch (err) {
       await server.close({ timeout: 0 });
+      metrics.close();
       throw err;
     }
   }
@@ -259,6 +268,7 @@ export async function startProxy(
     seenActive = st.connections;
     handler.flushMetrics();
     metrics.observeEndpoint(server.endpoint.endpoint.stats());
+    metrics.observeHeaders(st);
   };
   const timer = setInterval(tick, options.metricsIntervalMs ?? 1000);
   timer.unref();
@@ -276,6 +286,7 @@ export async function startProxy(
     clearInterval(timer);
     tick();
     await metricsServer?.close();
+    metrics.close();
     logger.info('proxy stopped');
   };
   return {

@@ -11,7 +11,7 @@
  *   "auth": { "mode": "bearer", "tokens": ["s3cret"] },
  *   "targets": { "allow": ["127.0.0.0/8:5353"], "deny": ["192.0.2.0/24"] },
  *   "dns": { "timeoutMs": 5000, "prefer": "ipv6" },
- *   "limits": { "tunnelsPerConnection": 64, "tunnelIdleTimeoutMs": 120000 },
+ *   "limits": { "tunnelsPerConnection": 64, "tunnelIdleTimeoutMs": 120000, "connectionsPerSource": 256 },
  *   "bind": { "publicAddresses": ["192.0.2.1"], "compressAfter": 16 },
  *   "metrics": { "listen": "127.0.0.1:9464" },
  *   "logLevel": "info"
@@ -200,6 +200,16 @@ export const proxyConfigSchema = z.strictObject({
       tunnelsTotal: int(1, 10_000_000, 'tunnels').default(10_000),
       datagramQueue: int(1, 1_000_000, 'datagrams').default(1024),
       tunnelIdleTimeoutMs: int(1000, 86_400_000, 'milliseconds').default(120_000),
+      // QUIC connections at once, in total and per client IP address (any port), and of those the
+      // half-open (still handshaking) ones; see QuicEndpointOptions. The defaults: 10,000
+      // connections at tens of KiB each stay well under a GiB; 256 per address leaves room for
+      // clients behind one NAT; a handshake costs a TLS signature and ~60 KiB until it completes
+      // or times out, so 1,024 half-open in total (64 from one address, the Retry threshold)
+      // bound what a client answering every Retry can claim (issue 10).
+      connections: int(1, 10_000_000, 'connections').default(10_000),
+      connectionsPerSource: int(1, 10_000_000, 'connections').default(256),
+      halfOpenConnections: int(1, 10_000_000, 'connections').default(1024),
+      halfOpenPerSource: int(1, 10_000_000, 'connections').default(64),
     })
     .prefault({}),
   /** connect-udp-bind (draft-ietf-masque-connect-udp-listen). */

@@ -4,7 +4,9 @@
  * sets chosen by the caller (stable reason codes, never request text), which keeps the series
  * count bounded.
  */
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { loopDelayGauge } from './event-loop-delay.js';
 
 /** The endpoint counters {@link ProxyMetrics.observeEndpoint} exports (`QuicEndpoint.stats()`). */
 export interface EndpointCounters {
@@ -16,6 +18,16 @@ export interface EndpointCounters {
   readonly resetsSent: number;
   readonly refusalsSent: number;
   readonly resetsDetected: number;
+  /** Connections the endpoint owns now, and of its server connections those still handshaking. */
+  readonly connections: number;
+  readonly halfOpen: number;
+}
+
+/** The HTTP/3 server's counters of incomplete request header sections (`H3Server.stats()`). */
+export interface HeaderCounters {
+  readonly incompleteHeaderBytes: number;
+  readonly headerRefusals: number;
+  readonly headerTimeouts: number;
 }
 
 /** Direction of tunnel traffic. */
@@ -25,7 +37,11 @@ export type TrafficDirection = 'client_to_target' | 'target_to_client';
 export interface ProxyMetricsOptions {
   /** Metric name prefix; default `masque_`. */
   prefix?: string;
-  /** Also export the process metrics (CPU, memory, event loop) of prom-client. Default false. */
+  /**
+   * Also export the process metrics of prom-client (CPU, heap, event loop, open handles and
+   * file descriptors, all under the prefix) and the event-loop delay since the previous scrape
+   * (`<prefix>event_loop_delay_seconds`). Default false; the proxy turns it on.
+   */
   processMetrics?: boolean;
 }
 
@@ -45,6 +61,11 @@ export class ProxyMetrics {
   readonly #endpointDrops: Counter<'reason'>;
   readonly #endpointSent: Counter<'kind'>;
   readonly #endpointEvents: Counter<'event'>;
+  readonly #endpointConnections: Gauge;
+  readonly #endpointHalfOpen: Gauge;
+  readonly #incompleteHeaderBytes: Gauge;
+  readonly #headerRefusals: Counter<'reason'>;
+  readonly #loopDelay: IntervalHistogram | undefined;
   /** The last endpoint snapshot, so counters advance by what changed since. */
   #endpointSeen = new Map<string, number>();
 
@@ -120,7 +141,36 @@ export class ProxyMetrics {
       labelNames: ['event'],
       registers,
     });
-    if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: p });
+    this.#endpointConnections = new Gauge({
+      name: `${p}endpoint_connections`,
+      help: 'QUIC connections the endpoint holds now (handshaking or not)',
+      registers,
+    });
+    this.#endpointHalfOpen = new Gauge({
+      name: `${p}endpoint_half_open_connections`,
+      help: 'QUIC server connections still handshaking now',
+      registers,
+    });
+    this.#incompleteHeaderBytes = new Gauge({
+      name: `${p}incomplete_header_bytes`,
+      help: 'Bytes of HTTP/3 request header sections received but not complete, all connections',
+      registers,
+    });
+    this.#headerRefusals = new Counter({
+      name: `${p}request_header_refusals_total`,
+      help: 'Request streams reset for their header section: too many incomplete bytes (excessive_load) or too slow (timeout)',
+      labelNames: ['reason'],
+      registers,
+    });
+    if (options.processMetrics === true) {
+      collectDefaultMetrics({ register: registry, prefix: p });
+      this.#loopDelay = loopDelayGauge(p, registers);
+    }
+  }
+
+  /** Stops the event-loop delay sampling (process metrics). */
+  close(): void {
+    this.#loopDelay?.disable();
   }
 
   /** A connection was accepted. */
@@ -188,6 +238,22 @@ export class ProxyMetrics {
     advance('resets_detected', stats.resetsDetected, (n) =>
       this.#endpointEvents.inc({ event: 'reset_detected' }, n),
     );
+    this.#endpointConnections.set(stats.connections);
+    this.#endpointHalfOpen.set(stats.halfOpen);
+  }
+
+  /** Brings the HTTP/3 server's header-section counters into the metrics (as `observeEndpoint`). */
+  observeHeaders(stats: HeaderCounters): void {
+    this.#incompleteHeaderBytes.set(stats.incompleteHeaderBytes);
+    for (const [reason, value] of [
+      ['excessive_load', stats.headerRefusals],
+      ['timeout', stats.headerTimeouts],
+    ] as const) {
+      const key = `header:${reason}`;
+      const delta = value - (this.#endpointSeen.get(key) ?? 0);
+      if (delta > 0) this.#headerRefusals.inc({ reason }, delta);
+      this.#endpointSeen.set(key, value);
+    }
   }
 
   /** The Content-Type of {@link metricsText}. */

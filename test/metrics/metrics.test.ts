@@ -51,6 +51,59 @@ describe('ProxyMetrics', () => {
   it('optionally adds process metrics', async () => {
     const m = new ProxyMetrics({ processMetrics: true });
     expect(await m.metricsText()).toContain('masque_process_cpu_user_seconds_total');
+    m.close();
+  });
+
+  it('process metrics name the heap, the event-loop delay and the open handles', async () => {
+    const m = new ProxyMetrics({ processMetrics: true });
+    const text = await m.metricsText();
+    m.close();
+    for (const name of [
+      'masque_nodejs_heap_size_used_bytes',
+      'masque_process_resident_memory_bytes',
+      'masque_nodejs_eventloop_lag_seconds',
+      'masque_nodejs_active_handles_total',
+      'masque_process_open_fds',
+    ]) {
+      expect(text).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? `, 'm'));
+    }
+    for (const stat of ['max', 'p99', 'mean']) {
+      expect(text).toMatch(
+        new RegExp(`^masque_event_loop_delay_seconds\\{stat="${stat}"\\} `, 'm'),
+      );
+    }
+  });
+
+  it('sets the endpoint connection and half-open gauges from QuicEndpoint.stats()', async () => {
+    const m = new ProxyMetrics();
+    const stats = {
+      received: 0,
+      dropped: { 'source-half-open-limit': 7 },
+      claimed: 0,
+      vnSent: 0,
+      retrySent: 3,
+      resetsSent: 0,
+      refusalsSent: 0,
+      resetsDetected: 0,
+      connections: 12,
+      halfOpen: 5,
+    };
+    m.observeEndpoint(stats);
+    m.observeEndpoint({ ...stats, connections: 10, halfOpen: 2 });
+    const text = (await m.metricsText()).split('\n');
+    expect(text).toContain('masque_endpoint_connections 10');
+    expect(text).toContain('masque_endpoint_half_open_connections 2');
+    expect(text).toContain('masque_endpoint_drops_total{reason="source-half-open-limit"} 7');
+  });
+
+  it('counts request header refusals and timeouts, and the incomplete header bytes', async () => {
+    const m = new ProxyMetrics();
+    m.observeHeaders({ incompleteHeaderBytes: 900, headerRefusals: 2, headerTimeouts: 1 });
+    m.observeHeaders({ incompleteHeaderBytes: 100, headerRefusals: 5, headerTimeouts: 1 });
+    const text = (await m.metricsText()).split('\n');
+    expect(text).toContain('masque_incomplete_header_bytes 100');
+    expect(text).toContain('masque_request_header_refusals_total{reason="excessive_load"} 5');
+    expect(text).toContain('masque_request_header_refusals_total{reason="timeout"} 1');
   });
 });
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/http3/frames.js';
 import { encodeUniStreamHeader } from '../../src/http3/stream-types.js';
 import type { QuicAppEvent } from '../../src/quic/api.js';
-import { type DrivenConnection, SessionDriver } from '../../src/runtime/h3/driver.js';
+import { SessionDriver } from '../../src/runtime/h3/driver.js';
 import { SeededRandom } from '../../src/util/random.js';
 import {
   MAX_PENDING_STREAMS,
@@ -21,44 +21,8 @@ import {
   webTransportSessionOptions,
 } from '../../src/webtransport/index.js';
 import { concatBytes, fromHex } from '../../src/wire/hex.js';
-import { type FakeQuicEndpoint, FakeQuicPair } from '../support/fake-quic.js';
-
-/** The fake endpoint plus the event queue a driver polls. */
-class Driven implements DrivenConnection {
-  readonly role = 'server' as const;
-  readonly queue: QuicAppEvent[] = [];
-  readonly #ep: FakeQuicEndpoint;
-  constructor(ep: FakeQuicEndpoint) {
-    this.#ep = ep;
-  }
-  pollEvent(): QuicAppEvent | undefined {
-    return this.queue.shift();
-  }
-  openStream(bidi: boolean): number | undefined {
-    return this.#ep.openStream(bidi);
-  }
-  writeStream(id: number, data: Uint8Array, fin?: boolean): number {
-    return this.#ep.writeStream(id, data, fin);
-  }
-  writableBytes(id: number): number {
-    return this.#ep.writableBytes(id);
-  }
-  resetStream(id: number, code: number): void {
-    this.#ep.resetStream(id, code);
-  }
-  stopSending(id: number, code: number): void {
-    this.#ep.stopSending(id, code);
-  }
-  sendDatagram(data: Uint8Array): boolean {
-    return this.#ep.sendDatagram(data);
-  }
-  get maxDatagramPayload(): number {
-    return this.#ep.maxDatagramPayload;
-  }
-  close(code: number, reason?: string): void {
-    this.#ep.close(code, reason);
-  }
-}
+import { Driven } from '../support/driven.js';
+import { FakeQuicPair } from '../support/fake-quic.js';
 
 function setup() {
   const pair = new FakeQuicPair({ seed: 3, chunking: 'byte' });

@@ -117,6 +117,11 @@ export class RequestStream {
     return this.#phase === INITIAL;
   }
 
+  /** Bytes of an incomplete HEADERS frame held by the frame parser (0 once reading ended). */
+  get incompleteHeaderBytes(): number {
+    return this.recvDone ? 0 : this.#parser.bufferedBytes;
+  }
+
   /** True while a field section waits for the QPACK encoder stream. */
   get blocked(): boolean {
     return this.#held !== undefined;

@@ -9,6 +9,7 @@ import type { QuicTransport } from '../../quic/api.js';
 import { RangeSet } from '../../util/range-set.js';
 import { H3Error, H3ErrorCode } from '../errors.js';
 import type { DatagramRouter } from './datagrams.js';
+import type { HeaderWatch } from './header-watch.js';
 import type { MessageWriter } from './outgoing.js';
 import type { QpackLink } from './qpack-link.js';
 import { RequestStream, type RequestStreamHost, SendPhase } from './request-stream.js';
@@ -35,6 +36,10 @@ export interface RequestStreamsDeps {
   readonly maxEncodedFieldSection: number;
   /** Called after a stream is forgotten (graceful shutdown may complete). */
   readonly onForget: () => void;
+  /** Server: incomplete request header sections, their bytes and deadlines. */
+  readonly headers: HeaderWatch<RequestStream>;
+  /** The time of the event being handled, when the caller gave one. */
+  readonly now: () => number | undefined;
 }
 
 export class RequestStreams {
@@ -71,6 +76,7 @@ export class RequestStreams {
 
   clear(): void {
     this.#streams.clear();
+    this.#d.headers.clear();
   }
 
   /** Stream data on a bidirectional stream. */
@@ -92,7 +98,42 @@ export class RequestStreams {
       if (s === undefined) return;
     }
     s.receive(data, fin, this.#d.host, out);
+    if (role === 'server') this.checkHeaders(s);
     this.maybeForget(s);
+  }
+
+  /**
+   * Server: recounts the bytes of the stream's incomplete header section against the caps, or
+   * lets go of it once the section is complete. Throws the stream error for a refusal.
+   */
+  checkHeaders(s: RequestStream): void {
+    const watch = this.#d.headers;
+    if (!s.awaitingHeaders || s.recvDone) {
+      watch.settle(s);
+      return;
+    }
+    const refusal = watch.update(s);
+    if (refusal !== undefined) {
+      throw new H3Error(
+        H3ErrorCode.H3_EXCESSIVE_LOAD,
+        refusal === 'connection-cap'
+          ? 'too many bytes of incomplete header sections on this connection'
+          : 'too many bytes of incomplete header sections on this server',
+        'stream',
+      );
+    }
+  }
+
+  /**
+   * Server: resets every request stream whose header section is overdue at `now` with
+   * H3_REQUEST_INCOMPLETE (RFC 9114 §8.1: the stream "terminated without containing a fully
+   * formed request").
+   */
+  expireHeaders(now: number, out: H3Event[]): void {
+    for (const s of this.#d.headers.expired(now)) {
+      if (this.#streams.get(s.id) !== s) continue;
+      this.abort(s, H3ErrorCode.H3_REQUEST_INCOMPLETE, 'header section not complete in time', out);
+    }
   }
 
   /** Server: a new request stream, unless GOAWAY excludes it (§5.2). */
@@ -110,6 +151,7 @@ export class RequestStreams {
     }
     const s = new RequestStream(id, 'client', this.#d.maxEncodedFieldSection);
     this.#streams.set(id, s);
+    this.#d.headers.arm(s, this.#d.now());
     return s;
   }
 
@@ -204,6 +246,7 @@ export class RequestStreams {
   }
 
   forget(s: RequestStream): void {
+    this.#d.headers.settle(s);
     if (!this.#streams.delete(s.id)) return;
     this.#d.dgrams.drop(s.id);
     this.#d.onForget();

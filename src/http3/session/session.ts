@@ -1,8 +1,9 @@
 /**
  * An HTTP/3 session (RFC 9114) over an abstract QUIC transport, sans-IO, for both roles.
  *
- * Inputs: `handleEvent(quicEvent)` and the API calls (`request`, `respond`, `sendData`, ...).
- * Outputs: the `H3Event`s `handleEvent` returns, and calls on the `QuicTransport`.
+ * Inputs: `handleEvent(quicEvent, now)`, `handleTimeout(now)` at `nextTimeout`, and the API calls
+ * (`request`, `respond`, `sendData`, ...). Outputs: the `H3Event`s `handleEvent` and
+ * `handleTimeout` return, and calls on the `QuicTransport`.
  *
  * This file routes; the work is done by `LocalStreams` (our control / QPACK / grease streams),
  * `UniStreams` (the peer's), `RequestStreams` + `RequestStream` (message framing, validation,
@@ -26,6 +27,7 @@ import { CapsuleStream } from './capsule-stream.js';
 import { DatagramRouter } from './datagrams.js';
 import { BidiRoute, ExtensionStreams } from './extension-streams.js';
 import { GOAWAY_MAX_SERVER, GoawayState } from './goaway.js';
+import { HeaderWatch } from './header-watch.js';
 import { LocalStreams } from './local-streams.js';
 import { MessageWriter, prepareRequest, prepareResponse, prepareTrailers } from './outgoing.js';
 import { QpackLink, type QpackStats } from './qpack-link.js';
@@ -57,6 +59,12 @@ export interface H3SessionStats extends QpackStats {
   /** Datagrams held for streams not yet ready, and datagrams evicted so far. */
   readonly bufferedDatagrams: number;
   readonly droppedDatagrams: number;
+  /** Bytes of incomplete request header sections held now. */
+  readonly incompleteHeaderBytes: number;
+  /** Request streams reset because incomplete header sections held too many bytes. */
+  readonly headerRefusals: number;
+  /** Request streams reset because their header section did not complete in time. */
+  readonly headerTimeouts: number;
 }
 
 export class H3Session {
@@ -79,6 +87,9 @@ export class H3Session {
   #started = false;
   #closing = false;
   #closed = false;
+  /** Time of the event being handled, when the caller gave one. */
+  #now: number | undefined;
+  readonly #headers: HeaderWatch<RequestStream>;
   /** Output of the event being handled (the hooks below append to it). */
   #out: H3Event[] = [];
 
@@ -103,6 +114,11 @@ export class H3Session {
     this.#qpack = new QpackLink(this.#local, this.#opts);
     this.#writer = new MessageWriter(this.#send, this.#qpack);
     const qpack = this.#qpack;
+    this.#headers = new HeaderWatch(
+      this.#opts.maxIncompleteHeaderBytes,
+      this.#opts.headerTimeout,
+      options.headerBudget,
+    );
     const host: RequestStreamHost = {
       role,
       acceptExtendedConnect: this.#opts.enableConnectProtocol,
@@ -123,6 +139,8 @@ export class H3Session {
       host,
       maxEncodedFieldSection: this.#opts.maxEncodedFieldSection,
       onForget: () => this.#checkDrained(),
+      headers: this.#headers,
+      now: () => this.#now,
     });
     this.#host = host;
     const ext = new ExtensionStreams(
@@ -180,6 +198,9 @@ export class H3Session {
       activeStreams: this.#streams.size,
       bufferedDatagrams: this.#dgrams.buffered,
       droppedDatagrams: this.#dgrams.dropped,
+      incompleteHeaderBytes: this.#headers.bytes,
+      headerRefusals: this.#headers.refused,
+      headerTimeouts: this.#headers.timedOut,
     };
   }
 
@@ -198,10 +219,14 @@ export class H3Session {
     this.#local.open();
   }
 
-  /** Consumes one transport event; returns what it means for HTTP/3. */
-  handleEvent(ev: QuicAppEvent): H3Event[] {
+  /**
+   * Consumes one transport event; returns what it means for HTTP/3. `now` (ms) starts the header
+   * deadline of a request stream it opens; without it no deadline is kept.
+   */
+  handleEvent(ev: QuicAppEvent, now?: number): H3Event[] {
     const out: H3Event[] = [];
     if (this.#closed) return out;
+    this.#now = now;
     if (ev.type === 'connection-closed') {
       this.#closing = true;
       this.#closed = true;
@@ -268,6 +293,26 @@ export class H3Session {
       }
     } catch (err) {
       this.#onError(err, streamId, out);
+    }
+    if (!this.#closing) this.#qpack.flush();
+    return out;
+  }
+
+  /** When {@link handleTimeout} has work: the earliest header deadline, if any. */
+  get nextTimeout(): number | undefined {
+    return this.#closing ? undefined : this.#headers.nextDeadline();
+  }
+
+  /** Resets request streams whose header section is overdue at `now`. */
+  handleTimeout(now: number): H3Event[] {
+    const out: H3Event[] = [];
+    if (this.#closing) return out;
+    this.#out = out;
+    this.#now = now;
+    try {
+      this.#streams.expireHeaders(now, out);
+    } catch (err) {
+      this.#onError(err, -1, out);
     }
     if (!this.#closing) this.#qpack.flush();
     return out;
@@ -389,6 +434,7 @@ export class H3Session {
       if (s === undefined) continue;
       try {
         s.resume(this.#host, out);
+        if (this.role === 'server') this.#streams.checkHeaders(s);
         this.#streams.maybeForget(s);
       } catch (err) {
         this.#onError(err, s.id, out);

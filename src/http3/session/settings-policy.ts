@@ -6,6 +6,11 @@ import type { EncodePolicy } from '../../qpack/encoder.js';
 import { type H3Settings, type H3UnknownSetting, resolveSettings } from '../settings.js';
 import type { H3SessionOptions, PeerSettings } from './types.js';
 
+/** Default of `H3SessionOptions.maxIncompleteHeaderBytes`. */
+export const DEFAULT_MAX_INCOMPLETE_HEADER_BYTES = 256 * 1024;
+/** Default of `H3SessionOptions.headerTimeout`, in milliseconds. */
+export const DEFAULT_HEADER_TIMEOUT = 10_000;
+
 /** `H3SessionOptions` with defaults applied (fields as documented there). */
 export interface ResolvedOptions {
   readonly qpackMaxTableCapacity: number;
@@ -17,6 +22,8 @@ export interface ResolvedOptions {
   readonly acceptLegacyH3Datagram: boolean;
   readonly grease: boolean;
   readonly maxBlockedStreamBytes: number;
+  readonly maxIncompleteHeaderBytes: number;
+  readonly headerTimeout: number;
   /** Largest encoded HEADERS payload read at all. */
   readonly maxEncodedFieldSection: number;
   readonly qpackPolicy: EncodePolicy | undefined;
@@ -38,6 +45,8 @@ export function resolveOptions(o: H3SessionOptions): ResolvedOptions {
     acceptLegacyH3Datagram: o.acceptLegacyH3Datagram ?? false,
     grease: o.grease ?? true,
     maxBlockedStreamBytes: o.maxBlockedStreamBytes ?? 1 << 20,
+    maxIncompleteHeaderBytes: o.maxIncompleteHeaderBytes ?? DEFAULT_MAX_INCOMPLETE_HEADER_BYTES,
+    headerTimeout: o.headerTimeout ?? DEFAULT_HEADER_TIMEOUT,
     // Encoded sections are rarely larger than decoded ones (Huffman may stretch odd octets).
     maxEncodedFieldSection: Math.min(maxFieldSectionSize * 4, 4 << 20),
     qpackPolicy: o.qpackPolicy,

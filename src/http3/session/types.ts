@@ -8,6 +8,7 @@ import type { EncodePolicy } from '../../qpack/encoder.js';
 import type { Field } from '../../qpack/field-lines.js';
 import type { QuicCloseInfo } from '../../quic/api.js';
 import type { H3UnknownSetting } from '../settings.js';
+import type { HeaderBudget } from './header-budget.js';
 
 /** A header or trailer section: `[name, value]` pairs, one character per octet. */
 export type H3Headers = Field[];
@@ -66,6 +67,21 @@ export interface H3SessionOptions {
    * the stream is reset with H3_EXCESSIVE_LOAD. Default 1 MiB.
    */
   readonly maxBlockedStreamBytes?: number;
+  /**
+   * Server: bytes of request HEADERS frames received but not complete, summed over the
+   * connection's streams, above which the stream that adds more is reset with H3_EXCESSIVE_LOAD
+   * (a 431 response when nothing was sent yet). Default 256 KiB: a browser's header sections are
+   * a few KiB, and four times the default SETTINGS_MAX_FIELD_SECTION_SIZE fits one stream.
+   */
+  readonly maxIncompleteHeaderBytes?: number;
+  /**
+   * Server: milliseconds a request stream may take, from its first byte, to complete its header
+   * section before it is reset with H3_REQUEST_INCOMPLETE (RFC 9114 §8.1). Needs the `now` of
+   * `handleEvent` and a caller that honours `nextTimeout`. Default 10,000; 0 turns it off.
+   */
+  readonly headerTimeout?: number;
+  /** Server: a byte budget shared with other sessions (one per server), on top of the cap above. */
+  readonly headerBudget?: HeaderBudget;
   /**
    * More SETTINGS to send, for extensions (e.g. WebTransport's). Identifiers this layer sends
    * itself, or HTTP/2-only ones, are refused when the SETTINGS frame is encoded.

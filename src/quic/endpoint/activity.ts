@@ -29,6 +29,8 @@ export class ConnectionSlot<C> {
   active = false;
   /** Removed from the endpoint; a ring entry left behind is skipped. */
   removed = false;
+  /** A server connection counted as half-open by the endpoint's admission (still handshaking). */
+  halfOpen = false;
 
   constructor(readonly conn: C) {}
 }

@@ -44,6 +44,7 @@ import { initialKeys, PacketProtector } from '../protection/index.js';
 import { INITIAL_SUITE } from '../protection/initial.js';
 import { ActivitySchedule, ConnectionSlot } from './activity.js';
 import { addressHost, judgeInitialToken } from './address-validation.js';
+import { Admission, type AdmissionRefusal } from './admission.js';
 import { TokenBucket } from './rate-limiter.js';
 import { cidKey, RoutingTable } from './routing.js';
 import { buildInitialClose, buildRetry, buildVersionNegotiation } from './stateless-packets.js';
@@ -98,6 +99,23 @@ export interface QuicEndpointOptions<C extends EndpointConnection, ClientConfig 
   resetRate?: { perSecond: number; burst: number };
   /** Connections at once; further Initials are refused with CONNECTION_REFUSED (default unlimited). */
   maxConnections?: number;
+  /**
+   * Server connections at once from one source IP address (any port); further Initials from it
+   * are refused with CONNECTION_REFUSED (default unlimited).
+   */
+  maxConnectionsPerSource?: number;
+  /**
+   * Half-open (handshaking) server connections at once; further Initials are dropped, also those
+   * with a valid Retry or NEW_TOKEN token (default unlimited).
+   */
+  maxHalfOpen?: number;
+  /**
+   * Half-open server connections at once from one source IP address. An Initial from a source at
+   * its limit is dropped when its token proved the address; without one it is answered with a
+   * Retry when the retry policy is not 'never' (a spoofed source cannot complete it), else
+   * dropped (default unlimited).
+   */
+  maxHalfOpenPerSource?: number;
   /** Seam 1: sees every datagram before connection lookup; true takes it over. */
   claimDatagram?: ClaimHook;
 }
@@ -112,7 +130,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   readonly #tokens: AddressTokens;
   readonly #resetKey: StatelessResetKey | undefined;
   readonly #resetBucket: TokenBucket;
-  readonly #maxConnections: number;
+  readonly #admission: Admission<C>;
   readonly #claim: ClaimHook | undefined;
 
   readonly #routes = new RoutingTable<ConnectionSlot<C>>();
@@ -123,8 +141,6 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   readonly #schedule = new ActivitySchedule<C>();
   /** Connections by the last address they sent to (RFC 9000 §10.3.1). */
   readonly #byRemote = new Map<string, Set<ConnectionSlot<C>>>();
-  /** Server connections created and maybe still handshaking ('under-load' Retry). */
-  readonly #halfOpen = new Set<C>();
   #accepting = true;
 
   readonly #queue: Transmit[] = [];
@@ -150,7 +166,12 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     this.#resetKey = key instanceof Uint8Array ? new StatelessResetKey(key) : key;
     const rate = options.resetRate ?? { perSecond: 100, burst: 20 };
     this.#resetBucket = new TokenBucket(rate.perSecond, rate.burst);
-    this.#maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
+    this.#admission = new Admission({
+      maxConnections: options.maxConnections,
+      maxConnectionsPerSource: options.maxConnectionsPerSource,
+      maxHalfOpen: options.maxHalfOpen,
+      maxHalfOpenPerSource: options.maxHalfOpenPerSource,
+    });
     this.#claim = options.claimDatagram;
     const dropped = {} as Record<DropReason, number>;
     for (const reason of Object.values(DropReason)) dropped[reason] = 0;
@@ -164,6 +185,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       refusalsSent: 0,
       resetsDetected: 0,
       connections: 0,
+      halfOpen: 0,
     };
   }
 
@@ -234,7 +256,12 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
 
   /** Counters (a copy). */
   stats(): EndpointStats {
-    return { ...this.#stats, dropped: { ...this.#stats.dropped }, connections: this.#slots.size };
+    return {
+      ...this.#stats,
+      dropped: { ...this.#stats.dropped },
+      connections: this.#slots.size,
+      halfOpen: this.#admission.halfOpen,
+    };
   }
 
   /** Next endpoint event, or undefined. */
@@ -341,6 +368,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       const conn = turn.conn;
       const t = conn.pollTransmit(now);
       this.#drainCids(turn);
+      if (turn.halfOpen) this.#settleHandshake(turn);
       if (t !== undefined) {
         this.#noteRemote(turn, t.to);
         schedule.requeue(turn);
@@ -477,16 +505,27 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       this.#drop(DropReason.InvalidRetryToken);
       return;
     }
-    if (this.#slots.size >= this.#maxConnections) {
+    const source = addressHost(remote);
+    const admission = this.#admission;
+    const full = admission.connectionRefusal(source, this.#slots.size);
+    if (full !== undefined) {
       // §5.2.2: a server refusing a connection "SHOULD send an Initial packet containing a
       // CONNECTION_CLOSE frame with error code CONNECTION_REFUSED".
       this.#refuse(h.dcid, h.scid, TransportErrorCode.CONNECTION_REFUSED, remote);
-      this.#drop(DropReason.ConnectionLimit);
+      this.#drop(REFUSAL_DROP[full]);
       return;
     }
     const validated = verdict.kind === 'retry' || verdict.kind === 'new-token';
-    if (!validated && this.#retryRequired()) {
+    if (!validated && this.#retryRequired(source)) {
       this.#sendRetry(h.dcid, h.scid, remote, now);
+      return;
+    }
+    // Half-open limits hold for every Initial, also one whose token proved its address (§8
+    // validates addresses, not intentions): dropping is the cheapest refusal, and the client
+    // retransmits its Initial later.
+    const busy = admission.halfOpenRefusal(source);
+    if (busy !== undefined) {
+      this.#drop(REFUSAL_DROP[busy]);
       return;
     }
     const info: ServerInitialInfo = {
@@ -500,7 +539,8 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     };
     const conn = this.#createServer(info, remote, now, { endpoint: this });
     const slot = new ConnectionSlot(conn);
-    this.#halfOpen.add(conn);
+    admission.admit(conn, source);
+    slot.halfOpen = true;
     // §5.2: until the client switches to our CIDs, its Initial and 0-RTT packets carry this DCID;
     // the route stays for the connection's life so a late Initial cannot start a second one.
     this.#routes.add(info.dcid, slot);
@@ -512,13 +552,24 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     }
   }
 
-  #retryRequired(): boolean {
+  /**
+   * Whether an Initial without a valid token from `source` must first prove its address: always,
+   * never, or 'under-load' while many handshakes are half-open overall or from this source.
+   */
+  #retryRequired(source: string): boolean {
     if (this.#retry === 'always') return true;
     if (this.#retry === 'never') return false;
-    // Pruning keeps the set to connections still handshaking: amortised O(1) per connection.
-    for (const conn of this.#halfOpen)
-      if (conn.state !== 'handshaking') this.#halfOpen.delete(conn);
-    return this.#halfOpen.size >= this.#retryThreshold;
+    const a = this.#admission;
+    return (
+      a.halfOpen >= this.#retryThreshold || a.halfOpenFrom(source) >= a.limits.maxHalfOpenPerSource
+    );
+  }
+
+  /** Stops counting a server connection as half-open once it has left the handshake. */
+  #settleHandshake(slot: ConnectionSlot<C>): void {
+    if (slot.conn.state === 'handshaking') return;
+    slot.halfOpen = false;
+    this.#admission.settle(slot.conn);
   }
 
   #sendRetry(odcid: Uint8Array, clientScid: Uint8Array, remote: string, now: number): void {
@@ -555,6 +606,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   }
 
   #afterActivity(slot: ConnectionSlot<C>): void {
+    if (slot.halfOpen) this.#settleHandshake(slot);
     this.#drainCids(slot);
     if (slot.conn.state === 'closed') this.#remove(slot);
   }
@@ -591,7 +643,8 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     this.#schedule.forget(slot);
     this.#routes.removeConnection(slot);
     if (slot.remote !== undefined) this.#unindexRemote(slot, slot.remote);
-    this.#halfOpen.delete(conn);
+    slot.halfOpen = false;
+    this.#admission.remove(conn);
     this.#events.push({ type: 'closed', conn });
   }
 
@@ -615,6 +668,14 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     this.#stats.dropped[reason]++;
   }
 }
+
+/** The drop counter of each admission refusal. */
+const REFUSAL_DROP: Readonly<Record<AdmissionRefusal, DropReason>> = {
+  'connection-limit': DropReason.ConnectionLimit,
+  'source-connection-limit': DropReason.SourceConnectionLimit,
+  'half-open-limit': DropReason.HalfOpenLimit,
+  'source-half-open-limit': DropReason.SourceHalfOpenLimit,
+};
 
 /** True once a connection neither sends nor processes packets (draining or closed). */
 function isTerminal(conn: EndpointConnection): boolean {

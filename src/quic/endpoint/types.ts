@@ -141,6 +141,12 @@ export const DropReason = {
   InvalidRetryToken: 'invalid-retry-token',
   /** A client Initial refused because the connection limit is reached. */
   ConnectionLimit: 'connection-limit',
+  /** A client Initial refused because its source address holds its limit of connections. */
+  SourceConnectionLimit: 'source-connection-limit',
+  /** A client Initial dropped because the endpoint holds its limit of half-open connections. */
+  HalfOpenLimit: 'half-open-limit',
+  /** A client Initial dropped because its source address holds its limit of half-open connections. */
+  SourceHalfOpenLimit: 'source-half-open-limit',
   /** 0-RTT, Handshake or Retry for no connection (RFC 9000 §5.2.2: not buffered). */
   UnroutedLongHeader: 'unrouted-long-header',
   /** A short header for no connection, answered by nothing (no reset key, or too small). */
@@ -170,4 +176,6 @@ export interface EndpointStats {
   resetsDetected: number;
   /** Connections currently owned. */
   connections: number;
+  /** Server connections currently half-open (created, still handshaking). */
+  halfOpen: number;
 }

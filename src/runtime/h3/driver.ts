@@ -10,6 +10,9 @@
  * the adapter's `onWake` (a flush follows it there); API calls made later, from async code, call
  * {@link SessionDriver.kick}, which coalesces every call of one tick into one pump + flush.
  *
+ * Time: every event is handed to the session with the clock's `now`, and one timer per driver
+ * follows `session.nextTimeout` (request header deadlines) and calls `handleTimeout` when due.
+ *
  * Event byte views are valid only during dispatch (the next `handleEvent` may reuse them): sinks
  * copy what they keep. Sinks are called synchronously; an exception from one is logged and does
  * not stop the pump.
@@ -26,7 +29,9 @@ import {
   type TunnelHead,
 } from '../../http3/session/index.js';
 import type { QuicAppEvent, QuicCloseInfo, QuicTransport } from '../../quic/api.js';
+import type { Clock, ScheduledTimer } from '../../util/clock.js';
 import type { Random } from '../../util/random.js';
+import { nodeClock } from '../clock.js';
 
 /** A QUIC connection as the driver needs it: the transport plus its event queue. */
 export interface DrivenConnection extends QuicTransport {
@@ -97,6 +102,8 @@ export interface DriverHost {
    */
   flush(): void;
   logger: Logger;
+  /** Time for the session's deadlines. Default: the Node runtime's monotonic clock. */
+  clock?: Clock;
 }
 
 export class SessionDriver {
@@ -109,6 +116,18 @@ export class SessionDriver {
   #kicked = false;
   #pumping = false;
   #closeInfo: QuicCloseInfo | undefined;
+  readonly #clock: Clock;
+  #timer: ScheduledTimer | undefined;
+  #timerAt: number | undefined;
+  /** Bound once: the callback of the deadline timer. */
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+    const out = this.session.handleTimeout(this.#clock.now());
+    for (let i = 0; i < out.length; i++) this.#dispatch(out[i]);
+    this.#arm();
+    this.#host.flush();
+  };
   /** Bound once: the microtask of {@link SessionDriver.kick}. */
   readonly #onKick = (): void => {
     this.#kicked = false;
@@ -128,6 +147,7 @@ export class SessionDriver {
       capsuleMode: (head) => this.#capsuleMode(head),
     });
     this.#host = host;
+    this.#clock = host.clock ?? nodeClock;
   }
 
   #capsuleMode(head: TunnelHead): CapsuleParserOptions | undefined {
@@ -194,7 +214,7 @@ export class SessionDriver {
       for (let ev = conn.pollEvent(); ev !== undefined; ev = conn.pollEvent()) {
         let out: H3Event[];
         try {
-          out = this.session.handleEvent(ev);
+          out = this.session.handleEvent(ev, this.#clock.now());
         } catch (err) {
           // The session closed the connection with H3_INTERNAL_ERROR; a bug worth a log line.
           this.#host.logger.error({ err }, 'HTTP/3 session failed');
@@ -205,6 +225,18 @@ export class SessionDriver {
     } finally {
       this.#pumping = false;
     }
+    this.#arm();
+  }
+
+  /** Follows the session's next deadline with the one timer (none once the connection ended). */
+  #arm(): void {
+    const at = this.#closeInfo === undefined ? this.session.nextTimeout : undefined;
+    if (at === this.#timerAt) return;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (at === undefined) return;
+    this.#timer = this.#clock.schedule(at - this.#clock.now(), this.#onTimer);
   }
 
   /** Schedules one pump + flush for the end of this tick (after API calls from async code). */

@@ -11,7 +11,7 @@
  */
 import { type Logger, pino } from 'pino';
 import { H3ErrorCode } from '../../http3/errors.js';
-import { type H3SessionOptions, H3UsageError } from '../../http3/session/index.js';
+import { type H3SessionOptions, H3UsageError, HeaderBudget } from '../../http3/session/index.js';
 import type { TransportSettings } from '../../quic/connection/config.js';
 import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
@@ -32,6 +32,9 @@ import {
 } from './server-connection.js';
 import { type H3ServerStats, statusDocument } from './status.js';
 
+/** Default of `H3ServerOptions.maxIncompleteHeaderBytesTotal`. */
+export const DEFAULT_MAX_INCOMPLETE_HEADER_BYTES_TOTAL = 32 * 1024 * 1024;
+
 /** Default largest QUIC DATAGRAM frame we accept (RFC 9221 §3), enough for any UDP payload. */
 export const DEFAULT_MAX_DATAGRAM_FRAME_SIZE = 65_535;
 
@@ -44,8 +47,26 @@ export interface H3ServerOptions {
   keyPem: string;
   /** ALPN protocols. Default ['h3']. */
   alpn?: string[];
-  /** HTTP/3 session options (our SETTINGS and QPACK), over the defaults below. */
+  /**
+   * HTTP/3 session options (our SETTINGS and QPACK, and per connection the cap on incomplete
+   * request header bytes and the header timeout), over the defaults below.
+   */
   settings?: H3SessionOptions;
+  /**
+   * Limits on QUIC connections (see `QuicEndpointOptions`): in total and per client IP address,
+   * and half-open (handshaking) ones, also for clients that answered a Retry. Beyond the
+   * connection limits an Initial is refused with CONNECTION_REFUSED, beyond the half-open ones
+   * dropped; each is counted in `endpoint.endpoint.stats().dropped`. Default: unlimited (the
+   * proxy's configuration sets them).
+   */
+  connectionLimits?: ConnectionLimits;
+  /**
+   * Bytes of incomplete request header sections all connections together may hold; a stream
+   * that would go over is reset with H3_EXCESSIVE_LOAD. Default 32 MiB (128 connections at the
+   * per-connection default of 256 KiB; legitimate header sections are a few KiB and complete
+   * within a round trip, so the budget is empty when no one is attacking).
+   */
+  maxIncompleteHeaderBytesTotal?: number;
   /** Accept the draft H3_DATAGRAM setting 0xffd277 of older peers. Default false. */
   acceptLegacyH3Datagram?: boolean;
   /** QUIC transport parameters to advertise (over the QUIC defaults, with datagrams on). */
@@ -99,6 +120,14 @@ export interface H3ServerOptions {
   random?: Random;
 }
 
+/** Connection limits of {@link H3ServerOptions.connectionLimits}. */
+export interface ConnectionLimits {
+  maxConnections?: number;
+  maxConnectionsPerSource?: number;
+  maxHalfOpen?: number;
+  maxHalfOpenPerSource?: number;
+}
+
 /** Options of {@link H3Server.close}. */
 export interface H3ServerCloseOptions {
   /** How long to let requests finish after GOAWAY before closing connections. Default 5 s. */
@@ -113,6 +142,7 @@ export class H3Server {
   readonly #conns: Map<QuicConnection, ServerConnection>;
   readonly #ctx: ServerContext;
   readonly #handlers = new Map<string, [ConnectHandler, ConnectHandlerOptions]>();
+  readonly #headerBudget: HeaderBudget;
   #handler: RequestHandler | undefined;
   readonly #counters = {
     startedAt: 0,
@@ -129,7 +159,9 @@ export class H3Server {
     conns: Map<QuicConnection, ServerConnection>,
     ctx: (server: H3Server) => ServerContext,
     logger: Logger,
+    headerBudget: HeaderBudget,
   ) {
+    this.#headerBudget = headerBudget;
     this.#udp = udp;
     this.#conns = conns;
     this.#logger = logger;
@@ -142,11 +174,17 @@ export class H3Server {
     const logger = options.logger ?? pino({ level: 'silent' });
     const random = options.random ?? systemRandom;
     const credential = loadServerCredential(options.certPem, options.keyPem);
+    const headerBudget =
+      options.settings?.headerBudget ??
+      new HeaderBudget(
+        options.maxIncompleteHeaderBytesTotal ?? DEFAULT_MAX_INCOMPLETE_HEADER_BYTES_TOTAL,
+      );
     const sessionOptions: H3SessionOptions = {
       enableConnectProtocol: true,
       h3Datagram: true,
       acceptLegacyH3Datagram: options.acceptLegacyH3Datagram ?? false,
       ...options.settings,
+      headerBudget,
     };
     const limits: ExchangeLimits = {
       maxBodySize: options.maxBodySize ?? 16 * 1024 * 1024,
@@ -164,6 +202,7 @@ export class H3Server {
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,
       retry: options.retry ?? 'under-load',
+      ...options.connectionLimits,
       statelessResetKey:
         options.statelessResetKey === false
           ? undefined
@@ -211,6 +250,7 @@ export class H3Server {
         connectionClosed: (conn) => s.#forget(conn.driver.connection as QuicConnection),
       }),
       logger,
+      headerBudget,
     );
     return server;
   }
@@ -265,6 +305,9 @@ export class H3Server {
       requestsActive: c.requestsActive,
       requestsTotal: c.requestsTotal,
       connectSessions: c.connectSessions,
+      incompleteHeaderBytes: this.#headerBudget.used,
+      headerRefusals: this.#headerBudget.refused,
+      headerTimeouts: this.#headerBudget.timedOut,
     };
   }
 

@@ -15,6 +15,12 @@ export interface H3ServerStats {
   readonly requestsTotal: number;
   /** Extended CONNECT sessions open now. */
   readonly connectSessions: number;
+  /** Bytes of incomplete request header sections held now, over every connection. */
+  readonly incompleteHeaderBytes: number;
+  /** Request streams reset for holding too many incomplete header bytes (H3_EXCESSIVE_LOAD). */
+  readonly headerRefusals: number;
+  /** Request streams reset because their header section was late (H3_REQUEST_INCOMPLETE). */
+  readonly headerTimeouts: number;
 }
 
 /** The JSON body of the status endpoint. */

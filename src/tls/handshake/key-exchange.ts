@@ -1,6 +1,12 @@
 /**
  * (EC)DHE key shares (RFC 9846 §4.2.8, §7.4) for x25519 and secp256r1, with private keys made
  * from a {@link Random} so tests are reproducible. A bad peer share is illegal_parameter.
+ *
+ * Node's DER/PEM private-key parser fails on any error left on OpenSSL's per-thread error queue
+ * by an earlier, unrelated call (X509Certificate#checkHost on a certificate with a malformed
+ * subjectAltName leaves one), so a DER import made key generation fail with a stale ASN.1
+ * message depending on what a previous peer had sent. Peer shares are imported as JWK (which
+ * does not consult the queue); our private key as DER retried once (`importX25519Private`).
  */
 import {
   createECDH,
@@ -38,9 +44,25 @@ export interface KeyShare {
   computeSecret(peer: Uint8Array): Uint8Array;
 }
 
-// DER prefixes (RFC 8410 §7, §4): PKCS#8 for a raw X25519 private key, SPKI for a public one.
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+
+// RFC 8410 §7: PKCS#8 prefix of a raw X25519 private key.
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+
+/**
+ * The private key from its raw 32 bytes. A JWK import would need the public `x` too (Node 24
+ * checks it), which only the import itself can derive; so PKCS#8 DER, retried once: a DER import
+ * fails on an error an unrelated earlier call left on OpenSSL's per-thread queue (see the module
+ * header), and that failure takes the stale error off the queue, so the retry reads only ours.
+ */
+function importX25519Private(d: Uint8Array): KeyObject {
+  const der = { key: Buffer.concat([X25519_PKCS8, d]), format: 'der', type: 'pkcs8' } as const;
+  try {
+    return createPrivateKey(der);
+  } catch {
+    return createPrivateKey(der);
+  }
+}
 
 class X25519Share implements KeyShare {
   readonly group = NamedGroup.x25519;
@@ -49,13 +71,12 @@ class X25519Share implements KeyShare {
 
   constructor(random: Random) {
     const d = randomBytes(random, 32);
-    this.#key = createPrivateKey({
-      key: Buffer.concat([X25519_PKCS8, d]),
-      format: 'der',
-      type: 'pkcs8',
-    });
-    const spki = createPublicKey(this.#key).export({ format: 'der', type: 'spki' });
-    this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));
+    this.#key = importX25519Private(d);
+    const { x } = createPublicKey(this.#key).export({ format: 'jwk' });
+    this.publicKey = new Uint8Array(Buffer.from(x ?? '', 'base64url'));
+    if (this.publicKey.length !== 32) {
+      throw new TlsAlertError('internal_error', 'x25519 public key is not 32 bytes');
+    }
   }
 
   computeSecret(peer: Uint8Array): Uint8Array {
@@ -64,9 +85,8 @@ class X25519Share implements KeyShare {
     }
     try {
       const publicKey = createPublicKey({
-        key: Buffer.concat([X25519_SPKI, peer]),
-        format: 'der',
-        type: 'spki',
+        key: { kty: 'OKP', crv: 'X25519', x: b64url(peer) },
+        format: 'jwk',
       });
       const secret = new Uint8Array(diffieHellman({ privateKey: this.#key, publicKey }));
       // RFC 9846 §7.4.2: implementations "MUST check whether the computed Diffie-Hellman shared

@@ -163,12 +163,15 @@ export class TlsServer extends TlsSession {
     const sni = findExtension(ch.extensions, 'server_name');
     this.#serverName = sni?.hostName;
     this.#alpn = this.#selectAlpn(ch);
-    this.#clientParams = findExtension(ch.extensions, 'quic_transport_parameters')!.data;
+    const clientParams = findExtension(ch.extensions, 'quic_transport_parameters')!.data;
+    this.#clientParams = clientParams;
     // The QUIC layer validates the client's parameters (and may throw) before we answer.
-    const ourParams = this.#config.transportParameters(this.#clientParams, {
-      serverName: this.#serverName,
-      alpn: this.#alpn,
-    });
+    const ourParams = this.callHook(() =>
+      this.#config.transportParameters(clientParams, {
+        serverName: this.#serverName,
+        alpn: this.#alpn,
+      }),
+    );
 
     const suite = this.setSuite(suiteId);
     const accepted = this.#acceptPsk(ch, msg, now);

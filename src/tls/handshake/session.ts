@@ -5,19 +5,21 @@
  *   session.receive(level, bytes, now)   in-order CRYPTO data of one level
  *   session.poll()                       next event: send / keys / complete / ticket / keylog
  *
- * Errors are thrown as `TlsAlertError` (QUIC sends CRYPTO_ERROR 0x0100 + alert, RFC 9001 §4.8)
- * or, where RFC 9001 names a transport error, `TransportError`. After an error the session is
- * dead: every later call throws the same error.
+ * Errors are thrown as `TlsAlertError` (QUIC sends CRYPTO_ERROR 0x0100 + alert, RFC 9001 §4.8),
+ * as `QuicProtocolViolation` where RFC 9001 names PROTOCOL_VIOLATION, or as whatever a configured
+ * hook threw (the QUIC layer's `TransportError` for bad transport parameters). Anything else that
+ * escapes (a node:crypto or programming error) leaves as an alert too, see {@link asTlsError}.
+ * After an error the session is dead: every later call throws the same error.
  */
 import { type CipherSuite, type SuiteParams, suiteParams } from '../../crypto/index.js';
-import { toHex } from '../../wire/index.js';
+import { CodecError, toHex } from '../../wire/index.js';
 import { TlsAlertError } from '../alert.js';
 import {
   HandshakeReader,
   type HandshakeReaderLimits,
   type RawHandshake,
 } from '../messages/index.js';
-import { rejectNonQuicHandshakeType } from '../quic.js';
+import { QuicProtocolViolation, rejectNonQuicHandshakeType } from '../quic.js';
 import { Transcript } from './transcript.js';
 import type { CryptoLevel, KeyLevel, TlsEvent } from './types.js';
 
@@ -46,6 +48,8 @@ export abstract class TlsSession {
   #head = 0;
   #failure: unknown;
   #complete = false;
+  /** Errors thrown by configured hooks: they leave unchanged (see {@link callHook}). */
+  readonly #hookErrors = new WeakSet<object>();
 
   constructor(limits: HandshakeReaderLimits | undefined) {
     this.#readers = {
@@ -102,15 +106,36 @@ export abstract class TlsSession {
         }
       }
     } catch (err) {
-      this.#failure = err;
-      throw err;
+      this.#failure = this.#asTlsError(err);
+      throw this.#failure;
     }
   }
 
   /** Marks the session failed with `err` and throws it (for entry points other than receive). */
   protected fail(err: unknown): never {
-    this.#failure = err;
-    throw err;
+    this.#failure = this.#asTlsError(err);
+    throw this.#failure;
+  }
+
+  /** Runs a configured hook; what it throws leaves the session as it is. */
+  protected callHook<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) this.#hookErrors.add(err);
+      throw err;
+    }
+  }
+
+  #asTlsError(err: unknown): unknown {
+    if (
+      err instanceof TlsAlertError ||
+      err instanceof QuicProtocolViolation ||
+      (typeof err === 'object' && err !== null && this.#hookErrors.has(err))
+    ) {
+      return err;
+    }
+    return asTlsError(err);
   }
 
   /** Throws the stored failure, if any. */
@@ -157,4 +182,17 @@ export abstract class TlsSession {
 /** Throws unexpected_message for a message type not valid in the current state. */
 export function unexpected(msg: RawHandshake, state: string): never {
   throw new TlsAlertError('unexpected_message', `handshake message type ${msg.type} in ${state}`);
+}
+
+/**
+ * The alert for an error that is not a TLS one: `decode_error` for bytes that did not parse
+ * (RFC 9846 §6.2: a message "which cannot be parsed according to the syntax"), otherwise
+ * `internal_error` ("An internal error unrelated to the peer or the correctness of the protocol
+ * ... prohibits it from continuing"). The original error is the cause.
+ */
+export function asTlsError(err: unknown): TlsAlertError {
+  if (err instanceof TlsAlertError) return err;
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (err instanceof CodecError) return new TlsAlertError('decode_error', what, { cause: err });
+  return new TlsAlertError('internal_error', what, { cause: err });
 }

@@ -126,7 +126,13 @@ export interface RawPeer {
 
 export function rawPeer(
   role: 'client' | 'server',
-  o: { seed?: number; quic?: FakeQuicOptions; session?: H3SessionOptions } = {},
+  o: {
+    seed?: number;
+    quic?: FakeQuicOptions;
+    session?: H3SessionOptions;
+    /** The `now` given with each event (none by default). */
+    now?: () => number;
+  } = {},
 ): RawPeer {
   const seed = o.seed ?? 11;
   const pair = new FakeQuicPair({ seed, ...o.quic });
@@ -134,7 +140,7 @@ export function rawPeer(
   const raw = role === 'client' ? pair.server : pair.client;
   const session = new H3Session(mine, role, new SeededRandom(seed + 1), o.session);
   const rawSide = role === 'client' ? 'server' : 'client';
-  pair.attach(role, (ev) => session.handleEvent(ev));
+  pair.attach(role, (ev) => session.handleEvent(ev, o.now?.()));
   pair.attach(rawSide, (ev) => [ev]);
   const events = pair.events[role] as H3Event[];
   const rawEvents = pair.events[rawSide] as QuicAppEvent[];

@@ -158,6 +158,53 @@ describe('a tunnel through the proxy', () => {
     expect(drops.some((d) => d.startsWith('unknown-connection='))).toBe(true);
   });
 
+  it('applies the configured connection limits: a second connection from one address is refused', async () => {
+    const t = await startTestProxy({ limits: { connectionsPerSource: 1 } });
+    cleanup.push(() => t.proxy.close({ timeout: 500 }));
+    await client(t);
+    const err = await MasqueClient.connect(t.proxy.template, { ca: [testCert.certPem] }).then(
+      (c) => {
+        cleanup.push(() => c.close());
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeDefined();
+    expect(t.proxy.server.endpoint.endpoint.stats().dropped['source-connection-limit']).toBe(1);
+  });
+
+  it('exports the process figures and the connection gauges on /metrics', async () => {
+    const t = await startTestProxy(
+      { metrics: { listen: '127.0.0.1:0' } },
+      { metricsIntervalMs: 20 },
+    );
+    cleanup.push(() => t.proxy.close({ timeout: 500 }));
+    const proxy = t.proxy;
+    const c = await client(t);
+    const echo = await echoServer();
+    cleanup.push(() => echo.close());
+    await c.connectUdp('127.0.0.1', echo.port);
+    let text = '';
+    await waitFor(
+      async () => {
+        text = await (await fetch(`http://${proxy.metricsAddress}/metrics`)).text();
+        return /^masque_endpoint_connections 1$/m.test(text);
+      },
+      { intervalMs: 20, what: 'the endpoint gauges' },
+    );
+    expect(text).toMatch(/^masque_endpoint_half_open_connections 0$/m);
+    expect(text).toMatch(/^masque_incomplete_header_bytes 0$/m);
+    for (const name of [
+      'masque_nodejs_heap_size_used_bytes',
+      'masque_nodejs_eventloop_lag_seconds',
+      'masque_nodejs_active_handles_total',
+      'masque_event_loop_delay_seconds{stat="p99"}',
+      'masque_event_loop_delay_seconds{stat="max"}',
+    ]) {
+      expect(text).toContain(`\n${name} `);
+    }
+  });
+
   it('is also an async iterable', async () => {
     const { proxy, echo, sockets } = await setup();
     const c = await client({ proxy, sockets });
