@@ -53,9 +53,15 @@ export class ClientPool {
 
   /**
    * Opens a tunnel to `host:port`; on 429 the connection is marked full and another is tried
-   * (at most once per connection the pool may hold). `release` gives the place back.
+   * (at most once per connection the pool may hold). `release` gives the place back. `how`
+   * opens it on the chosen client (default `connectUdp`; e.g. `connectQuic` for QUIC-aware).
    */
-  async open(host: string, port: number): Promise<{ sock: MasqueUdpSocket; release: () => void }> {
+  async open<T = MasqueUdpSocket>(
+    host: string,
+    port: number,
+    how: (client: MasqueClient, host: string, port: number) => Promise<T> = (c, h, p) =>
+      c.connectUdp(h, p) as Promise<T>,
+  ): Promise<{ sock: T; release: () => void }> {
     for (let attempt = 0; ; attempt++) {
       const pooled = this.#pick();
       if (pooled === undefined) {
@@ -73,7 +79,7 @@ export class ClientPool {
       };
       try {
         const client = await pooled.client;
-        const sock = await client.connectUdp(host, port);
+        const sock = await how(client, host, port);
         return { sock, release };
       } catch (err) {
         if (

@@ -105,6 +105,16 @@ export class QuicAwareSocket implements DatagramSocket {
     void session.closed.then(() => this.#release());
   }
 
+  /** True once the tunnel is over (closed by us, the proxy, or the connection). */
+  get isClosed(): boolean {
+    return this.#closed || this.#session.closeInfo !== undefined;
+  }
+
+  /** Settles when the tunnel is over. */
+  get closed(): Promise<void> {
+    return this.#session.closed.then(() => undefined);
+  }
+
   /** True once forwarded mode was negotiated. */
   get forwarding(): boolean {
     return this.#forwarding !== undefined;
