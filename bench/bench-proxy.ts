@@ -6,10 +6,11 @@ import { type DevCert, generateDevCert } from '../src/tls/certs/index.js';
 
 export async function startBenchProxy(
   maxUdpPayload?: number,
+  config: Record<string, unknown> = {},
 ): Promise<{ proxy: RunningProxy; cert: DevCert }> {
   const cert = generateDevCert();
   const proxy = await startProxy(
-    parseConfig({ listen: '127.0.0.1:0', targets: { allow: ['127.0.0.0/8'] } }),
+    parseConfig({ listen: '127.0.0.1:0', targets: { allow: ['127.0.0.0/8'] }, ...config }),
     {
       certPem: cert.certPem,
       keyPem: cert.keyPem,
