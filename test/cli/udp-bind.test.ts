@@ -4,10 +4,12 @@
  * replies through that port going back to the peer from the public address, --max-peers evicting
  * the least recently used, and --firewall letting only the named peers through.
  */
+import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.js';
 import { type CliResult, runCli } from '../../src/cli/program.js';
@@ -82,6 +84,8 @@ async function start(extra: string[]) {
   cleanup.push(() => result.running.close());
   return { proxy, app, io: x, running: result.running };
 }
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 const portOf = (addr: string): number => Number(addr.slice(addr.lastIndexOf(':') + 1));
 
@@ -182,5 +186,48 @@ describe('masque udp-bind', () => {
     );
     expect(result).toEqual({ exitCode: 1 });
     expect(x.err).toMatch(/does not offer bind/);
+  });
+
+  it('as its own process: relays both ways and exits 0 on SIGTERM', async () => {
+    const { proxy } = await startTestProxy();
+    cleanup.push(() => proxy.close({ timeout: 500 }));
+    const app = await udp();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'udp-bind',
+        '--proxy',
+        proxy.template,
+        '--ca',
+        caFile,
+        '--local',
+        `127.0.0.1:${app.port}`,
+        '--json',
+      ],
+      { env: { ...process.env, MASQUE_LOG: 'silent' }, stdio: 'pipe' },
+    );
+    cleanup.push(async () => child.kill('SIGKILL'));
+    const first = await new Promise<{ public: string[] }>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+      });
+      child.once('exit', (code) => reject(new Error(`udp-bind exited (${code}): ${out}`)));
+    });
+    const pub = portOf(first.public[0]);
+    const peer = await udp();
+    peer.socket.send('ping', pub, '127.0.0.1');
+    await waitFor(() => app.got.length === 1);
+    app.socket.send('pong', app.got[0].port, '127.0.0.1');
+    await waitFor(() => peer.got.length === 1);
+    expect(peer.got[0]).toEqual({ data: 'pong', port: pub });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
