@@ -10,6 +10,7 @@ import { type DevCert, generateDevCert } from '../src/tls/certs/index.js';
 
 export async function startBenchProxy(
   maxUdpPayload?: number,
+  config: Record<string, unknown> = {},
 ): Promise<{ proxy: RunningProxy; cert: DevCert }> {
   const cert = generateDevCert();
   const proxy = await startProxy(
@@ -22,6 +23,7 @@ export async function startBenchProxy(
         halfOpenConnections: 1_000_000,
         halfOpenPerSource: 1_000_000,
       },
+      ...config,
     }),
     {
       certPem: cert.certPem,

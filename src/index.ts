@@ -12,9 +12,15 @@ export {
 } from './app/index.js';
 // A local UDP port forwarded through the proxy (what `masque udp-forward` runs).
 export { UdpForwarder, type UdpForwardOptions } from './cli/udp-forward.js';
-// The client SDK: UDP tunnels through a MASQUE proxy (RFC 9298).
+// The client SDK: UDP tunnels through a MASQUE proxy (RFC 9298) and bound sockets on it
+// (connect-udp-bind).
 export {
+  type BoundAddressInfo,
+  type BoundMessage,
   type MasqueAuth,
+  type MasqueBindOptions,
+  MasqueBoundSocket,
+  type MasqueBoundSocketStats,
   MasqueClient,
   type MasqueClientOptions,
   MasqueError,

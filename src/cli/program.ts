@@ -1,6 +1,6 @@
 /**
  * The `masque` command line: `proxy` (the default when no subcommand is given, so `npm start`
- * starts the proxy) and `udp-forward`. `runCli` returns what is running (for the caller to stop
+ * starts the proxy), `udp-forward` and `udp-bind`. `runCli` returns what is running (for the caller to stop
  * on a signal) or an exit code; it never calls `process.exit`, so tests run it in-process.
  */
 import { readFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import type { MasqueAuth } from '../client/client.js';
 import { ConfigError } from '../config/index.js';
 import type { CliIO } from './io.js';
 import { runProxy } from './proxy-command.js';
+import { UdpBinder } from './udp-bind.js';
 import { formatForwardStats, UdpForwarder } from './udp-forward.js';
 
 /** Something a command left running. */
@@ -137,6 +138,79 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       };
     });
 
+  program
+    .command('udp-bind')
+    .description(
+      'bind a UDP port on the proxy (connect-udp-bind) for a local app: each remote peer appears to the app as a local port of its own',
+    )
+    .requiredOption('--proxy <uri-template>', 'the proxy: its URI template or https://host:port')
+    .requiredOption('--local <host:port>', 'the local UDP application peers are relayed to')
+    .option(
+      '--peer <ip:port>',
+      'a peer to open a local port for at start (repeatable)',
+      collect,
+      [],
+    )
+    .option('--firewall', 'only the --peer peers get through (no uncompressed context)')
+    .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
+    .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
+    .option('--insecure', 'accept any certificate (development only)')
+    .option('--bearer <token>', 'proxy credentials: Bearer token')
+    .option('--basic <user:password>', 'proxy credentials: Basic')
+    .option('--max-peers <n>', 'local ports at most; past it the least recently used closes', '256')
+    .option('--idle <ms>', 'close a peer’s local port after this long without traffic', '120000')
+    .option('--compress-after <n>', 'compress a peer after this many datagrams (0: never)', '8')
+    .option(
+      '--wire <form>',
+      'compression capsules: final (0x11-0x13) or legacy (before -10)',
+      parseWire,
+      'final',
+    )
+    .option('--timeout <ms>', 'deadline to reach the proxy and to bind', '10000')
+    .option('--json', 'print JSON lines: the public addresses first, then each new peer')
+    .action(async (o) => {
+      const json = o.json === true;
+      // Peers named with --peer are in the first line; later ones get a line each.
+      let started = false;
+      const binder = await UdpBinder.start({
+        proxy: o.proxy,
+        local: o.local,
+        peers: o.peer,
+        firewall: o.firewall === true,
+        ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
+        pinnedSha256: o.pin === undefined ? undefined : [o.pin],
+        insecure: o.insecure === true ? true : undefined,
+        auth: auth(o),
+        maxPeers: Number(o.maxPeers),
+        idleMs: Number(o.idle),
+        compressAfter: Number(o.compressAfter),
+        wire: o.wire,
+        timeoutMs: Number(o.timeout),
+        onPeer: (peer, local) => {
+          if (!started) return;
+          if (json) io.stdout(`${JSON.stringify({ peer, local })}\n`);
+          else io.stderr(`udp-bind: peer ${peer} is ${local}\n`);
+        },
+        onProblem: (m) => io.stderr(`udp-bind: ${m}\n`),
+      });
+      const pub = binder.publicAddresses;
+      io.stdout(
+        json
+          ? `${JSON.stringify({ public: pub, local: o.local, peers: binder.peers() })}\n`
+          : `udp-bind: ${pub.join(' ')} -> ${o.local} through ${o.proxy}\n`,
+      );
+      if (!json)
+        for (const p of binder.peers()) io.stderr(`udp-bind: peer ${p.peer} is ${p.local}\n`);
+      started = true;
+      result = {
+        running: {
+          name: 'udp-bind',
+          status: () => ({ ...binder.stats() }),
+          close: () => binder.close(),
+        },
+      };
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
@@ -151,6 +225,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     return { exitCode: 1 };
   }
   return result;
+}
+
+function parseWire(value: string): 'final' | 'legacy' {
+  if (value === 'final' || value === 'legacy') return value;
+  throw new InvalidArgumentError('expected final or legacy');
 }
 
 function parseDatagramsMode(value: string): 'auto' | 'capsule' {

@@ -24,12 +24,21 @@ import {
   supportedTransforms,
   transformNeedsKey,
 } from '../../transforms/registry.js';
+import { bindCapsuleLimits } from '../masque/bind/wire.js';
 import { type QuicProxyProfile, quicProxyCapsuleLimits } from '../masque/capsules/quic-proxy.js';
 import { ConnectUdpError } from '../masque/connect-udp/errors.js';
-import { expandRequest } from '../masque/connect-udp/template-expand.js';
+import { expandRequest, expandWildcardRequest } from '../masque/connect-udp/template-expand.js';
 import { parseTemplate, type UriTemplate } from '../masque/connect-udp/uri-template.js';
 import { CONNECT_UDP_PROTOCOL } from '../masque/connect-udp/validate-request.js';
-import { type ProxyStatusEntry, parseProxyStatus } from '../masque/headers/index.js';
+import {
+  CONNECT_UDP_BIND_FIELD,
+  formatConnectUdpBind,
+  PROXY_PUBLIC_ADDRESS_FIELD,
+  type ProxyStatusEntry,
+  parseConnectUdpBind,
+  parseProxyPublicAddressLenient,
+  parseProxyStatus,
+} from '../masque/headers/index.js';
 import {
   formatProxyQuicForwarding,
   parseProxyQuicForwarding,
@@ -43,6 +52,7 @@ import { type HeadersInit, headerValues } from '../runtime/h3/headers.js';
 import { formatAddress } from '../runtime/udp/address.js';
 import type { PacketSeam } from '../runtime/udp/packet-seam.js';
 import { type Random, randomBytes, systemRandom } from '../util/random.js';
+import { type MasqueBindOptions, MasqueBoundSocket } from './bound-socket.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
 import { type ClientForwarding, QuicAwareSocket } from './quic-aware-socket.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
@@ -145,7 +155,7 @@ export class MasqueClient {
   readonly template: UriTemplate;
   readonly #h3: H3Link;
   readonly #opts: MasqueClientOptions;
-  readonly #sockets = new Set<MasqueUdpSocket>();
+  readonly #sockets = new Set<MasqueUdpSocket | MasqueBoundSocket>();
   #closing: Promise<void> | undefined;
 
   private constructor(template: UriTemplate, h3: H3Link, opts: MasqueClientOptions) {
@@ -232,7 +242,7 @@ export class MasqueClient {
   }
 
   /** Open tunnels. */
-  get sockets(): ReadonlySet<MasqueUdpSocket> {
+  get sockets(): ReadonlySet<MasqueUdpSocket | MasqueBoundSocket> {
     return this.#sockets;
   }
 
@@ -257,39 +267,8 @@ export class MasqueClient {
       if (!(err instanceof ConnectUdpError)) throw err;
       throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
     }
-    let waitingForCredit = false;
-    const opening = this.#h3
-      // RFC 9298 §3: the tunnel uses the Capsule Protocol whatever the response's header says.
-      .connect(CONNECT_UDP_PROTOCOL, path, authorization(this.#opts.auth), {
-        authority,
-        capsuleProtocol: 'always',
-        onStreamWait: (waiting) => {
-          waitingForCredit = waiting;
-        },
-      })
-      .catch((err: unknown) => {
-        throw translate(err, host, port);
-      });
-    let session: ClientConnectSession;
     const ms = options.timeout ?? this.#opts.tunnelTimeout ?? 10_000;
-    try {
-      session = await timeoutAfter(ms, `connect-udp to ${host}:${port}`, opening);
-    } catch (err) {
-      // A late 2xx after our timeout opens nothing: end it at once.
-      void opening.then(
-        (s) => s.close(),
-        () => {},
-      );
-      if (waitingForCredit && err instanceof MasqueError && err.code === MasqueErrorCode.TIMEOUT) {
-        const limit = this.#h3.peerMaxStreamsBidi;
-        throw new MasqueError(
-          MasqueErrorCode.STREAM_LIMIT,
-          `connect-udp to ${host}:${port}: no stream credit from the proxy within ${ms} ms ` +
-            `(it allows ${limit ?? 'a limited number of'} concurrent requests on this connection, all in use)`,
-        );
-      }
-      throw err;
-    }
+    const session = await this.#open(`${host}:${port}`, path, authority, [], ms);
     const sock = new MasqueUdpSocket(
       session,
       { host, port },
@@ -301,6 +280,102 @@ export class MasqueClient {
     );
     this.#sockets.add(sock);
     sock.once('close', () => this.#sockets.delete(sock));
+    return sock;
+  }
+
+  /**
+   * Binds a UDP socket on the proxy (connect-udp-bind, draft-ietf-masque-connect-udp-listen):
+   * peers reach it at `sock.address()`, and it sends to any peer. Without `fallback` the request
+   * names no target (`*`/`*`); a proxy without bind refuses it (our proxy answers 501) or accepts
+   * without `connect-udp-bind: ?1`: both reject with MASQUE_BIND_UNSUPPORTED. With `fallback`, a
+   * proxy without bind serves plain connect-udp to that target and the socket says `bound: false`.
+   * Resolves once the uncompressed context is answered; otherwise rejects as `connectUdp` does.
+   */
+  async bindUdp(options: MasqueBindOptions = {}): Promise<MasqueBoundSocket> {
+    if (this.#closing !== undefined) {
+      throw new MasqueError(MasqueErrorCode.CLOSED, 'the client is closed');
+    }
+    const wire = options.wire ?? 'final';
+    if (wire !== 'final' && wire !== 'legacy') {
+      throw new MasqueError(
+        MasqueErrorCode.INVALID_ARGUMENT,
+        `wire must be 'final' or 'legacy', not ${String(wire)}`,
+      );
+    }
+    const fb = options.fallback;
+    let path: string;
+    let authority: string;
+    try {
+      ({ path, authority } =
+        fb === undefined
+          ? expandWildcardRequest(this.template)
+          : expandRequest(this.template, fb.host, fb.port));
+    } catch (err) {
+      if (!(err instanceof ConnectUdpError)) throw err;
+      throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
+    }
+    const what = fb === undefined ? 'bind' : `bind with fallback to ${fb.host}:${fb.port}`;
+    const ms = options.timeout ?? this.#opts.tunnelTimeout ?? 10_000;
+    const started = performance.now();
+    let session: ClientConnectSession;
+    try {
+      session = await this.#open(
+        what,
+        path,
+        authority,
+        [[CONNECT_UDP_BIND_FIELD, formatConnectUdpBind(true)]],
+        ms,
+        bindCapsuleLimits([wire]),
+      );
+    } catch (err) {
+      // Our proxy answers 501 to */* when it does not offer bind (RFC 9110 §15.6.2).
+      if (fb === undefined && err instanceof MasqueError && err.status === 501) {
+        throw new MasqueError(
+          MasqueErrorCode.BIND_UNSUPPORTED,
+          `the proxy does not offer bind: ${err.message}`,
+          {
+            status: err.status,
+            proxyStatus: err.proxyStatus,
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+    const echo = parseConnectUdpBind(
+      headerValues(session.responseHeaders as Array<[string, string]>, CONNECT_UDP_BIND_FIELD),
+    );
+    const publicAddresses = parseProxyPublicAddressLenient(
+      headerValues(session.responseHeaders as Array<[string, string]>, PROXY_PUBLIC_ADDRESS_FIELD),
+    );
+    // §6: bind is on once both sides sent `?1`. Proxies before -10 may leave out the echo but
+    // send Proxy-Public-Address: taken as bound.
+    const bound = (echo.ok && echo.value) || publicAddresses.length > 0;
+    if (!bound && fb === undefined) {
+      session.close();
+      throw new MasqueError(
+        MasqueErrorCode.BIND_UNSUPPORTED,
+        `the proxy accepted the bind request with ${session.status} but without connect-udp-bind: ?1`,
+        { status: session.status },
+      );
+    }
+    const sock = new MasqueBoundSocket(
+      session,
+      { bound, publicAddresses, fallback: fb },
+      { ...this.#opts.socket, ...options, wire },
+    );
+    this.#sockets.add(sock);
+    sock.once('close', () => this.#sockets.delete(sock));
+    try {
+      await timeoutAfter(
+        Math.max(1, ms - (performance.now() - started)),
+        `${what}: the uncompressed context`,
+        sock.ready,
+      );
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
     return sock;
   }
 
@@ -345,38 +420,28 @@ export class MasqueClient {
     const wantForwarding = options.forwarding !== false;
     const transforms = options.transforms ?? supportedTransforms();
     const ourKey = randomBytes(options.random ?? systemRandom, 32);
-    const headers: Array<[string, string]> = [...authorization(this.#opts.auth)];
-    headers.push([
-      'proxy-quic-forwarding',
-      wantForwarding
-        ? formatProxyQuicForwarding({
-            enabled: true,
-            acceptTransforms: [...transforms],
-            scrambleKey: transforms.some(transformNeedsKey) ? ourKey : undefined,
-          })
-        : formatProxyQuicForwarding({ enabled: false }),
-    ]);
-    headers.push(['proxy-quic-port-sharing', options.portSharing === true ? '?1' : '?0']);
-    const opening = this.#h3
-      .connect(CONNECT_UDP_PROTOCOL, path, headers, {
-        authority,
-        capsuleProtocol: 'always',
-        knownCapsules: quicProxyCapsuleLimits(profile),
-      })
-      .catch((err: unknown) => {
-        throw translate(err, host, port);
-      });
+    const headers: Array<[string, string]> = [
+      [
+        'proxy-quic-forwarding',
+        wantForwarding
+          ? formatProxyQuicForwarding({
+              enabled: true,
+              acceptTransforms: [...transforms],
+              scrambleKey: transforms.some(transformNeedsKey) ? ourKey : undefined,
+            })
+          : formatProxyQuicForwarding({ enabled: false }),
+      ],
+      ['proxy-quic-port-sharing', options.portSharing === true ? '?1' : '?0'],
+    ];
     const ms = options.timeout ?? this.#opts.tunnelTimeout ?? 10_000;
-    let session: ClientConnectSession;
-    try {
-      session = await timeoutAfter(ms, `connect-udp (QUIC-aware) to ${host}:${port}`, opening);
-    } catch (err) {
-      void opening.then(
-        (s) => s.close(),
-        () => {},
-      );
-      throw err;
-    }
+    const session = await this.#open(
+      `${host}:${port} (QUIC-aware)`,
+      path,
+      authority,
+      headers,
+      ms,
+      quicProxyCapsuleLimits(profile),
+    );
     let forwarding: ClientForwarding | undefined;
     const answer = parseProxyQuicForwarding(session.header('proxy-quic-forwarding'), 'response');
     const a = answer.ok ? answer.value : undefined;
@@ -410,6 +475,49 @@ export class MasqueClient {
     });
   }
 
+  /** Sends one connect-udp request and waits (at most `ms`) for its 2xx, as a MasqueError on failure. */
+  async #open(
+    what: string,
+    path: string,
+    authority: string,
+    headers: Array<[string, string]>,
+    ms: number,
+    knownCapsules?: Array<[number, number]>,
+  ): Promise<ClientConnectSession> {
+    let waitingForCredit = false;
+    const opening = this.#h3
+      // RFC 9298 §3: the tunnel uses the Capsule Protocol whatever the response's header says.
+      .connect(CONNECT_UDP_PROTOCOL, path, [...authorization(this.#opts.auth), ...headers], {
+        authority,
+        capsuleProtocol: 'always',
+        knownCapsules,
+        onStreamWait: (waiting) => {
+          waitingForCredit = waiting;
+        },
+      })
+      .catch((err: unknown) => {
+        throw translate(err, what);
+      });
+    try {
+      return await timeoutAfter(ms, `connect-udp to ${what}`, opening);
+    } catch (err) {
+      // A late 2xx after our timeout opens nothing: end it at once.
+      void opening.then(
+        (s) => s.close(),
+        () => {},
+      );
+      if (waitingForCredit && err instanceof MasqueError && err.code === MasqueErrorCode.TIMEOUT) {
+        const limit = this.#h3.peerMaxStreamsBidi;
+        throw new MasqueError(
+          MasqueErrorCode.STREAM_LIMIT,
+          `connect-udp to ${what}: no stream credit from the proxy within ${ms} ms ` +
+            `(it allows ${limit ?? 'a limited number of'} concurrent requests on this connection, all in use)`,
+        );
+      }
+      throw err;
+    }
+  }
+
   /** Closes every tunnel, then the connection. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -436,11 +544,11 @@ export class MasqueClient {
 }
 
 /** Every failure of opening a tunnel as a MasqueError, the one error type of the SDK. */
-function translate(err: unknown, host: string, port: number): MasqueError {
+function translate(err: unknown, what: string): MasqueError {
   if (err instanceof MasqueError) return err;
   if (!(err instanceof H3HttpError)) {
     const message = err instanceof Error ? err.message : String(err);
-    return new MasqueError(MasqueErrorCode.INTERNAL, `connect-udp to ${host}:${port}: ${message}`, {
+    return new MasqueError(MasqueErrorCode.INTERNAL, `connect-udp to ${what}: ${message}`, {
       cause: err,
     });
   }
@@ -448,10 +556,10 @@ function translate(err: unknown, host: string, port: number): MasqueError {
     const status = err.status ?? 0;
     const proxyStatus: ProxyStatusEntry[] = proxyStatusOf(err.headers);
     const detail = proxyStatus.find((e) => e.error !== undefined)?.error;
-    const what = `the proxy refused ${host}:${port} with ${status}${detail ? ` (${detail})` : ''}`;
+    const text = `the proxy refused ${what} with ${status}${detail ? ` (${detail})` : ''}`;
     return new MasqueError(
       status === 407 ? MasqueErrorCode.AUTH_REQUIRED : MasqueErrorCode.PROXY_REFUSED,
-      what,
+      text,
       { status, proxyStatus, cause: err },
     );
   }

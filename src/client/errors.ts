@@ -29,6 +29,14 @@ export const MasqueErrorCode = {
   INVALID_ARGUMENT: 'MASQUE_INVALID_ARGUMENT',
   /** A UDP payload above 65527 bytes (RFC 9298 §5). */
   PAYLOAD_TOO_LARGE: 'MASQUE_PAYLOAD_TOO_LARGE',
+  /**
+   * The proxy does not offer connect-udp-bind (connect-udp-listen): it refused a bind request
+   * without a target (our proxy answers 501), or accepted it without `connect-udp-bind: ?1`; or a
+   * socket that fell back to plain connect-udp was asked to reach another peer.
+   */
+  BIND_UNSUPPORTED: 'MASQUE_BIND_UNSUPPORTED',
+  /** The proxy broke the protocol (e.g. a malformed compression capsule): the tunnel was reset. */
+  PROTOCOL_ERROR: 'MASQUE_PROTOCOL_ERROR',
   /** The socket or client is closed. */
   CLOSED: 'MASQUE_CLOSED',
   /** An unexpected failure inside the SDK (a bug worth reporting): `cause` has the original. */

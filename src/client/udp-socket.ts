@@ -18,12 +18,11 @@
  * There is no reconnection: that is the caller's decision.
  */
 import { EventEmitter } from 'node:events';
-import { CapsuleType } from '../capsule/types.js';
 import { H3ErrorCode, h3ErrorName } from '../http3/errors.js';
 import type { ProxyStatusEntry } from '../masque/headers/index.js';
-import { DatagramTooLargeError } from '../quic/api.js';
 import { AsyncQueue } from '../runtime/h3/async-queue.js';
 import { decodeVarint, type VarintResult } from '../wire/varint.js';
+import { DatagramOut } from './datagram-out.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
 
 /** The parts of an extended CONNECT session the socket uses (`ClientConnectSession` fits). */
@@ -104,8 +103,7 @@ export class MasqueUdpSocket
   #queue: AsyncQueue<Buffer> | undefined;
   #closing = false;
   #closed = false;
-  #needDrain = false;
-  #offWritable: (() => void) | undefined;
+  readonly #out: DatagramOut;
   #error: MasqueError | undefined;
   #dropped = 0;
   #unknownContext = 0;
@@ -126,6 +124,9 @@ export class MasqueUdpSocket
       : /^[0-9.]+$/.test(target.host)
         ? 'IPv4'
         : 'name';
+    this.#out = new DatagramOut(stream, options, () => {
+      if (!this.#closed) this.emit('drain');
+    });
     this.#unsubscribe = stream.onDatagram((p) => this.#onDatagram(p));
     void stream.closed.then((info) => this.#onClosed(info));
   }
@@ -156,7 +157,7 @@ export class MasqueUdpSocket
 
   /** Messages dropped because the iterator's backlog was full, or sends refused. */
   get dropped(): number {
-    return this.#dropped;
+    return this.#dropped + this.#out.dropped;
   }
 
   /** Datagrams received with a Context ID other than 0 (dropped, RFC 9298 §4). */
@@ -230,60 +231,7 @@ export class MasqueUdpSocket
   #send(bytes: Uint8Array): boolean {
     SCRATCH[0] = 0; // Context ID 0 (RFC 9298 §5)
     SCRATCH.set(bytes, 1);
-    const out = SCRATCH.subarray(0, bytes.length + 1);
-    const s = this.#stream;
-    const cap = this.#opts.capsuleBacklogBytes ?? 1024 * 1024;
-    if (s.capsuleMode && s.bufferedAmount > cap) {
-      this.#dropped++;
-      return false;
-    }
-    let ok: boolean;
-    let viaCapsule = false;
-    try {
-      ok = s.sendDatagram(out);
-      viaCapsule = !s.datagramsEnabled;
-    } catch (err) {
-      if (!(err instanceof DatagramTooLargeError) || !s.capsuleMode) {
-        this.#dropped++;
-        return false;
-      }
-      s.sendCapsule(CapsuleType.DATAGRAM, out);
-      ok = true;
-      viaCapsule = true;
-    }
-    if (!ok) {
-      // The transport's queue is full (a burst far beyond the high-water mark): a real drop.
-      this.#dropped++;
-      this.#waitForDrain(false);
-      return false;
-    }
-    const full = viaCapsule
-      ? s.bufferedAmount > (this.#opts.highWaterMark ?? 256 * 1024)
-      : !s.datagramsWritable;
-    if (full) {
-      this.#waitForDrain(viaCapsule);
-      return false;
-    }
-    return true;
-  }
-
-  /** Emits `drain` once the queue that filled up has room again. */
-  #waitForDrain(stream: boolean): void {
-    if (this.#needDrain) return;
-    this.#needDrain = true;
-    if (stream) {
-      void this.#stream.drained().then(() => this.#drain());
-    } else {
-      this.#offWritable ??= this.#stream.onDatagramsWritable(() => this.#drain());
-      // A flush may already have made room (the event came before we listened).
-      if (this.#stream.datagramsWritable) queueMicrotask(() => this.#drain());
-    }
-  }
-
-  #drain(): void {
-    if (!this.#needDrain || this.#closed) return;
-    this.#needDrain = false;
-    this.emit('drain');
+    return this.#out.send(SCRATCH.subarray(0, bytes.length + 1));
   }
 
   /** Ends the tunnel (FIN on the stream); `close` is emitted once the proxy ended its side. */
@@ -348,7 +296,7 @@ export class MasqueUdpSocket
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
-    this.#offWritable?.();
+    this.#out.dispose();
     if (!this.#closing && info.kind !== 'end') {
       this.#error =
         info.kind === 'connection'
@@ -377,7 +325,7 @@ export class MasqueUdpSocket
 }
 
 /** Why the proxy reset a tunnel, in words, from its HTTP/3 error code. */
-function resetReason(code: number | undefined): string {
+export function resetReason(code: number | undefined): string {
   if (code === undefined) return 'the proxy reset the tunnel';
   const named = h3ErrorName(code);
   const name = named.startsWith('0x') ? named : `${named} (0x${code.toString(16)})`;

@@ -15,6 +15,7 @@ describe('public API', () => {
     expect(Object.keys(masque).sort()).toEqual([
       'ConfigError',
       'ConnectUdpHandler',
+      'MasqueBoundSocket',
       'MasqueClient',
       'MasqueError',
       'MasqueErrorCode',

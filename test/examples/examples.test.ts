@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildQuery, dnsQuery, parseAnswer } from '../../examples/dns-query.js';
 import { main as quicInTunnel } from '../../examples/quic-in-tunnel.js';
 import { main as udpEcho } from '../../examples/udp-echo.js';
+import { main as udpRendezvous } from '../../examples/udp-rendezvous.js';
 import { startTestProxy, testCert } from '../masque/proxy/loopback.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -98,5 +99,18 @@ describe('examples/quic-in-tunnel.ts', () => {
     const lines = await quicInTunnel();
     expect(lines[0]).toBe('status 200');
     expect(lines[1]).toMatch(/^hello from HTTP\/3 at \/inside, seen from 127\.0\.0\.1:\d+$/);
+  });
+});
+
+describe('examples/udp-rendezvous.ts', () => {
+  it('a second party reaches the bound client at its public address; the reply comes back from it', async () => {
+    const lines = await udpRendezvous();
+    const pub = /^public address: (127\.0\.0\.1:\d+)$/.exec(lines[0])?.[1];
+    expect(pub).toBeDefined();
+    const party = /^party (127\.0\.0\.1:\d+) got: hello (\S+), you said "hi"$/.exec(lines[1]);
+    expect(party).not.toBeNull();
+    // The client saw the party's own address, and answered from its public address.
+    expect(party?.[2]).toBe(party?.[1]);
+    expect(lines[2]).toBe(`from: ${pub}`);
   });
 });

@@ -56,6 +56,7 @@ export {
   type ExpandedRequest,
   expandRequest,
   expandTemplate,
+  expandWildcardRequest,
 } from './template-expand.js';
 export {
   MAX_MATCH_PATH_LENGTH,

@@ -47,15 +47,34 @@ export function expandRequest(
   port: number | string,
   extra: Readonly<Record<string, string>> = {},
 ): ExpandedRequest {
-  const t = toTemplate(template);
   const target = parseTargetHost(host);
   const hostText = target.kind === 'ip' && target.family === 6 ? unbracket(host) : host;
   const portNum = parseTargetPort(String(port));
-  const values: Record<string, string> = {
+  return expandWith(template, {
     ...extra,
     [TARGET_HOST_VAR]: hostText,
     [TARGET_PORT_VAR]: String(portNum),
-  };
+  });
+}
+
+/**
+ * Expands the path and query of a bind request without a target (connect-udp-listen §2): both
+ * target variables are '*', which "MUST be percent-encoded before sending, per Section 3.2.2 of
+ * RFC 6570" (%2A). Simple, path and form-style expansion encode it already; reserved ("+") and
+ * fragment ("#") expansion would not, so it is encoded before them.
+ */
+export function expandWildcardRequest(
+  template: UriTemplate | string,
+  extra: Readonly<Record<string, string>> = {},
+): ExpandedRequest {
+  return expandWith(template, { ...extra, [TARGET_HOST_VAR]: '*', [TARGET_PORT_VAR]: '*' });
+}
+
+function expandWith(
+  template: UriTemplate | string,
+  values: Readonly<Record<string, string>>,
+): ExpandedRequest {
+  const t = toTemplate(template);
   let path = '';
   for (const part of t.parts) {
     if (part.kind === 'literal') {
@@ -66,8 +85,10 @@ export function expandRequest(
     for (const v of part.variables) {
       const value = values[v];
       if (value === undefined) continue;
+      const reserved = part.operator === '+' || part.operator === '#';
+      const isTarget = v === TARGET_HOST_VAR || v === TARGET_PORT_VAR;
       context[v] =
-        part.operator === '+' && v === TARGET_HOST_VAR ? value.replaceAll(':', '%3A') : value;
+        reserved && isTarget ? value.replaceAll(':', '%3A').replaceAll('*', '%2A') : value;
     }
     path += parseUrlTemplate(part.text).expand(context);
   }

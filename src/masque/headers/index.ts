@@ -32,6 +32,7 @@ export {
   type ProxyPublicAddress,
   parseIpPortTuple,
   parseProxyPublicAddress,
+  parseProxyPublicAddressLenient,
 } from './proxy-public-address.js';
 export {
   formatProxyQuicForwarding,

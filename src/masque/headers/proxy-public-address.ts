@@ -86,3 +86,26 @@ export function formatProxyPublicAddress(addrs: readonly ProxyPublicAddress[]): 
   }
   return serializeListField(addrs.map((a) => [formatIpPortTuple(a), new Map()]));
 }
+
+/**
+ * Reads the field as a client should from any proxy: strictly first, then leniently for proxies
+ * of the drafts before -10 (still deployed), which send the members as bare tokens
+ * (`192.0.2.1:4321, [2001:db8::1]:4321`) or a mix: each comma-separated member, quotes and
+ * parameters stripped, that is an ip-port tuple is kept, the others skipped. Never fails; absent
+ * or unreadable gives `[]`.
+ */
+export function parseProxyPublicAddressLenient(value: FieldValue): ProxyPublicAddress[] {
+  const strict = parseProxyPublicAddress(value);
+  if (strict.ok) return strict.value;
+  const text = combineFieldLines(value) ?? '';
+  const out: ProxyPublicAddress[] = [];
+  for (const raw of text.split(',')) {
+    const member = raw
+      .split(';')[0]
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
+    const addr = parseIpPortTuple(member);
+    if (addr.ok) out.push(addr.value);
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import {
   defaultTemplate,
   expandRequest,
   expandTemplate,
+  expandWildcardRequest,
   parseTemplate,
 } from '../../../src/masque/connect-udp/index.js';
 
@@ -128,6 +129,18 @@ describe('expansion (client side)', () => {
       lenientOperators: true,
     });
     expect(expandRequest(lenient, '2001:db8::42', 53).path).toBe('/2001%3Adb8%3A%3A42/53');
+  });
+
+  // connect-udp-listen §2: '*' in both variables "MUST be percent-encoded before sending".
+  it("expands a bind request without a target as '*' percent-encoded (%2A)", () => {
+    expect(expandWildcardRequest(DEFAULT).path).toBe('/.well-known/masque/udp/%2A/%2A/');
+    expect(expandWildcardRequest('https://p.example/masque{?target_host,target_port}').path).toBe(
+      '/masque?target_host=%2A&target_port=%2A',
+    );
+    const lenient = parseTemplate('https://p.example/{+target_host}/{+target_port}', {
+      lenientOperators: true,
+    });
+    expect(expandWildcardRequest(lenient).path).toBe('/%2A/%2A');
   });
 
   it('expands the query forms of §2', () => {

@@ -5,6 +5,7 @@ import {
   formatProxyPublicAddress,
   type ProxyPublicAddress,
   parseProxyPublicAddress,
+  parseProxyPublicAddressLenient,
 } from '../../../src/masque/headers/proxy-public-address.js';
 import { fieldValue } from './arbitraries.js';
 
@@ -97,6 +98,32 @@ describe('Proxy-Public-Address (connect-udp-listen)', () => {
         expect(typeof parseProxyPublicAddress(v).ok).toBe('boolean');
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('Proxy-Public-Address read leniently (clients of pre-10 proxies)', () => {
+  it('takes the strict form as is, and bare tokens that are not sf-Strings', () => {
+    const strict = '"192.0.2.45:54321", "[2001:db8::1234]:54321"';
+    expect(parseProxyPublicAddressLenient(strict)).toEqual(EXAMPLE);
+    // Not an sf-List of Strings: a bare IPv4 token with a colon is not a valid sf-Token.
+    const bare = '192.0.2.45:54321, [2001:db8::1234]:54321';
+    expect(parseProxyPublicAddress(bare).ok).toBe(false);
+    expect(parseProxyPublicAddressLenient(bare)).toEqual(EXAMPLE);
+    expect(
+      parseProxyPublicAddressLenient(['192.0.2.45:54321', '"[2001:db8::1234]:54321";x=1']),
+    ).toEqual(EXAMPLE);
+  });
+
+  it('skips what is no ip-port tuple and never throws', () => {
+    expect(parseProxyPublicAddressLenient('nonsense, 192.0.2.1:0, 192.0.2.45:54321')).toEqual([
+      EXAMPLE[0],
+    ]);
+    expect(parseProxyPublicAddressLenient(undefined)).toEqual([]);
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        expect(Array.isArray(parseProxyPublicAddressLenient(s))).toBe(true);
+      }),
     );
   });
 });
