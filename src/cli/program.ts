@@ -103,6 +103,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       parseDatagramsMode,
       'auto',
     )
+    .option(
+      '--quic-aware',
+      'the local program speaks QUIC: register its connection IDs and use forwarded mode (draft-ietf-masque-quic-proxy)',
+    )
     .action(async (o) => {
       const fwd = await UdpForwarder.start({
         proxy: o.proxy,
@@ -118,6 +122,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         datagrams: o.datagrams,
         maxTunnels: Number(o.maxTunnels),
         tunnelsPerConnection: Number(o.tunnelsPerConnection),
+        quicAware: o.quicAware === true,
         onProblem: (m) => io.stderr(`udp-forward: ${m}\n`),
       });
       io.stdout(`udp-forward: ${fwd.address} -> ${o.target} through ${o.proxy}\n`);

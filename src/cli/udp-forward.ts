@@ -11,9 +11,9 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { type MasqueAuth, MasqueClient, type MasqueClientOptions } from '../client/client.js';
 import { MasqueError } from '../client/errors.js';
-import type { MasqueUdpSocket } from '../client/udp-socket.js';
 import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
 import { ClientPool } from './client-pool.js';
+import { QuicForwardSocket } from './quic-forward-socket.js';
 
 /** Options of {@link UdpForwarder.start}. */
 export interface UdpForwardOptions {
@@ -43,6 +43,11 @@ export interface UdpForwardOptions {
   maxConnections?: number;
   /** SO_RCVBUF / SO_SNDBUF of the local socket. Default 4 MiB (the kernel may cap it). */
   socketBufferBytes?: number;
+  /**
+   * QUIC-aware tunnels (draft-ietf-masque-quic-proxy) with forwarded mode, for a QUIC program on
+   * the local port: see `quic-forward-socket.ts` for what it can and cannot learn.
+   */
+  quicAware?: boolean;
   /** Problems worth a line (tunnel refused, connection lost). */
   onProblem?: (message: string) => void;
 }
@@ -100,10 +105,22 @@ const PENDING_BYTES = 256 * 1024;
 const RETRY_AFTER_MS = 1000;
 const DEFAULT_BUFFER = 4 * 1024 * 1024;
 
+/** What udp-forward needs of a peer's tunnel (a MasqueUdpSocket, or a QUIC-aware one). */
+interface ForwardSocket {
+  readonly isClosed: boolean;
+  readonly dropped: number;
+  readonly closed: Promise<unknown>;
+  send(msg: Uint8Array): unknown;
+  close(): void;
+  on(event: 'message', fn: (msg: Buffer) => void): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+  on(event: 'close', fn: () => void): unknown;
+}
+
 interface Peer {
   key: string;
   rinfo: RemoteInfo;
-  sock: MasqueUdpSocket | undefined;
+  sock: ForwardSocket | undefined;
   /** Gives the tunnel's place on its connection back (idempotent). */
   release: () => void;
   pending: Buffer[];
@@ -285,7 +302,7 @@ export class UdpForwarder {
     }
   }
 
-  #sendThrough(sock: MasqueUdpSocket, msg: Buffer): void {
+  #sendThrough(sock: ForwardSocket, msg: Buffer): void {
     if (sock.isClosed) {
       this.#stats.drops.tunnel_closed++;
       return;
@@ -310,9 +327,15 @@ export class UdpForwarder {
 
   async #open(peer: Peer): Promise<void> {
     const { host, port } = this.#target;
-    let opened: { sock: MasqueUdpSocket; release: () => void };
+    let opened: { sock: ForwardSocket; release: () => void };
     try {
-      opened = await this.#pool.open(host, port);
+      opened = this.#opts.quicAware
+        ? await this.#pool.open<ForwardSocket>(
+            host,
+            port,
+            async (c, h, p) => new QuicForwardSocket(await c.connectQuic(h, p)),
+          )
+        : await this.#pool.open(host, port);
     } catch (err) {
       const text = err instanceof MasqueError ? `${err.code}: ${err.message}` : String(err);
       this.#opts.onProblem?.(`tunnel for ${peerName(peer)} to ${host}:${port} failed: ${text}`);

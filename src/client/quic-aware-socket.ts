@@ -136,7 +136,7 @@ export class QuicAwareSocket implements DatagramSocket {
       // A target CID the connection switched to (learnt from NEW_CONNECTION_ID, which we cannot
       // read): register it as seen, so later packets can be forwarded.
       const n = this.#targetCidLength;
-      if (n !== undefined && data.length > n) {
+      if (n !== undefined && n > 0 && data.length > n) {
         this.#register('register_target_cid', data.slice(1, 1 + n), this.#targetCids);
       }
     }
@@ -182,7 +182,11 @@ export class QuicAwareSocket implements DatagramSocket {
         this.#targetCidLength ??= scid.length;
         this.#register('register_target_cid', scid, this.#targetCids);
       }
-    } else if (this.#clientCidLength !== undefined && packet.length > this.#clientCidLength) {
+    } else if (
+      this.#clientCidLength !== undefined &&
+      this.#clientCidLength > 0 &&
+      packet.length > this.#clientCidLength
+    ) {
       // The target switched to another of our CIDs (one we issued in NEW_CONNECTION_ID, inside
       // encryption): register it as seen; its packets were tunnelled until now.
       const n = this.#clientCidLength;
@@ -197,7 +201,7 @@ export class QuicAwareSocket implements DatagramSocket {
   #forward(data: Uint8Array): boolean {
     for (const t of this.#targets.values()) {
       const n = t.cid.length;
-      if (data.length < 1 + n || hex(data.subarray(1, 1 + n)) !== hex(t.cid)) continue;
+      if (data.length < 1 + n || (n > 0 && hex(data.subarray(1, 1 + n)) !== hex(t.cid))) continue;
       const f = this.#forwarding as ClientForwarding;
       if (data.length - n + t.vcid.length < f.send.minPacketLength(t.vcid.length)) return false;
       const out = rewriteShortHeaderDcid(data.slice(), n, t.vcid);
@@ -312,7 +316,7 @@ function longHeaderScid(p: Uint8Array): Uint8Array | undefined {
   const scidAt = 6 + dcidLen;
   if (scidAt >= p.length) return undefined;
   const scidLen = p[scidAt];
-  if (scidAt + 1 + scidLen > p.length || scidLen === 0) return undefined;
+  if (scidAt + 1 + scidLen > p.length) return undefined;
   // Version Negotiation (version 0) echoes CIDs; it names no connection of the target.
   if (p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0) return undefined;
   return p.slice(scidAt + 1, scidAt + 1 + scidLen);

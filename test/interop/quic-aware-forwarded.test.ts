@@ -2,7 +2,8 @@
  * QUIC-aware proxying end to end with real QUIC targets: our H3Client runs over
  * `MasqueClient.connectQuic` through our proxy in forwarded mode with scramble-dt to
  * (a) quic-go 0.29's HTTP/3 server (Debian's sources; a target we did not write, unmodified) and
- * (b) our own H3Server. The handshake's long headers are tunnelled; once the CIDs are registered
+ * (b) our own H3Server; and (c) quic-go's HTTP/3 client, unmodified, on the local port of
+ * `udp-forward --quic-aware`, to quic-go's server. The handshake's long headers are tunnelled; once the CIDs are registered
  * and acknowledged, 1-RTT packets travel forwarded both ways (counted at the client and at the
  * proxy), and the bodies arrive intact.
  */
@@ -10,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UdpForwarder } from '../../src/cli/udp-forward.js';
 import { MasqueClient } from '../../src/client/client.js';
 import { H3Client } from '../../src/runtime/client/index.js';
 import { type DevCert, generateDevCert } from '../../src/tls/certs/dev-cert.js';
@@ -19,6 +21,7 @@ import {
   buildQuicGoPeer,
   type QuicGoServer,
   quicGoPattern,
+  runQuicGoClient,
   startQuicGoServer,
 } from './quic-go-peer.js';
 
@@ -124,3 +127,47 @@ describe('forwarded mode with scramble-dt to QUIC targets', () => {
     expect(stats.client.forwardedOut).toBeGreaterThan(5);
   }, 60_000);
 });
+
+describe('udp-forward --quic-aware: an unmodified QUIC program', () => {
+  it('quic-go h3client → udp-forward → our proxy (forwarded, scramble-dt) → quic-go h3server: 1 MB intact', async () => {
+    const p = (proxy as TestProxy).proxy;
+    const fwd = await UdpForwarder.start({
+      proxy: `https://127.0.0.1:${p.port}`,
+      listen: '127.0.0.1:0',
+      target: `127.0.0.1:${(goServer as QuicGoServer).port}`,
+      ca: [testCert.certPem],
+      quicAware: true,
+    });
+    try {
+      const before = forwardedTotals(p.handler.tunnels as unknown as Set<ForwardedCounters>);
+      const n = 1_000_000;
+      const local = fwd.address.slice(fwd.address.lastIndexOf(':') + 1);
+      const r = await runQuicGoClient({
+        mode: 'h3client',
+        flags: {
+          url: `https://localhost:${local}/bytes/${n}`,
+          ca: join(dir, 'cert.pem'),
+          timeout: '20s',
+        },
+        timeoutMs: 30_000,
+      });
+      expect(r, r.stderr).toMatchObject({ ok: true, status: 200, body_bytes: n });
+      expect(r.sha256).toBe(sha256Hex(quicGoPattern(0, n)));
+      const after = forwardedTotals(p.handler.tunnels as unknown as Set<ForwardedCounters>);
+      expect(after.toClient - before.toClient).toBeGreaterThan(100);
+      expect(after.toTarget - before.toTarget).toBeGreaterThan(5);
+    } finally {
+      await fwd.close();
+    }
+  }, 60_000);
+});
+
+function forwardedTotals(tunnels: Set<ForwardedCounters>): { toTarget: number; toClient: number } {
+  let toTarget = 0;
+  let toClient = 0;
+  for (const t of tunnels) {
+    toTarget += t.forwarded?.toTarget ?? 0;
+    toClient += t.forwarded?.toClient ?? 0;
+  }
+  return { toTarget, toClient };
+}

@@ -182,7 +182,10 @@ export class QuicAwareStrategy implements RelayStrategy {
           clientAddress: (session as { remoteAddress?: string }).remoteAddress ?? '',
           vcids: o.vcids,
           resetTokenFor: server.resetTokenFor,
-          minCidLength: o.minCidLength,
+          // Short CIDs only risk conflicts on a shared socket (§5.8); on its own socket a tunnel
+          // may register any, zero-length included (quic-go clients use those).
+          minCidLength: share ? o.minCidLength : 0,
+          clientCidLength: outerPeerCidLength(session),
           maxActive: o.maxActive,
           reregistrationIsFree: o.reregistrationIsFree,
           releaseLink: release,
@@ -250,4 +253,10 @@ export function ownAddressCheck(bound: string, localAddresses: ReadonlySet<strin
     if (address === host || address.startsWith('127.') || address === '::1') return true;
     return wildcard && localAddresses.has(address);
   };
+}
+
+/** The length of the client's CIDs on its connection to us, when the session can tell. */
+function outerPeerCidLength(session: TunnelSession): number | undefined {
+  const driver = (session as { driver?: { connection?: { peerCid?: Uint8Array } } }).driver;
+  return driver?.connection?.peerCid?.length;
 }

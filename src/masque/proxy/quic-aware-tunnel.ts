@@ -72,6 +72,8 @@ export interface QuicAwareTunnelOptions extends RelayOptions {
   readonly vcids: VcidGenerator;
   readonly resetTokenFor?: (vcid: Uint8Array) => Uint8Array | undefined;
   readonly minCidLength?: number;
+  /** Length of the client's CIDs on its connection to us (client VCIDs are at least as long). */
+  readonly clientCidLength?: number;
   readonly maxActive?: number;
   readonly reregistrationIsFree?: boolean;
   /** Called once after close, to release the link. */
@@ -125,6 +127,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
       resetTokenFor: o.resetTokenFor,
       ownCid: (cid) => cid.length === o.packets.localCidLength && o.packets.isCidRouted(cid),
       minCidLength: o.minCidLength,
+      clientVcidMinLength: o.clientCidLength,
       maxActive: o.maxActive,
       reregistrationIsFree: o.reregistrationIsFree,
       hooks: {

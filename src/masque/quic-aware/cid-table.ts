@@ -105,8 +105,13 @@ export class CidMappingTable<T> {
     this.#issued.delete(cidKey(vcid));
   }
 
-  /** Whether `cid` equals, or is a prefix of / has as prefix, a VCID we issued and still use. */
+  /**
+   * Whether `cid` equals, or is a prefix of / has as prefix, a VCID we issued and still use. A
+   * zero-length CID is no VCID of ours (it would otherwise be a prefix of all of them): the
+   * socket-level rules (sharing, our own address) are what guard it.
+   */
   issued(cid: Uint8Array): boolean {
+    if (cid.length === 0) return false;
     if (this.#issued.has(cidKey(cid))) return true;
     for (const key of this.#issued.keys()) {
       const k = key.length / 2;

@@ -62,6 +62,11 @@ export interface RegistrationOptions<T> {
   /** Whether forwarded mode was negotiated for this tunnel. */
   readonly forwarding: boolean;
   readonly vcids: VcidGenerator;
+  /**
+   * Shortest client VCID: the length of the client's own CIDs on its connection to us, so its
+   * endpoint can parse a forwarded short header (it reads the DCID with its CID length).
+   */
+  readonly clientVcidMinLength?: number;
   /** Length of target VCIDs: the proxy endpoint's CID length, so they can be claimed. */
   readonly targetVcidLength: number;
   /** Our Stateless Reset Token for a target VCID (the endpoint's key); undefined: none. */
@@ -213,7 +218,8 @@ export class CidRegistrations<T> {
 
   #ackClient(e: ClientEntry, length: number): QuicProxyCapsule {
     if (!this.#o.forwarding) return { kind: 'ack_client_cid', cid: e.cid, vcid: EMPTY };
-    const vcid = this.#freshVcid(Math.max(length, this.#o.vcids.minLength), e.cid);
+    const min = Math.max(this.#o.vcids.minLength, this.#o.clientVcidMinLength ?? 0);
+    const vcid = this.#freshVcid(Math.min(20, Math.max(length, min)), e.cid);
     e.vcid = vcid;
     e.active = false;
     this.#o.table.issue(vcid, this.#o.owner);
