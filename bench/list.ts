@@ -13,6 +13,7 @@ export const BENCHES: Array<[string, Loader]> = [
   ['h3', () => import('./h3.bench.js')],
   ['connect-udp', () => import('./connect-udp.bench.js')],
   ['bind', () => import('./bind.bench.js')],
+  ['quic-aware', () => import('./quic-aware.bench.js')],
   ['udp-forward', () => import('./udp-forward.bench.js')],
   ['loss', () => import('./loss.bench.js')],
   ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
