@@ -12,6 +12,7 @@
  *   await client.close();
  *
  * Chaining: `MasqueClient.connect(templateB, { via: sockA })` runs the QUIC connection to proxy B
+ * (`sockA` from `connectUdp`, or from `connectQuic` so that proxy A forwards it in forwarded mode)
  * inside the tunnel `sockA` (opened through proxy A to proxy B's address), so B only sees A.
  *
  * No silent reconnection: when the connection closes, every socket emits `error`
@@ -78,7 +79,7 @@ export interface MasqueClientOptions {
   /** Deadline of each connect-udp request (ms). Default 10,000. */
   tunnelTimeout?: number;
   /** Reach the proxy through this tunnel instead of a UDP socket (proxy chaining). */
-  via?: MasqueUdpSocket;
+  via?: MasqueUdpSocket | QuicAwareSocket;
   /** Options of every socket. */
   socket?: MasqueUdpSocketOptions;
   /** NSS key log file (SSLKEYLOGFILE) for Wireshark. */
@@ -199,7 +200,10 @@ export class MasqueClient {
             : '192.0.2.1:443';
       h3 = await H3Client.connect(url, {
         ...(options.via !== undefined && tunnel !== undefined
-          ? { socket: new TunnelDatagramSocket(options.via, tunnel), remote: tunnel }
+          ? options.via instanceof QuicAwareSocket
+            ? // A QUIC-aware tunnel to proxy B: the connection to B is itself forwarded by A.
+              { socket: options.via, remote: options.via.remote }
+            : { socket: new TunnelDatagramSocket(options.via, tunnel), remote: tunnel }
           : { maxUdpPayload: options.maxUdpPayload }),
         ca: options.ca,
         insecure: options.insecure,

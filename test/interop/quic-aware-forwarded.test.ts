@@ -171,3 +171,60 @@ function forwardedTotals(tunnels: Set<ForwardedCounters>): { toTarget: number; t
   }
   return { toTarget, toClient };
 }
+
+describe('a chain of two QUIC-aware proxies, forwarded mode at both hops (quic-proxy §1)', () => {
+  it('client → A (forwarded) → B (forwarded) → quic-go h3server: 1 MB intact, both proxies forward', async () => {
+    const a = (proxy as TestProxy).proxy;
+    const b = await startTestProxy({ targets: { allow: ['127.0.0.0/8'] } });
+    const tunnelsOf = (p: TestProxy['proxy']) =>
+      forwardedTotals(p.handler.tunnels as unknown as Set<ForwardedCounters>);
+    const clientA = await MasqueClient.connect(
+      `https://127.0.0.1:${a.port}/.well-known/masque/udp/{target_host}/{target_port}/`,
+      { ca: [testCert.certPem], serverName: 'localhost' },
+    );
+    try {
+      // The connection to B is a QUIC connection through A: A forwards it.
+      const toB = await clientA.connectQuic('127.0.0.1', b.proxy.port);
+      const clientB = await MasqueClient.connect(
+        `https://127.0.0.1:${b.proxy.port}/.well-known/masque/udp/{target_host}/{target_port}/`,
+        { ca: [testCert.certPem], serverName: 'localhost', via: toB },
+      );
+      const sock = await clientB.connectQuic('127.0.0.1', (goServer as QuicGoServer).port);
+      const h3 = await H3Client.connect(
+        { host: '127.0.0.1', port: (goServer as QuicGoServer).port },
+        {
+          socket: sock,
+          remote: sock.remote,
+          ca: [cert.certPem],
+          noSystemRoots: true,
+          serverName: 'localhost',
+        },
+      );
+      try {
+        await (await h3.request({ path: '/bytes/1000' })).bytes();
+        const n = 1_000_000;
+        const res = await h3.request({ path: `/bytes/${n}` });
+        const body = await res.bytes();
+        expect(sha256Hex(body)).toBe(sha256Hex(quicGoPattern(0, n)));
+        const atA = tunnelsOf(a);
+        const atB = tunnelsOf(b.proxy);
+        expect(
+          atB.toClient,
+          JSON.stringify({ atA, atB, outer: toB.stats, inner: sock.stats }),
+        ).toBeGreaterThan(100);
+        expect(
+          atA.toClient,
+          JSON.stringify({ atA, atB, outer: toB.stats, inner: sock.stats }),
+        ).toBeGreaterThan(100);
+        expect(atA.toTarget).toBeGreaterThan(5);
+        expect(atB.toTarget).toBeGreaterThan(5);
+      } finally {
+        await h3.close({ timeout: 200 });
+        await clientB.close();
+      }
+    } finally {
+      await clientA.close();
+      await b.proxy.close({ timeout: 500 });
+    }
+  }, 60_000);
+});
