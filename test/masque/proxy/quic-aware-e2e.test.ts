@@ -19,7 +19,7 @@ import {
 import { parseProxyQuicForwarding } from '../../../src/masque/headers/proxy-quic-forwarding.js';
 import { concatBytes, fromHex, toHex } from '../../../src/wire/index.js';
 import { createTransform } from '../../../transforms/registry.js';
-import { waitFor } from '../../support/wait.js';
+import { settle, waitFor } from '../../support/wait.js';
 import { startTestProxy, type TestProxy, testCert } from './loopback.js';
 
 const cleanup: Array<() => Promise<unknown> | undefined> = [];
@@ -318,5 +318,60 @@ describe('QUIC-aware transform negotiation (quic-proxy §3, §6.3)', () => {
       cid: CLIENT_CID,
       vcid: new Uint8Array(0),
     });
+  });
+});
+
+describe('loop attacks (quic-proxy §10.3): two proxies pointed at each other', () => {
+  it('a registration cycle across two proxies ends in dropped packets, never an amplifying loop', async () => {
+    const a = await setup();
+    const b = await setup();
+    const fromA = await open(a.client, { port: b.proxy.proxy.port }); // A's tunnel to B
+    const fromB = await open(b.client, { port: a.proxy.proxy.port }); // B's tunnel to A
+    const ackTarget = async (s: Awaited<ReturnType<typeof open>>, cid: Uint8Array) => {
+      const before = s.capsules.filter((c) => c.kind === 'ack_target_cid').length;
+      s.send({ kind: 'register_target_cid', reason: 0, cid, token: new Uint8Array(0) });
+      await waitFor(() => s.capsules.filter((c) => c.kind === 'ack_target_cid').length > before);
+      return (s.capsules.filter((c) => c.kind === 'ack_target_cid').at(-1) as { vcid: Uint8Array })
+        .vcid;
+    };
+    // The IETF 119 construction: each proxy's target CID is the other's VCID.
+    const vtA = await ackTarget(fromA, fromHex('0101010101010101'));
+    const vtB = await ackTarget(fromB, vtA); // B: vtB -> vtA, sent to A
+    expect(vtB.length).toBe(8);
+    const vtA2 = await ackTarget(fromA, vtB); // A: vtA2 -> vtB, sent to B
+    const key = (s: Awaited<ReturnType<typeof open>>) => {
+      const f = parseProxyQuicForwarding(s.tunnel.header('proxy-quic-forwarding'), 'response');
+      expect(f.ok && f.value?.transform).toBe('scramble-dt');
+    };
+    key(fromA);
+    key(fromB);
+    const stats = (p: TestProxy) => {
+      let toTarget = 0;
+      let wrongPath = 0;
+      for (const t of p.proxy.handler.tunnels as unknown as Set<{
+        forwarded: { toTarget: number; wrongPath: number };
+      }>) {
+        toTarget += t.forwarded.toTarget;
+        wrongPath += t.forwarded.wrongPath;
+      }
+      return { toTarget, wrongPath };
+    };
+    // Ten forwarded packets into A with vtA2, from A's client.
+    const enc = createTransform('scramble-dt', { key: CLIENT_KEY });
+    for (let i = 0; i < 10; i++) {
+      const p = shortPacket(vtA2, 60, i);
+      enc.encode(p, 8);
+      a.client.packets.sendRaw(p, `127.0.0.1:${a.proxy.proxy.port}`);
+    }
+    // A forwards each once to B; B refuses them (they come from A's target socket, not from its
+    // client's 4-tuple): the cycle is cut at the first hop back.
+    await waitFor(() => stats(b.proxy).wrongPath === 10);
+    expect(stats(a.proxy).toTarget).toBe(10);
+    expect(stats(b.proxy).toTarget).toBe(0);
+    // Nothing keeps circulating: no event can say nothing happened, so let 100 ms (hundreds of
+    // loopback round trips) pass and check that the counts held.
+    await settle(100);
+    expect(stats(a.proxy)).toEqual({ toTarget: 10, wrongPath: 0 });
+    expect(stats(b.proxy)).toEqual({ toTarget: 0, wrongPath: 10 });
   });
 });
