@@ -180,6 +180,7 @@ export class QuicAwareStrategy implements RelayStrategy {
           link,
           packets: server.packets,
           clientAddress: (session as { remoteAddress?: string }).remoteAddress ?? '',
+          currentClientAddress: currentRemote(session),
           vcids: o.vcids,
           resetTokenFor: server.resetTokenFor,
           // Short CIDs only risk conflicts on a shared socket (§5.8); on its own socket a tunnel
@@ -259,4 +260,11 @@ export function ownAddressCheck(bound: string, localAddresses: ReadonlySet<strin
 function outerPeerCidLength(session: TunnelSession): number | undefined {
   const driver = (session as { driver?: { connection?: { peerCid?: Uint8Array } } }).driver;
   return driver?.connection?.peerCid?.length;
+}
+
+/** The connection's current client address, when the session can tell (it follows migration). */
+function currentRemote(session: TunnelSession): (() => string) | undefined {
+  const conn = (session as { driver?: { connection?: { remote?: string } } }).driver?.connection;
+  if (conn === undefined || typeof conn.remote !== 'string') return undefined;
+  return () => conn.remote as string;
 }

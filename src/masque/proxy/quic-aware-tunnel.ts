@@ -67,8 +67,10 @@ export interface QuicAwareTunnelOptions extends RelayOptions {
   readonly link: TargetLink;
   /** The proxy's socket: claims and raw sends. */
   readonly packets: PacketSeam;
-  /** The client's address on the client-to-proxy 4-tuple ("host:port"). */
+  /** The client's address on the client-to-proxy 4-tuple ("host:port") when the tunnel opened. */
   readonly clientAddress: string;
+  /** The connection's current client address (it changes when the client migrates). */
+  readonly currentClientAddress?: () => string;
   readonly vcids: VcidGenerator;
   readonly resetTokenFor?: (vcid: Uint8Array) => Uint8Array | undefined;
   readonly minCidLength?: number;
@@ -78,6 +80,13 @@ export interface QuicAwareTunnelOptions extends RelayOptions {
   readonly reregistrationIsFree?: boolean;
   /** Called once after close, to release the link. */
   readonly releaseLink: (tunnel: QuicAwareTunnel) => void;
+}
+
+interface ClaimEntry {
+  readonly vcid: Uint8Array;
+  readonly cid: Uint8Array;
+  /** False once unclaimed (a packet being handled when the rule went away is dropped). */
+  live: boolean;
 }
 
 const SCRATCH = new Uint8Array(1 + MAX_UDP_PAYLOAD);
@@ -103,9 +112,11 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
   /** Client CID (hex) → client VCID, for forwarding toward the client. */
   readonly #toClient = new Map<string, Uint8Array>();
   /** Target VCIDs claimed on the endpoint → target CID. */
-  readonly #claimed = new Map<string, { vcid: Uint8Array; cid: Uint8Array }>();
+  readonly #claimed = new Map<string, ClaimEntry>();
   /** Client VCID prefixes claimed to catch loops. */
   readonly #loopClaims: Uint8Array[] = [];
+  /** Where forwarded packets go, and come from: the client's address as last checked. */
+  #clientAddress: string;
   /** Target Stateless Reset Tokens (hex), to tunnel resets (§6.8.1). */
   readonly #tokens = new Set<string>();
   readonly #onSent = (err: Error | null): void => {
@@ -116,6 +127,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
   constructor(session: TunnelSession, options: QuicAwareTunnelOptions) {
     super(session, options);
     this.#o = options;
+    this.#clientAddress = options.clientAddress;
     const o = options;
     this.#registrations = new CidRegistrations<QuicAwareTunnel>({
       table: o.table,
@@ -149,6 +161,9 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
     return this.#profile;
   }
 
+  /** Client migrations seen (each removed the forwarding rules). */
+  migrations = 0;
+
   /** The registrations (for stats and tests). */
   get registrations(): CidRegistrations<QuicAwareTunnel> {
     return this.#registrations;
@@ -171,10 +186,25 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
     }
   }
 
+  /**
+   * The client moved to another address (quic-proxy §6.5; 09-delta §2: on active migration "the
+   * proxy MUST remove forwarding rules"). We cannot tell active migration from a NAT rebinding here,
+   * so every move removes the rules: traffic goes on tunnelled, and the client gets new VCIDs by
+   * registering its CIDs again, on the new path.
+   */
+  #checkPath(): void {
+    const now = this.#o.currentClientAddress?.();
+    if (now === undefined || now === this.#clientAddress) return;
+    this.#clientAddress = now;
+    this.migrations++;
+    this.#registrations.detachForwarding();
+  }
+
   // ---- capsules ----
 
   protected override onCapsule(c: Capsule): void {
     if (this.isClosed) return;
+    this.#checkPath();
     const type = Number(c.type);
     const profile = quicProxyProfileOf(type);
     if (profile === undefined || !this.#o.profiles.includes(profile)) return;
@@ -251,6 +281,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
   fromTarget(msg: Buffer): void {
     if (this.isClosed) return;
     this.touch();
+    if (this.#toClient.size > 0) this.#checkPath();
     if ((msg[0] & 0x80) === 0 && this.#o.forwarding !== undefined && this.#toClient.size > 0) {
       const route = this.#o.table.routeFromTarget(this.#o.link.key, msg);
       if (route !== undefined && !this.#isReset(msg)) {
@@ -278,7 +309,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
     if (msg.length - cidLength + vcid.length < t.minPacketLength(vcid.length)) return false;
     const out = rewriteShortHeaderDcid(msg, cidLength, vcid);
     t.encode(out, vcid.length);
-    this.#o.packets.sendRaw(out, this.#o.clientAddress);
+    this.#o.packets.sendRaw(out, this.#clientAddress);
     this.forwarded.toClient++;
     this.counters.datagramsToClient++;
     this.counters.bytesToClient += msg.length;
@@ -305,7 +336,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
   // ---- forwarded, client → target ----
 
   #claim(vcid: Uint8Array, cid: Uint8Array): void {
-    const entry = { vcid, cid };
+    const entry: ClaimEntry = { vcid, cid, live: true };
     this.#claimed.set(hex(vcid), entry);
     this.#o.packets.claimCid(vcid, (datagram, remote) =>
       this.#fromForwarded(datagram, remote, entry),
@@ -313,17 +344,18 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
   }
 
   #unclaim(vcid: Uint8Array): void {
-    if (!this.#claimed.delete(hex(vcid))) return;
+    const key = hex(vcid);
+    const e = this.#claimed.get(key);
+    if (e === undefined) return;
+    e.live = false;
+    this.#claimed.delete(key);
     this.#o.packets.unclaimCid(vcid);
   }
 
-  #fromForwarded(
-    datagram: Uint8Array,
-    remote: string,
-    e: { vcid: Uint8Array; cid: Uint8Array },
-  ): void {
+  #fromForwarded(datagram: Uint8Array, remote: string, e: ClaimEntry): void {
     if (this.isClosed) return;
-    if (remote !== this.#o.clientAddress) {
+    this.#checkPath();
+    if (remote !== this.#clientAddress || !e.live) {
       // §2.2: the proxy maps "the VCID and the client-to-proxy 4-tuple".
       this.forwarded.wrongPath++;
       this.counters.drop('wrong_path');
