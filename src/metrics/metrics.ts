@@ -57,6 +57,7 @@ export class ProxyMetrics {
   readonly #bytes: Counter<'direction'>;
   readonly #datagrams: Counter<'direction'>;
   readonly #drops: Counter<'reason'>;
+  readonly #forwarded: Counter<'direction'>;
   readonly #endpointReceived: Counter;
   readonly #endpointDrops: Counter<'reason'>;
   readonly #endpointSent: Counter<'kind'>;
@@ -109,6 +110,12 @@ export class ProxyMetrics {
     this.#datagrams = new Counter({
       name: `${p}datagrams_total`,
       help: 'UDP datagrams proxied, by direction',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.#forwarded = new Counter({
+      name: `${p}forwarded_packets_total`,
+      help: 'QUIC packets relayed in forwarded mode (draft-ietf-masque-quic-proxy), by direction',
       labelNames: ['direction'],
       registers,
     });
@@ -204,6 +211,11 @@ export class ProxyMetrics {
   datagram(direction: TrafficDirection, bytes: number): void {
     this.#datagrams.inc({ direction });
     this.#bytes.inc({ direction }, bytes);
+  }
+
+  /** QUIC packets relayed in forwarded mode (batched by the tunnel flusher). */
+  forwarded(direction: TrafficDirection, count: number): void {
+    this.#forwarded.inc({ direction }, count);
   }
 
   /** A datagram was dropped; `reason` is a stable code (e.g. `queue_full`, `too_large`). */

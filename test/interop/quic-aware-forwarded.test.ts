@@ -117,6 +117,16 @@ describe('forwarded mode with scramble-dt to QUIC targets', () => {
     expect(stats.client.forwardedOut).toBeGreaterThan(5);
     expect(stats.proxy.toClient).toBeGreaterThan(100);
     expect(stats.proxy.toTarget).toBeGreaterThan(5);
+    // The same on /metrics (batched there by the tunnel flusher).
+    const p = (proxy as TestProxy).proxy;
+    p.handler.flushMetrics();
+    const text = await p.metrics.registry.metrics();
+    const count = (dir: string) =>
+      Number(
+        new RegExp(`forwarded_packets_total\\{direction="${dir}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+      );
+    expect(count('target_to_client')).toBeGreaterThan(100);
+    expect(count('client_to_target')).toBeGreaterThan(5);
   }, 60_000);
 
   it('our H3Server: the same', async () => {

@@ -16,6 +16,8 @@ interface Mark {
   bytesToTarget: number;
   datagramsToClient: number;
   bytesToClient: number;
+  forwardedToTarget: number;
+  forwardedToClient: number;
   drops: Map<string, number>;
 }
 
@@ -34,6 +36,8 @@ function emptyMark(): Mark {
     bytesToTarget: 0,
     datagramsToClient: 0,
     bytesToClient: 0,
+    forwardedToTarget: 0,
+    forwardedToClient: 0,
     drops: new Map(),
   };
 }
@@ -122,6 +126,12 @@ export class MetricsFlusher {
       const before = mark.drops.get(reason) ?? 0;
       if (n > before) metrics.drops(reason, n - before);
     }
+    const ft = c.forwardedToTarget - mark.forwardedToTarget;
+    const fc = c.forwardedToClient - mark.forwardedToClient;
+    if (ft > 0) this.#metrics?.forwarded('client_to_target', ft);
+    if (fc > 0) this.#metrics?.forwarded('target_to_client', fc);
+    mark.forwardedToTarget = c.forwardedToTarget;
+    mark.forwardedToClient = c.forwardedToClient;
     mark.datagramsToTarget = c.datagramsToTarget;
     mark.bytesToTarget = c.bytesToTarget;
     mark.datagramsToClient = c.datagramsToClient;
@@ -135,5 +145,7 @@ function add(into: Mark, from: Mark | TunnelCounters): void {
   into.bytesToTarget += from.bytesToTarget;
   into.datagramsToClient += from.datagramsToClient;
   into.bytesToClient += from.bytesToClient;
+  into.forwardedToTarget += from.forwardedToTarget;
+  into.forwardedToClient += from.forwardedToClient;
   for (const [reason, n] of from.drops) into.drops.set(reason, (into.drops.get(reason) ?? 0) + n);
 }

@@ -311,6 +311,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
     t.encode(out, vcid.length);
     this.#o.packets.sendRaw(out, this.#clientAddress);
     this.forwarded.toClient++;
+    this.counters.forwardedToClient++;
     this.counters.datagramsToClient++;
     this.counters.bytesToClient += msg.length;
     return true;
@@ -372,6 +373,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
     }
     const out = rewriteShortHeaderDcid(datagram, e.vcid.length, e.cid);
     this.forwarded.toTarget++;
+    this.counters.forwardedToTarget++;
     this.#toTarget(out);
   }
 }

@@ -100,6 +100,9 @@ export class TunnelCounters {
   bytesToClient = 0;
   /** Of `datagramsToClient`, those too large for a QUIC DATAGRAM frame, sent as capsules. */
   capsuleFallbacks = 0;
+  /** QUIC-aware: of the datagrams each way, those relayed in forwarded mode. */
+  forwardedToTarget = 0;
+  forwardedToClient = 0;
   readonly drops = new Map<DropReason, number>();
 
   drop(reason: DropReason): void {
