@@ -1,12 +1,13 @@
 /**
  * The `masque` command line: `proxy` (the default when no subcommand is given, so `npm start`
- * starts the proxy), `udp-forward` and `udp-bind`. `runCli` returns what is running (for the caller to stop
+ * starts the proxy), `udp-forward`, `udp-bind` and `interop client` / `interop server`. `runCli` returns what is running (for the caller to stop
  * on a signal) or an exit code; it never calls `process.exit`, so tests run it in-process.
  */
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { MasqueAuth } from '../client/client.js';
 import { ConfigError } from '../config/index.js';
+import { addInteropCommands } from './interop-command.js';
 import type { CliIO } from './io.js';
 import { runProxy } from './proxy-command.js';
 import { UdpBinder } from './udp-bind.js';
@@ -215,6 +216,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         },
       };
     });
+
+  addInteropCommands(program, io, auth, (r) => {
+    result = r;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -476,6 +476,7 @@ export class MasqueClient {
       forwarding,
       outer: this.#h3.packets,
       proxyAddress: this.#h3.remoteAddress,
+      supported: a !== undefined,
     });
   }
 

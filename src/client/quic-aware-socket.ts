@@ -54,6 +54,8 @@ export class QuicAwareStats {
   forwardedOut = 0;
   forwardedIn = 0;
   registrations = 0;
+  /** ACK_CLIENT_CID / ACK_TARGET_CID received. */
+  acks = 0;
   rejections = 0;
   /** Registrations not sent for lack of MAX_CONNECTION_IDS credit. */
   overLimit = 0;
@@ -66,6 +68,11 @@ export class QuicAwareSocket implements DatagramSocket {
   /** The label incoming datagrams carry (the target's address as the connection knows it). */
   readonly remote: string;
   readonly stats = new QuicAwareStats();
+  /**
+   * Whether the proxy answered `Proxy-QUIC-Forwarding` (quic-proxy §3: without it "the client SHALL
+   * assume that the proxy does not support this extension"; the socket then only tunnels).
+   */
+  readonly supported: boolean;
   readonly #session: ClientConnectSession;
   readonly #profile: QuicProxyProfile;
   readonly #forwarding: ClientForwarding | undefined;
@@ -92,8 +99,11 @@ export class QuicAwareSocket implements DatagramSocket {
       forwarding: ClientForwarding | undefined;
       outer: PacketSeam;
       proxyAddress: string;
+      /** The proxy answered Proxy-QUIC-Forwarding (it does QUIC-aware proxying, §3). */
+      supported?: boolean;
     },
   ) {
+    this.supported = opts.supported ?? true;
     this.#session = session;
     this.remote = opts.remote;
     this.#profile = opts.profile;
@@ -277,9 +287,11 @@ export class QuicAwareSocket implements DatagramSocket {
         this.stats.rejections++;
         return;
       case 'ack_client_cid':
+        this.stats.acks++;
         this.#onAckClient(d.cid, d.vcid);
         return;
       case 'ack_target_cid':
+        this.stats.acks++;
         if (this.#forwarding !== undefined && d.vcid.length > 0) {
           this.#targets.set(hex(d.cid), { cid: d.cid.slice(), vcid: d.vcid.slice() });
         }
