@@ -31,6 +31,7 @@ import { ConnectUdpHandler } from '../masque/proxy/connect-udp-handler.js';
 import type { UdpSocketFactory } from '../masque/proxy/udp-socket.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
+import { type H2Listener, listenH2 } from '../runtime/h2/h2-listener.js';
 import { H3Server } from '../runtime/server/server.js';
 import { generateDevCert } from '../tls/certs/dev-cert.js';
 
@@ -83,6 +84,8 @@ export interface RunningProxy {
   readonly devCert: boolean;
   /** "host:port" of the metrics listener, when configured. */
   readonly metricsAddress: string | undefined;
+  /** The TCP port of HTTP/2 (connect-udp where UDP is blocked), when it listens. */
+  readonly h2Port: number | undefined;
   readonly handler: ConnectUdpHandler;
   readonly server: H3Server;
   readonly metrics: ProxyMetrics;
@@ -246,6 +249,30 @@ export async function startProxy(
   });
   handler.register(server);
 
+  // HTTP/2 beside HTTP/3 (issue: networks that block UDP): same port number, same certificate.
+  let h2: H2Listener | undefined;
+  if (config.http2.enabled) {
+    const [h2host, h2port] =
+      config.http2.listen === undefined
+        ? [server.address.slice(0, server.address.lastIndexOf(':')).replace(/^\[|\]$/g, ''), port]
+        : [config.http2.listen.host, config.http2.listen.port];
+    try {
+      h2 = await listenH2({
+        host: h2host,
+        port: h2port,
+        certPem: certPem as string,
+        keyPem: keyPem as string,
+        h3Port: port,
+        knownCapsules: handler.knownCapsules,
+        onConnectUdp: (s) => void handler.handle(s),
+        logger: logger.child({ component: 'http2' }),
+      });
+    } catch (err) {
+      // The UDP proxy still runs; say why TCP does not.
+      logger.warn({ err, port: h2port }, 'HTTP/2 listener not started');
+    }
+  }
+
   let metricsServer: MetricsServer | undefined;
   if (config.metrics !== undefined) {
     try {
@@ -282,7 +309,7 @@ export async function startProxy(
   let closing: Promise<void> | undefined;
   const close = async (timeout: number): Promise<void> => {
     handler.closeAll();
-    await server.close({ timeout });
+    await Promise.all([server.close({ timeout }), h2?.close()]);
     clearInterval(timer);
     tick();
     await metricsServer?.close();
@@ -297,6 +324,7 @@ export async function startProxy(
     spkiSha256: spkiSha256Of(certPem as string),
     devCert,
     metricsAddress,
+    h2Port: h2?.port,
     handler,
     server,
     metrics,

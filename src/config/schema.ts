@@ -236,6 +236,14 @@ export const proxyConfigSchema = z.strictObject({
         .default('auto'),
     })
     .prefault({}),
+  /** connect-udp (and bind) over HTTP/2 on TCP, for networks that block UDP (RFC 8441, RFC 9298 §3.3). */
+  http2: z
+    .strictObject({
+      enabled: z.boolean({ error: 'must be true or false' }).default(true),
+      /** Default: the UDP listener's address and port number. */
+      listen: listen.optional(),
+    })
+    .prefault({}),
   /** QUIC-aware proxying (draft-ietf-masque-quic-proxy). */
   quicAware: z
     .strictObject({

@@ -51,6 +51,7 @@ describe('parseConfig defaults', () => {
         maxUnackedAssigns: 8,
         wire: 'auto',
       },
+      http2: { enabled: true },
       quicAware: {
         enabled: true,
         forwarding: true,

@@ -54,6 +54,12 @@ export interface ConnectUdpRequest extends TunnelSession {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** The client's address: tunnels are counted per connection by it. */
   readonly remoteAddress: string;
+  /**
+   * The HTTP version carrying it (default HTTP/3). QUIC-aware proxying is defined for HTTP/3
+   * only (quic-proxy §6: forwarded packets share the QUIC 4-tuple); over HTTP/2 its header is
+   * ignored and the request is served as plain connect-udp.
+   */
+  readonly transport?: 'h3' | 'h2';
   /** Answers 2xx (`capsule-protocol: ?1` is added when the Capsule Protocol is in use). */
   accept(headers?: Array<[string, string]>): void;
   /** Answers a final non-2xx status and ends the stream. */
@@ -218,14 +224,20 @@ export class ConnectUdpHandler {
    * client that omits the header still has its DATAGRAM capsules relayed, and our 2xx always
    * says `capsule-protocol: ?1`.
    */
+  /** Capsule types the strategies need delivered (for other transports' capsule parsers). */
+  get knownCapsules(): Array<readonly [number, number]> {
+    const out: Array<readonly [number, number]> = [];
+    for (const st of this.#strategies.values()) out.push(...(st.capsules ?? []));
+    return out;
+  }
+
   register(server: H3Server): void {
     this.#quicAware?.attach({
       packets: server.packets,
       resetTokenFor: (cid) => server.endpoint.endpoint.resetTokenFor(cid),
       isOwnAddress: ownAddressCheck(server.address, localAddresses()),
     });
-    const knownCapsules: Array<readonly [number, number]> = [];
-    for (const st of this.#strategies.values()) knownCapsules.push(...(st.capsules ?? []));
+    const knownCapsules = this.knownCapsules;
     server.handleConnect(CONNECT_UDP_PROTOCOL, this.handle, {
       capsuleProtocol: 'always',
       knownCapsules,
@@ -379,11 +391,14 @@ export class ConnectUdpHandler {
       this.#reject(s, this.#shuttingDown());
       return;
     }
-    const admitted = await admit(s.headers, this.#admission);
+    let admitted = await admit(s.headers, this.#admission);
     if (s.closeInfo !== undefined) return; // the client gave up while we resolved
     if (!admitted.ok) {
       this.#reject(s, admitted);
       return;
+    }
+    if (admitted.mode === 'quic-aware' && s.transport === 'h2') {
+      admitted = { ...admitted, mode: 'plain', fellBack: true };
     }
     const key = s.remoteAddress;
     const mine = this.#perConnection.get(key) ?? 0;

@@ -1,0 +1,222 @@
+/**
+ * A connect-udp request over HTTP/2 (RFC 8441 extended CONNECT; RFC 9298 §3.3-3.4), as the
+ * connect-udp handler sees any request (`ConnectUdpRequest`): the same admission, strategies,
+ * limits and metrics as over HTTP/3. node:http2 does the HTTP/2; this adapter carries the
+ * Capsule Protocol on the stream (RFC 9297 §3.2), HTTP datagrams as DATAGRAM capsules (§3.5:
+ * HTTP/2 has no unreliable datagrams), and maps HTTP/3 error codes to HTTP/2 ones.
+ *
+ * Backpressure: `bufferedAmount` is the stream's unsent bytes (`writableLength`), which the
+ * relay compares with its capsule cap before queueing, so a slow client costs dropped datagrams
+ * (counted), not unbounded memory.
+ */
+import type { ServerHttp2Stream } from 'node:http2';
+import { encodeCapsule } from '../../capsule/capsules.js';
+import { CapsuleError } from '../../capsule/errors.js';
+import { CapsuleParser } from '../../capsule/parser.js';
+import { type Capsule, CapsuleType } from '../../capsule/types.js';
+import { H3ErrorCode } from '../../http3/errors.js';
+
+/** HTTP/2 error codes (RFC 9113 §7). */
+const H2 = {
+  NO_ERROR: 0x0,
+  PROTOCOL_ERROR: 0x1,
+  INTERNAL_ERROR: 0x2,
+  REFUSED_STREAM: 0x7,
+  CANCEL: 0x8,
+  CONNECT_ERROR: 0xa,
+  ENHANCE_YOUR_CALM: 0xb,
+} as const;
+
+/** The HTTP/2 code for an HTTP/3 one, where the meanings match (RFC 9114 §8.1 / RFC 9113 §7). */
+export function h2CodeOf(h3: number): number {
+  switch (h3) {
+    case H3ErrorCode.H3_NO_ERROR:
+      return H2.NO_ERROR;
+    case H3ErrorCode.H3_DATAGRAM_ERROR:
+    case H3ErrorCode.H3_MESSAGE_ERROR:
+      // RFC 9297 §3.3: a malformed capsule stream makes the stream malformed: PROTOCOL_ERROR.
+      return H2.PROTOCOL_ERROR;
+    case H3ErrorCode.H3_CONNECT_ERROR:
+      return H2.CONNECT_ERROR;
+    case H3ErrorCode.H3_EXCESSIVE_LOAD:
+      return H2.ENHANCE_YOUR_CALM;
+    case H3ErrorCode.H3_REQUEST_REJECTED:
+      return H2.REFUSED_STREAM;
+    case H3ErrorCode.H3_REQUEST_CANCELLED:
+      return H2.CANCEL;
+    default:
+      return H2.INTERNAL_ERROR;
+  }
+}
+
+type CloseInfo = { kind: 'end' | 'reset' | 'connection'; code?: number };
+
+export class H2ConnectUdpSession {
+  readonly headers: Array<[string, string]>;
+  readonly remoteAddress: string;
+  readonly capsuleMode = true;
+  readonly transport = 'h2' as const;
+  /** HTTP/2 has no QUIC DATAGRAM frames: every datagram is a capsule. */
+  readonly maxDatagramPayload = 0;
+  readonly closed: Promise<CloseInfo>;
+  #closeInfo: CloseInfo | undefined;
+  #resolve!: (info: CloseInfo) => void;
+  readonly #stream: ServerHttp2Stream;
+  readonly #parser: CapsuleParser;
+  #datagramListeners: Array<(p: Uint8Array) => void> = [];
+  #capsuleListeners: Array<(c: Capsule) => void> = [];
+  /** Capsules that arrived before a listener (the handler subscribes after admission). */
+  #early: Capsule[] = [];
+  #earlyBytes = 0;
+  #answered = false;
+
+  constructor(
+    stream: ServerHttp2Stream,
+    headers: Record<string, string | string[] | undefined>,
+    remoteAddress: string,
+    knownCapsules: Iterable<readonly [number, number]>,
+  ) {
+    this.#stream = stream;
+    this.remoteAddress = remoteAddress;
+    this.headers = [];
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) this.headers.push([name, v]);
+    }
+    this.#parser = new CapsuleParser({ known: knownCapsules });
+    this.closed = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('end', () => {
+      try {
+        this.#parser.end();
+      } catch (err) {
+        if (!(err instanceof CapsuleError)) throw err;
+        // RFC 9297 §3.3: a capsule cut short by the end of the stream makes it malformed.
+        this.abort(H3ErrorCode.H3_DATAGRAM_ERROR);
+        return;
+      }
+      // The client ended its side: ours ends too (the tunnel is over).
+      if (this.#answered && !stream.writableEnded) stream.end();
+    });
+    stream.on('error', () => {});
+    stream.on('close', () => {
+      const code = stream.rstCode;
+      this.#finish(
+        code === undefined || code === H2.NO_ERROR ? { kind: 'end' } : { kind: 'reset', code },
+      );
+    });
+  }
+
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  get bufferedAmount(): number {
+    return this.#stream.writableLength;
+  }
+
+  accept(headers: Array<[string, string]> = []): void {
+    if (this.#answered || this.#closeInfo !== undefined) return;
+    this.#answered = true;
+    const out: Record<string, string | string[]> = { ':status': '200', 'capsule-protocol': '?1' };
+    for (const [n, v] of headers) add(out, n, v);
+    this.#stream.respond(out);
+  }
+
+  reject(status: number, headers: Array<[string, string]> = []): void {
+    if (this.#answered || this.#closeInfo !== undefined) return;
+    this.#answered = true;
+    const out: Record<string, string | string[]> = { ':status': String(status) };
+    for (const [n, v] of headers) add(out, n, v);
+    this.#stream.respond(out, { endStream: true });
+    this.#finish({ kind: 'end' });
+  }
+
+  header(name: string): string | undefined {
+    return this.headers.find(([n]) => n === name)?.[1];
+  }
+
+  sendDatagram(payload: Uint8Array): boolean {
+    return this.sendCapsule(CapsuleType.DATAGRAM, payload);
+  }
+
+  sendCapsule(type: number, value: Uint8Array): boolean {
+    if (this.#closeInfo !== undefined || this.#stream.writableEnded || !this.#answered)
+      return false;
+    this.#stream.write(encodeCapsule(type, value));
+    return true;
+  }
+
+  onDatagram(cb: (payload: Uint8Array) => void): () => void {
+    this.#datagramListeners.push(cb);
+    return () => {
+      this.#datagramListeners = this.#datagramListeners.filter((l) => l !== cb);
+    };
+  }
+
+  onCapsule(cb: (c: Capsule) => void): () => void {
+    this.#capsuleListeners.push(cb);
+    const early = this.#early;
+    this.#early = [];
+    this.#earlyBytes = 0;
+    for (const c of early) cb(c);
+    return () => {
+      this.#capsuleListeners = this.#capsuleListeners.filter((l) => l !== cb);
+    };
+  }
+
+  close(): void {
+    if (this.#closeInfo !== undefined) return;
+    if (!this.#answered) {
+      this.abort(H3ErrorCode.H3_REQUEST_REJECTED);
+      return;
+    }
+    if (!this.#stream.writableEnded) this.#stream.end();
+  }
+
+  abort(code: number = H3ErrorCode.H3_REQUEST_CANCELLED): void {
+    if (this.#closeInfo !== undefined) return;
+    this.#stream.close(h2CodeOf(code));
+    this.#finish({ kind: 'reset', code });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closeInfo !== undefined) return;
+    try {
+      this.#parser.push(chunk, (c) => {
+        if (c.type === CapsuleType.DATAGRAM) {
+          for (const l of this.#datagramListeners) l(c.value);
+          return;
+        }
+        const copy: Capsule = { type: c.type, value: c.value.slice() };
+        if (this.#capsuleListeners.length === 0) {
+          // Bounded: a client that floods capsules before its answer is cut off.
+          this.#earlyBytes += copy.value.length;
+          if (this.#earlyBytes > 64 * 1024)
+            throw new CapsuleError('too many capsules before the answer', 'TOO_LARGE');
+          this.#early.push(copy);
+          return;
+        }
+        for (const l of this.#capsuleListeners) l(copy);
+      });
+    } catch (err) {
+      if (!(err instanceof CapsuleError)) throw err;
+      // RFC 9297 §3.3: a malformed capsule stream aborts the stream.
+      this.abort(H3ErrorCode.H3_DATAGRAM_ERROR);
+    }
+  }
+
+  #finish(info: CloseInfo): void {
+    if (this.#closeInfo !== undefined) return;
+    this.#closeInfo = info;
+    this.#resolve(info);
+  }
+}
+
+function add(out: Record<string, string | string[]>, name: string, value: string): void {
+  const prev = out[name];
+  if (prev === undefined) out[name] = value;
+  else out[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+}
