@@ -263,14 +263,7 @@ export class MasqueClient {
     if (this.#closing !== undefined) {
       throw new MasqueError(MasqueErrorCode.CLOSED, 'the client is closed');
     }
-    let path: string;
-    let authority: string;
-    try {
-      ({ path, authority } = expandRequest(this.template, host, port));
-    } catch (err) {
-      if (!(err instanceof ConnectUdpError)) throw err;
-      throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
-    }
+    const { path, authority } = this.#expand(host, port);
     const ms = options.timeout ?? this.#opts.tunnelTimeout ?? 10_000;
     const session = await this.#open(`${host}:${port}`, path, authority, [], ms);
     const sock = new MasqueUdpSocket(
@@ -412,14 +405,7 @@ export class MasqueClient {
     if (this.#closing !== undefined) {
       throw new MasqueError(MasqueErrorCode.CLOSED, 'the client is closed');
     }
-    let path: string;
-    let authority: string;
-    try {
-      ({ path, authority } = expandRequest(this.template, host, port));
-    } catch (err) {
-      if (!(err instanceof ConnectUdpError)) throw err;
-      throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
-    }
+    const { path, authority } = this.#expand(host, port);
     const profile = options.profile ?? 'draft-09';
     const wantForwarding = options.forwarding !== false;
     const transforms = options.transforms ?? supportedTransforms();
@@ -478,6 +464,16 @@ export class MasqueClient {
       proxyAddress: this.#h3.remoteAddress,
       supported: a !== undefined,
     });
+  }
+
+  /** The request's path and authority for `host:port`; a bad target is INVALID_ARGUMENT. */
+  #expand(host: string, port: number): { path: string; authority: string } {
+    try {
+      return expandRequest(this.template, host, port);
+    } catch (err) {
+      if (!(err instanceof ConnectUdpError)) throw err;
+      throw new MasqueError(MasqueErrorCode.INVALID_ARGUMENT, err.message, { cause: err });
+    }
   }
 
   /** Sends one connect-udp request and waits (at most `ms`) for its 2xx, as a MasqueError on failure. */

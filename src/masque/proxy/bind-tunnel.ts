@@ -237,14 +237,7 @@ export class BindTunnel extends SessionRelay {
       c.drop('too_large');
       return;
     }
-    this.touch();
-    if (this.sending >= this.options.queueLimit) {
-      c.drop('queue_full');
-      return;
-    }
-    this.sending++;
-    c.datagramsToTarget++;
-    c.bytesToTarget += length;
+    if (!this.admitToTarget(length)) return;
     // The view dies with the callback; the kernel reads the bytes later.
     socket.send(payload.slice(offset), port, address, this.#onSent);
   }

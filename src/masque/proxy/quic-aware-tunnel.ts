@@ -264,15 +264,7 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
   }
 
   #toTarget(packet: Uint8Array): void {
-    const c = this.counters;
-    this.touch();
-    if (this.sending >= this.options.queueLimit) {
-      c.drop('queue_full');
-      return;
-    }
-    this.sending++;
-    c.datagramsToTarget++;
-    c.bytesToTarget += packet.length;
+    if (!this.admitToTarget(packet.length)) return;
     this.#o.link.socket.send(packet, this.#onSent);
   }
 

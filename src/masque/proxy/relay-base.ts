@@ -219,6 +219,24 @@ export abstract class SessionRelay {
     this.options.onClose?.(this, reason, error);
   }
 
+  /**
+   * Accounts a datagram of `length` bytes about to be handed to a socket toward a target: true
+   * when it may go (counted, and `sending` raised: the send callback lowers it), false when too
+   * many wait for the kernel (dropped and counted, RFC 9298 §7 "SHOULD NOT queue packets").
+   */
+  protected admitToTarget(length: number): boolean {
+    this.touch();
+    const c = this.counters;
+    if (this.sending >= this.options.queueLimit) {
+      c.drop('queue_full');
+      return false;
+    }
+    this.sending++;
+    c.datagramsToTarget++;
+    c.bytesToTarget += length;
+    return true;
+  }
+
   /** Traffic either way: the idle timer checks this timestamp when it fires. */
   protected touch(): void {
     this.#lastActivity = this.options.clock.now();

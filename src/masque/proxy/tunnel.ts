@@ -116,14 +116,7 @@ export class UdpTunnel extends SessionRelay {
       this.close('protocol_error');
       return;
     }
-    this.touch();
-    if (this.sending >= this.options.queueLimit) {
-      c.drop('queue_full');
-      return;
-    }
-    this.sending++;
-    c.datagramsToTarget++;
-    c.bytesToTarget += length;
+    if (!this.admitToTarget(length)) return;
     // The view dies with this callback; the kernel reads the bytes later.
     this.#socket.send(payload.slice(offset), this.#onSent);
   }
