@@ -14,6 +14,7 @@ export const BENCHES: Array<[string, Loader]> = [
   ['connect-udp', () => import('./connect-udp.bench.js')],
   ['bind', () => import('./bind.bench.js')],
   ['udp-forward', () => import('./udp-forward.bench.js')],
+  ['udp-send', () => import('./udp-send.bench.js')],
   ['loss', () => import('./loss.bench.js')],
   ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
 ];
