@@ -1,3 +1,4 @@
+import type { RunningProxy } from '../src/app/index.js';
 import { MasqueClient, type MasqueUdpSocket } from '../src/client/index.js';
 import { startBenchProxy } from './bench-proxy.js';
 import type { BenchRow } from './harness.js';
@@ -14,29 +15,38 @@ import {
 /** QUIC packet size of the proxy and of the main client. */
 const BIG_PACKETS = 1452;
 
-function row(name: string, r: WindowResult, size = SIZE): BenchRow {
+/** A tunnelled run: the echo loop, and the QUIC packets the proxy's endpoint sent and received. */
+interface ProxyResult extends WindowResult {
+  proxySent: number;
+  proxyReceived: number;
+}
+
+function row(name: string, r: WindowResult | ProxyResult, size = SIZE): BenchRow {
   const perSec = (r.echoes * 1000) / r.elapsedMs;
   const mbit = (perSec * size * 8) / 1e6;
-  return {
-    name,
-    nsPerOp: 1e9 / perSec,
-    opsPerSec: perSec,
-    note: `${Math.round(perSec).toLocaleString('en-US')} datagrams/s each way, ${mbit.toFixed(1)} Mbit/s`,
-  };
+  // CPU of the whole process (client, proxy and target share it) per echo.
+  let note = `${Math.round(perSec).toLocaleString('en-US')} datagrams/s each way, ${mbit.toFixed(1)} Mbit/s, ${((r.cpuMs * 1000) / r.echoes).toFixed(0)} us CPU/echo`;
+  if ('proxySent' in r) {
+    // Every datagram sent is echoed (late ones after the window too): divide by what was sent.
+    const per = (n: number): string => (n / r.sent).toFixed(2);
+    note += `; proxy QUIC packets per echo: ${per(r.proxySent)} sent, ${per(r.proxyReceived)} received`;
+  }
+  return { name, nsPerOp: 1e9 / perSec, opsPerSec: perSec, note };
 }
 
 async function throughProxy(
-  template: string,
+  proxy: RunningProxy,
   ca: string,
   flows: number,
   echoPort: number,
   maxUdpPayload = BIG_PACKETS,
-): Promise<WindowResult> {
-  const client = await MasqueClient.connect(template, { ca: [ca], maxUdpPayload });
+): Promise<ProxyResult> {
+  const client = await MasqueClient.connect(proxy.template, { ca: [ca], maxUdpPayload });
   const socks: MasqueUdpSocket[] = await Promise.all(
     Array.from({ length: flows }, () => client.connectUdp('127.0.0.1', echoPort)),
   );
   const payload = new Uint8Array(SIZE).fill(0x5a);
+  const before = proxy.server.endpoint.endpoint.stats();
   const result = await windowed(
     (i) => socks[i].send(payload),
     flows,
@@ -44,8 +54,13 @@ async function throughProxy(
       for (const s of socks) s.on('message', onEcho);
     },
   );
+  const after = proxy.server.endpoint.endpoint.stats();
   await client.close();
-  return result;
+  return {
+    ...result,
+    proxySent: after.sent - before.sent,
+    proxyReceived: after.received - before.received,
+  };
 }
 
 const bench: BenchModule = {
@@ -57,7 +72,7 @@ const bench: BenchModule = {
     const rows: BenchRow[] = [];
     try {
       const via = (flows: number, maxUdpPayload = BIG_PACKETS) =>
-        throughProxy(proxy.template, cert.certPem, flows, target.port, maxUdpPayload);
+        throughProxy(proxy, cert.certPem, flows, target.port, maxUdpPayload);
       rows.push(row('plain node:dgram relay, 1 flow', await plainRelay(1, target.port)));
       rows.push(row('connect-udp, 1 tunnel', await via(1)));
       rows.push(row('plain node:dgram relay, 10 flows', await plainRelay(10, target.port)));

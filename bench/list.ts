@@ -15,6 +15,7 @@ export const BENCHES: Array<[string, Loader]> = [
   ['bind', () => import('./bind.bench.js')],
   ['quic-aware', () => import('./quic-aware.bench.js')],
   ['udp-forward', () => import('./udp-forward.bench.js')],
+  ['udp-send', () => import('./udp-send.bench.js')],
   ['loss', () => import('./loss.bench.js')],
   ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
 ];

@@ -13,7 +13,7 @@ export const SIZE = 1200;
 export interface WindowOptions {
   /** Datagrams kept in flight (default 32). */
   window?: number;
-  /** How long to run (default 3000 ms). */
+  /** How long to run (default 3000 ms, or MASQUE_BENCH_MS). */
   durationMs?: number;
 }
 
@@ -50,7 +50,7 @@ export async function windowed(
   opts: WindowOptions = {},
 ): Promise<WindowResult> {
   const window = opts.window ?? 32;
-  const durationMs = opts.durationMs ?? 3000;
+  const durationMs = opts.durationMs ?? Number(process.env.MASQUE_BENCH_MS ?? 3000);
   let echoes = 0;
   let late = 0;
   let done = false;

@@ -44,13 +44,26 @@ export class DatagramOut {
       this.dropped++;
       return false;
     }
-    let ok: boolean;
+    let ok = false;
     let viaCapsule = false;
-    try {
-      ok = s.sendDatagram(out);
-      viaCapsule = !s.datagramsEnabled;
-    } catch (err) {
-      if (!(err instanceof DatagramTooLargeError) || !s.capsuleMode) {
+    // Too large for a QUIC DATAGRAM frame: known beforehand, so no error is built per datagram
+    // (the catch covers a limit that moved meanwhile).
+    const max = s.maxDatagramPayload ?? 0;
+    let tooLarge = max > 0 && out.length > max;
+    if (!tooLarge) {
+      try {
+        ok = s.sendDatagram(out);
+        viaCapsule = !s.datagramsEnabled;
+      } catch (err) {
+        if (!(err instanceof DatagramTooLargeError)) {
+          this.dropped++;
+          return false;
+        }
+        tooLarge = true;
+      }
+    }
+    if (tooLarge) {
+      if (!s.capsuleMode) {
         this.dropped++;
         return false;
       }

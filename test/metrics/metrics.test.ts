@@ -78,6 +78,7 @@ describe('ProxyMetrics', () => {
     const m = new ProxyMetrics();
     const stats = {
       received: 0,
+      sent: 0,
       dropped: { 'source-half-open-limit': 7 },
       claimed: 0,
       vnSent: 0,

@@ -256,25 +256,31 @@ export abstract class SessionRelay {
       c.drop('capsule_backlog');
       return;
     }
-    let sent: boolean;
-    try {
-      sent = s.sendDatagram(out);
-    } catch (err) {
-      if (err instanceof DatagramTooLargeError) {
-        if (this.options.largeDatagrams === 'drop' || !s.capsuleMode) {
-          c.drop('too_large');
+    let sent = false;
+    // Too large for a QUIC DATAGRAM frame: known beforehand, so no error is built per datagram
+    // (the catch covers a limit that moved meanwhile).
+    const max = s.maxDatagramPayload ?? 0;
+    let tooLarge = max > 0 && out.length > max;
+    if (!tooLarge) {
+      try {
+        sent = s.sendDatagram(out);
+      } catch (err) {
+        if (err instanceof DatagramTooLargeError) tooLarge = true;
+        else if (err instanceof H3UsageError) {
+          c.drop('no_datagrams');
           return;
-        }
-        // RFC 9297 §3.5: the same HTTP datagram, reliably, in a DATAGRAM capsule.
-        s.sendCapsule(CapsuleType.DATAGRAM, out);
-        c.capsuleFallbacks++;
-        sent = true;
-      } else if (err instanceof H3UsageError) {
-        c.drop('no_datagrams');
-        return;
-      } else {
-        throw err;
+        } else throw err;
       }
+    }
+    if (tooLarge) {
+      if (this.options.largeDatagrams === 'drop' || !s.capsuleMode) {
+        c.drop('too_large');
+        return;
+      }
+      // RFC 9297 §3.5: the same HTTP datagram, reliably, in a DATAGRAM capsule.
+      s.sendCapsule(CapsuleType.DATAGRAM, out);
+      c.capsuleFallbacks++;
+      sent = true;
     }
     if (!sent) {
       c.drop('datagram_queue_full');

@@ -177,6 +177,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     for (const reason of Object.values(DropReason)) dropped[reason] = 0;
     this.#stats = {
       received: 0,
+      sent: 0,
       dropped,
       claimed: 0,
       vnSent: 0,
@@ -363,6 +364,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
         const t = this.#dequeue();
         if (t === undefined) continue;
         schedule.requeueOwn();
+        this.#stats.sent++;
         return t;
       }
       const conn = turn.conn;
@@ -372,6 +374,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       if (t !== undefined) {
         this.#noteRemote(turn, t.to);
         schedule.requeue(turn);
+        this.#stats.sent++;
         return t;
       }
       if (conn.state === 'closed') this.#remove(turn);

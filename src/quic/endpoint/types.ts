@@ -160,6 +160,8 @@ export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 export interface EndpointStats {
   /** Datagrams given to `receive`. */
   received: number;
+  /** Datagrams returned by `pollTransmit` (connection packets, stateless packets, raw sends). */
+  sent: number;
   /** Datagrams dropped, per reason (every reason present, 0 when none). */
   dropped: Record<DropReason, number>;
   /** Datagrams taken by the claim hook or a claimed CID. */

@@ -199,7 +199,7 @@ export class H3Client {
     driver = new SessionDriver(
       conn,
       { role: 'client', random, options: { h3Datagram: true, ...options.settings } },
-      { flush: () => udp.flush(c), logger },
+      { flush: () => udp.flush(c), flushNow: () => udp.flushNow(c), logger },
     );
     const d = driver;
     let ready!: (s: PeerSettings) => void;

@@ -185,7 +185,7 @@ export class ConnectSession implements StreamSink {
       if (err instanceof H3UsageError && err.code === 'CLOSED') return false;
       throw err;
     }
-    if (ok) this.driver.kick();
+    if (ok) this.driver.kickDatagrams();
     return ok;
   }
 

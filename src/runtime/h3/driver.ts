@@ -96,11 +96,17 @@ export interface DriverSessionOptions {
 /** What a driver needs from its owner. */
 export interface DriverHost {
   /**
-   * Sends what the driver's connection has queued. The endpoint polls only connections with
-   * pending work, so the host must flag this connection (`UdpEndpoint.flush(conn)`), not just
-   * flush: API calls queue data it cannot otherwise see.
+   * Sends what the driver's connection has queued, at the end of the event-loop turn (with what
+   * else the turn brings: the ACK of received packets, other replies). The endpoint polls only
+   * connections with pending work, so the host must flag this connection
+   * (`UdpEndpoint.flush(conn)`), not just flush: API calls queue data it cannot otherwise see.
    */
   flush(): void;
+  /**
+   * Sends what the connection has queued now (`UdpEndpoint.flushNow(conn)`): stream writes, so
+   * that stream data leaves before datagrams queued after it in the same turn. Default: `flush`.
+   */
+  flushNow?(): void;
   logger: Logger;
   /** Time for the session's deadlines. Default: the Node runtime's monotonic clock. */
   clock?: Clock;
@@ -114,6 +120,8 @@ export class SessionDriver {
   #listener: DriverListener = {};
   #datagramWaiters: Array<() => void> = [];
   #kicked = false;
+  /** A kick since the last pump asked for the send now (stream work), not at the turn's end. */
+  #urgent = false;
   #pumping = false;
   #closeInfo: QuicCloseInfo | undefined;
   readonly #clock: Clock;
@@ -131,8 +139,11 @@ export class SessionDriver {
   /** Bound once: the microtask of {@link SessionDriver.kick}. */
   readonly #onKick = (): void => {
     this.#kicked = false;
+    const urgent = this.#urgent;
+    this.#urgent = false;
     this.pump();
-    this.#host.flush();
+    if (urgent && this.#host.flushNow !== undefined) this.#host.flushNow();
+    else this.#host.flush();
   };
 
   /**
@@ -239,8 +250,23 @@ export class SessionDriver {
     this.#timer = this.#clock.schedule(at - this.#clock.now(), this.#onTimer);
   }
 
-  /** Schedules one pump + flush for the end of this tick (after API calls from async code). */
+  /**
+   * Schedules one pump for the end of this tick (after API calls from async code) and a send at
+   * once: for stream work, whose bytes must not fall behind datagrams queued later in the turn
+   * (a compression capsule before the datagrams that use its context).
+   */
   kick(): void {
+    this.#urgent = true;
+    if (this.#kicked) return;
+    this.#kicked = true;
+    queueMicrotask(this.#onKick);
+  }
+
+  /**
+   * As {@link kick}, but the send waits for the end of the event-loop turn: for datagrams, which
+   * then share packets (and carry the ACK of what the turn received).
+   */
+  kickDatagrams(): void {
     if (this.#kicked) return;
     this.#kicked = true;
     queueMicrotask(this.#onKick);

@@ -357,6 +357,7 @@ export class H3Server {
       {
         // The endpoint polls only connections with pending work: name this one.
         flush: () => this.#udp.flush(conn),
+        flushNow: () => this.#udp.flushNow(conn),
         logger: this.#logger,
       },
     );

@@ -1,15 +1,24 @@
 /**
  * The Node driver of a sans-IO {@link QuicEndpoint}: one UDP socket, one timer, nothing else.
  *
- *   socket 'message' → endpoint.receive(data, "host:port", now) → onWake(active) → flush()
- *   timer            → endpoint.handleTimeout(now)              → onWake(active) → flush()
- *   flush(conn?)     → pollTransmit until empty → socket.send; re-arm the timer at nextTimeout()
+ *   socket 'message' → endpoint.receive(data, "host:port", now)   ┐ any number per
+ *   timer            → endpoint.handleTimeout(now)                 ├ event-loop turn
+ *   flush(conn?)     → endpoint.markActive(conn)                   ┘
+ *   end of the turn (setImmediate) → events → onWake(active) → pollTransmit until empty →
+ *     socket.send; re-arm the timer at nextTimeout()
+ *
+ * Output waits for the end of the event-loop turn: everything the poll phase delivered (datagrams
+ * from peers, and from the proxy's target sockets, whose replies queue data on connections) is
+ * taken in first, then each connection builds its packets once. An ACK the received packets made
+ * due then rides on the data going back rather than leaving alone (RFC 9000 §13.2.2 "A receiver
+ * MAY process multiple available packets before determining whether to send an ACK frame"), and
+ * application calls made in that turn share packets.
  *
  * `onWake` is given the connections the input reached (the endpoint's active set), not all of
- * them: the work per datagram does not grow with idle connections. Application calls on a
+ * them: the work per turn does not grow with idle connections. Application calls on a
  * connection (writeStream, sendDatagram, close...) only queue work the endpoint cannot see: call
- * `flush(conn)` after them, which flags the connection and sends (calls made inside `onWake` on
- * a connection it was given need nothing more, a flush follows).
+ * `flush(conn)` after them, which flags the connection and schedules the end-of-turn send (calls
+ * made inside `onWake` on a connection it was given need nothing more).
  *
  * It also carries the packet seam ({@link PacketSeam}): claimed CIDs, routing queries and raw
  * sends from this socket, for MASQUE forwarded mode and loop detection.
@@ -58,9 +67,9 @@ export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
   /** A connection was closed and removed. */
   onClosed?: (conn: C) => void;
   /**
-   * Input was processed (a datagram or a timer): read the events of the connections in `active`
-   * (those the input reached, plus any flagged and not yet flushed). The array is a snapshot,
-   * reused: valid only during the call. A flush follows.
+   * Input was processed (the datagrams and timers of one event-loop turn): read the events of the
+   * connections in `active` (those the input reached, plus any flagged and not yet flushed). The
+   * array is a snapshot, reused: valid only during the call. A flush follows.
    */
   onWake?: (active: readonly C[]) => void;
   /** Clock in ms (default: performance.timeOrigin + performance.now()). */
@@ -87,8 +96,19 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
   #timer: NodeJS.Timeout | undefined;
   #timerAt: number | undefined;
   #closed = false;
-  /** True while input is processed (receive, timers, onWake): a flush follows, none is nested. */
-  #inInput = false;
+  /** Input arrived this turn: the end of the turn runs events and onWake before the flush. */
+  #inputPending = false;
+  /** The end of the turn is scheduled or running: flush() only flags connections. */
+  #turnScheduled = false;
+  /** Bound once: the end of the event-loop turn (setImmediate). */
+  readonly #onTurnEnd = (): void => this.#endTurn();
+  /** Bound once: the flush that closes a turn (a microtask, after those onWake queued). */
+  readonly #onTurnFlush = (): void => {
+    this.#turnScheduled = false;
+    if (this.#closed) return;
+    this.#wakeIfPending();
+    this.#flushNow();
+  };
 
   private constructor(
     socket: DatagramSocket,
@@ -177,13 +197,38 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
   }
 
   /**
-   * Sends what the endpoint has to send and re-arms the timer. Pass the connection an application
-   * call just queued work on (stream data, a datagram, close...): only connections flagged this
-   * way or reached by input are polled.
+   * Sends what the endpoint has to send, at the end of this event-loop turn, and re-arms the timer.
+   * Pass the connection an application call just queued work on (stream data, a datagram,
+   * close...): only connections flagged this way or reached by input are polled.
    */
   flush(conn?: C): void {
     if (this.#closed) return;
     if (conn !== undefined) this.endpoint.markActive(conn);
+    this.#scheduleTurnEnd();
+  }
+
+  /**
+   * Sends what the endpoint has to send now (as {@link flush}, without waiting for the end of the
+   * turn): for stream writes that must leave before datagrams queued later in this turn. Not from
+   * inside the endpoint's own callbacks (claim handlers), which run within its `receive`.
+   */
+  flushNow(conn?: C): void {
+    if (this.#closed) return;
+    if (conn !== undefined) this.endpoint.markActive(conn);
+    // The input of the turn first: polling settles connections, and onWake sees only active ones.
+    this.#wakeIfPending();
+    this.#flushNow();
+  }
+
+  #scheduleTurnEnd(): void {
+    if (this.#turnScheduled) return;
+    this.#turnScheduled = true;
+    setImmediate(this.#onTurnEnd);
+  }
+
+  /** Sends now: pollTransmit until empty, events, timer. */
+  #flushNow(): void {
+    if (this.#closed) return;
     const now = this.#clock();
     for (
       let t = this.endpoint.pollTransmit(now);
@@ -212,7 +257,7 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
     if (this.#closed) return;
     try {
       this.endpoint.shutdown(errorCode, reason);
-      this.flush();
+      this.#flushNow();
     } catch (err) {
       this.#logger.warn({ err }, 'error while closing connections');
     }
@@ -239,53 +284,65 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
 
   sendRaw(data: Uint8Array, to: string): void {
     this.endpoint.sendRaw(data, to);
-    // Inside a claim handler or onWake the flush that ends the input sends it; nesting a flush in
-    // the endpoint's receive would re-enter it.
-    if (!this.#inInput) this.flush();
+    // Never sent from here: inside a claim handler a flush would re-enter the endpoint's receive.
+    this.flush();
   }
 
   #onMessage(data: Uint8Array, remote: string): void {
     if (this.#closed) return;
-    this.#inInput = true;
     try {
       this.endpoint.receive(data, remote, this.#clock());
     } catch (err) {
       this.#logger.error({ err, remote }, 'endpoint.receive threw');
     }
-    this.#wake();
+    this.#input();
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     this.#timerAt = undefined;
     if (this.#closed) return;
-    this.#inInput = true;
     try {
       this.endpoint.handleTimeout(this.#clock());
     } catch (err) {
       this.#logger.error({ err }, 'endpoint.handleTimeout threw');
     }
-    this.#wake();
+    this.#input();
   }
 
-  /** Ends an input: events, onWake with the connections it reached, then one flush. */
-  #wake(): void {
-    try {
-      this.#dispatchEvents();
-      if (this.#onWake) {
-        const active = this.endpoint.activeConnections(this.#woken);
-        try {
-          this.#onWake(active);
-        } catch (err) {
-          this.#logger.error({ err }, 'onWake threw');
-        } finally {
-          active.length = 0;
-        }
-      }
-    } finally {
-      this.#inInput = false;
+  #input(): void {
+    this.#inputPending = true;
+    this.#scheduleTurnEnd();
+  }
+
+  /**
+   * Ends a turn: after input, events and onWake with the connections it reached; then one flush,
+   * queued as a microtask so that the work onWake queued as microtasks (the HTTP/3 drivers' kicks)
+   * is in it.
+   */
+  #endTurn(): void {
+    if (this.#closed) {
+      this.#turnScheduled = false;
+      return;
     }
-    this.flush();
+    this.#wakeIfPending();
+    queueMicrotask(this.#onTurnFlush);
+  }
+
+  /** After input: endpoint events, then onWake with the connections the input reached. */
+  #wakeIfPending(): void {
+    if (!this.#inputPending) return;
+    this.#inputPending = false;
+    this.#dispatchEvents();
+    if (this.#onWake === undefined) return;
+    const active = this.endpoint.activeConnections(this.#woken);
+    try {
+      this.#onWake(active);
+    } catch (err) {
+      this.#logger.error({ err }, 'onWake threw');
+    } finally {
+      active.length = 0;
+    }
   }
 
   #dispatchEvents(): void {

@@ -72,9 +72,13 @@ export class FakeSession implements ConnectUdpRequest {
     return this.responseHeaders.find(([n]) => n === name)?.[1];
   }
 
+  /** DatagramTooLargeErrors thrown (the relay should check `maxDatagramPayload` first). */
+  tooLargeThrown = 0;
+
   sendDatagram(payload: Uint8Array): boolean {
     if (this.closeInfo !== undefined) return false;
     if (payload.length > this.maxDatagram) {
+      this.tooLargeThrown++;
       throw new DatagramTooLargeError(payload.length, this.maxDatagram);
     }
     if (!this.datagramQueueOpen) return false;

@@ -162,6 +162,8 @@ describe('target → client', () => {
     session.maxDatagram = 100;
     socket.receive(new Uint8Array(150).fill(7));
     expect(tunnel.counters.capsuleFallbacks).toBe(1);
+    // Known too large beforehand: no error is built per datagram.
+    expect(session.tooLargeThrown).toBe(0);
     expect(session.datagrams).toEqual([]);
     expect(session.capsules.length).toBe(1);
     expect(session.capsules[0].type).toBe(CapsuleType.DATAGRAM);

@@ -5,7 +5,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServerInitialInfo } from '../../../src/quic/endpoint/index.js';
+import type { ServerInitialInfo, Transmit } from '../../../src/quic/endpoint/index.js';
+import type { DatagramSocket } from '../../../src/runtime/udp/datagram-socket.js';
 import { UdpEndpoint } from '../../../src/runtime/udp/index.js';
 import { randomBytes, SeededRandom } from '../../../src/util/random.js';
 import { cid, clientInitial, FakeConnection, shortDatagram } from '../../quic/endpoint/fakes.js';
@@ -182,5 +183,79 @@ describe('UdpEndpoint timer, lifetime and errors', () => {
     // The port is free again.
     const again = await UdpEndpoint.bind({ listen: bound, random });
     open.push(again);
+  });
+});
+
+/** A socket whose datagrams the test delivers by hand and whose sends it records. */
+class ManualSocket implements DatagramSocket {
+  readonly sent: Array<{ data: Uint8Array; to: string }> = [];
+  deliver: (data: Uint8Array, remote: string) => void = () => {};
+  send(data: Uint8Array, port: number, host: string): void {
+    this.sent.push({ data, to: `${host}:${port}` });
+  }
+  onMessage(handler: (data: Uint8Array, remote: string) => void): void {
+    this.deliver = handler;
+  }
+  address(): { host: string; port: number; family: 4 | 6 } {
+    return { host: '127.0.0.1', port: 4433, family: 4 };
+  }
+  async close(): Promise<void> {}
+}
+
+/** Answers with one datagram per poll that reports how many datagrams it has received (an ACK). */
+class Acker extends FakeConnection {
+  #reported = 0;
+  override pollTransmit(now: number): Transmit | undefined {
+    const queued = super.pollTransmit(now);
+    if (queued !== undefined) return queued;
+    if (this.received.length === this.#reported) return undefined;
+    this.#reported = this.received.length;
+    return { data: Uint8Array.of(this.#reported), to: '127.0.0.1:9' };
+  }
+}
+
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('UdpEndpoint sends once per event-loop turn', () => {
+  async function setup() {
+    const socket = new ManualSocket();
+    const random = new SeededRandom(6);
+    const woken: number[] = [];
+    const ep = await UdpEndpoint.bind<FakeConnection, null>({
+      socket,
+      random,
+      createClientConnection: () => new Acker('c', [cid(0xa1)]),
+      onWake: (active) => woken.push(active.length),
+    });
+    open.push(ep);
+    const conn = ep.connect(null, '127.0.0.1:9');
+    await nextTurn();
+    return { socket, ep, conn, woken };
+  }
+
+  it('datagrams of one turn are taken in first: one onWake, one answer covering them all', async () => {
+    const { socket, conn, woken } = await setup();
+    for (let i = 0; i < 3; i++) socket.deliver(shortDatagram(cid(0xa1), 40), '127.0.0.1:9');
+    // Nothing leaves while the turn is still delivering.
+    expect(socket.sent).toEqual([]);
+    expect(conn.received).toHaveLength(3);
+    await nextTurn();
+    expect(woken).toEqual([1]);
+    expect(socket.sent.map((s) => [...s.data])).toEqual([[3]]);
+  });
+
+  it('flush() waits for the end of the turn; flushNow() sends at once, after onWake', async () => {
+    const { socket, ep, conn, woken } = await setup();
+    conn.outbox.push({ data: Uint8Array.of(0xf1), to: '127.0.0.1:9' });
+    ep.flush(conn);
+    expect(socket.sent).toEqual([]);
+    await nextTurn();
+    expect(socket.sent.map((s) => [...s.data])).toEqual([[0xf1]]);
+    // Input pending when flushNow comes: onWake sees the connection before polling settles it.
+    socket.deliver(shortDatagram(cid(0xa1), 40), '127.0.0.1:9');
+    conn.outbox.push({ data: Uint8Array.of(0xf2), to: '127.0.0.1:9' });
+    ep.flushNow(conn);
+    expect(woken).toEqual([1]);
+    expect(socket.sent.map((s) => [...s.data])).toEqual([[0xf1], [0xf2], [1]]);
   });
 });
