@@ -374,4 +374,47 @@ describe('loop attacks (quic-proxy §10.3): two proxies pointed at each other', 
     expect(stats(a.proxy)).toEqual({ toTarget: 10, wrongPath: 0 });
     expect(stats(b.proxy)).toEqual({ toTarget: 0, wrongPath: 10 });
   });
+
+  it('a cycle through three proxies ends the same way: one hop, then dropped', async () => {
+    const [a, b, c] = [await setup(), await setup(), await setup()];
+    const toB = await open(a.client, { port: b.proxy.proxy.port });
+    const toC = await open(b.client, { port: c.proxy.proxy.port });
+    const toA = await open(c.client, { port: a.proxy.proxy.port });
+    const ackTarget = async (s: Awaited<ReturnType<typeof open>>, cid: Uint8Array) => {
+      const before = s.capsules.filter((x) => x.kind === 'ack_target_cid').length;
+      s.send({ kind: 'register_target_cid', reason: 0, cid, token: new Uint8Array(0) });
+      await waitFor(() => s.capsules.filter((x) => x.kind === 'ack_target_cid').length > before);
+      return (s.capsules.filter((x) => x.kind === 'ack_target_cid').at(-1) as { vcid: Uint8Array })
+        .vcid;
+    };
+    const vtA = await ackTarget(toB, fromHex('0202020202020202')); // A: vtA -> X, to B
+    const vtC = await ackTarget(toA, vtA); // C: vtC -> vtA, to A
+    const vtB = await ackTarget(toC, vtC); // B: vtB -> vtC, to C
+    const vtA2 = await ackTarget(toB, vtB); // A: vtA2 -> vtB, to B: the ring is closed on paper
+    const counts = (p: TestProxy) => {
+      let toTarget = 0;
+      let wrongPath = 0;
+      for (const t of p.proxy.handler.tunnels as unknown as Set<{
+        forwarded: { toTarget: number; wrongPath: number };
+      }>) {
+        toTarget += t.forwarded.toTarget;
+        wrongPath += t.forwarded.wrongPath;
+      }
+      return { toTarget, wrongPath };
+    };
+    const enc = createTransform('scramble-dt', { key: CLIENT_KEY });
+    for (let i = 0; i < 10; i++) {
+      const p = shortPacket(vtA2, 60, i);
+      enc.encode(p, 8);
+      a.client.packets.sendRaw(p, `127.0.0.1:${a.proxy.proxy.port}`);
+    }
+    await waitFor(() => counts(b.proxy).wrongPath === 10);
+    // No event can say nothing more happened: 100 ms (hundreds of loopback round trips), then check.
+    await settle(100);
+    expect([counts(a.proxy), counts(b.proxy), counts(c.proxy)]).toEqual([
+      { toTarget: 10, wrongPath: 0 },
+      { toTarget: 0, wrongPath: 10 },
+      { toTarget: 0, wrongPath: 0 },
+    ]);
+  });
 });
