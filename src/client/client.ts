@@ -46,15 +46,19 @@ import {
 } from '../masque/headers/proxy-quic-forwarding.js';
 import type { QuicCloseInfo } from '../quic/api.js';
 import { type ClientConnectOptions, H3Client } from '../runtime/client/client.js';
-import type { ClientConnectSession } from '../runtime/client/connect.js';
 import type { ClientResponse } from '../runtime/client/exchange.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
 import { type HeadersInit, headerValues } from '../runtime/h3/headers.js';
 import { formatAddress } from '../runtime/udp/address.js';
 import type { PacketSeam } from '../runtime/udp/packet-seam.js';
 import { type Random, randomBytes, systemRandom } from '../util/random.js';
-import { type MasqueBindOptions, MasqueBoundSocket } from './bound-socket.js';
+import {
+  type BindTunnelStream,
+  type MasqueBindOptions,
+  MasqueBoundSocket,
+} from './bound-socket.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
+import { H2Link } from './h2-link.js';
 import { type ClientForwarding, QuicAwareSocket } from './quic-aware-socket.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 import { MasqueUdpSocket, type MasqueUdpSocketOptions } from './udp-socket.js';
@@ -102,10 +106,30 @@ export interface MasqueClientOptions {
    * (RFC 9297 §3.5), even with a proxy that offers datagrams. For interop testing.
    */
   datagrams?: 'auto' | 'capsule';
+  /**
+   * How to reach the proxy: `'h3'` (default) HTTP/3 over QUIC; `'h2'` HTTP/2 over TCP (RFC 8441,
+   * for networks that block UDP: datagrams travel as DATAGRAM capsules; no QUIC-aware proxying);
+   * `'auto'` tries HTTP/3 and, if it has not connected within `h3HeadStart` ms, races HTTP/2
+   * beside it (Happy Eyeballs style), keeping whichever connects first.
+   */
+  transport?: 'h3' | 'h2' | 'auto';
+  /** With `transport: 'auto'`: how long HTTP/3 goes alone first (ms). Default 300. */
+  h3HeadStart?: number;
   logger?: Logger;
 }
 
-/** What the SDK needs of an HTTP/3 connection (an `H3Client`, over UDP or over a tunnel). */
+/** An extended CONNECT session as the SDK's sockets use it (`ClientConnectSession` fits). */
+export interface ClientTunnel extends BindTunnelStream {
+  /** The 2xx status. */
+  readonly status: number | undefined;
+  readonly responseHeaders: ReadonlyArray<readonly [string, string]>;
+  header(name: string): string | undefined;
+}
+
+/**
+ * What the SDK needs of a connection to the proxy: an `H3Client` (over UDP, or over a tunnel), or
+ * an `H2Link` (HTTP/2 over TCP, where UDP is blocked: no packet seam, no plain requests).
+ */
 interface H3Link {
   readonly datagramsEnabled: boolean;
   readonly closed: Promise<QuicCloseInfo>;
@@ -116,12 +140,16 @@ interface H3Link {
     path: string,
     headers?: HeadersInit,
     options?: ClientConnectOptions,
-  ): Promise<ClientConnectSession>;
-  request(init: { method?: string; path?: string; headers?: HeadersInit }): Promise<ClientResponse>;
+  ): Promise<ClientTunnel>;
+  request?(init: {
+    method?: string;
+    path?: string;
+    headers?: HeadersInit;
+  }): Promise<ClientResponse>;
   /** The socket of the connection (forwarded mode sends and receives beside it). */
-  readonly packets: PacketSeam;
+  readonly packets?: PacketSeam;
   /** The proxy's address as the connection uses it. */
-  readonly remoteAddress: string;
+  readonly remoteAddress?: string;
   close(options?: { timeout?: number }): Promise<void>;
 }
 
@@ -156,6 +184,8 @@ export class MasqueClient {
   readonly template: UriTemplate;
   readonly #h3: H3Link;
   readonly #opts: MasqueClientOptions;
+  /** The transport in use. */
+  readonly transport: 'h3' | 'h2';
   readonly #sockets = new Set<MasqueUdpSocket | MasqueBoundSocket>();
   #closing: Promise<void> | undefined;
 
@@ -163,6 +193,7 @@ export class MasqueClient {
     this.template = template;
     this.#h3 = h3;
     this.#opts = opts;
+    this.transport = h3 instanceof H2Link ? 'h2' : 'h3';
   }
 
   /** Connects to the proxy named by `template` (RFC 9298 §2). */
@@ -188,34 +219,29 @@ export class MasqueClient {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port === '' ? 443 : Number(url.port);
     const timeout = options.connectTimeout ?? 10_000;
-    let h3: H3Link;
-    try {
-      // Through another tunnel (proxy chaining) the QUIC datagrams ride that tunnel, and the
-      // remote address is only a label: the outer proxy resolves and reaches the host.
-      const tunnel =
-        options.via === undefined
-          ? undefined
-          : /^[0-9.]+$/.test(host) || host.includes(':')
-            ? formatAddress(host, port)
-            : '192.0.2.1:443';
-      h3 = await H3Client.connect(url, {
-        ...(options.via !== undefined && tunnel !== undefined
-          ? options.via instanceof QuicAwareSocket
-            ? // A QUIC-aware tunnel to proxy B: the connection to B is itself forwarded by A.
-              { socket: options.via, remote: options.via.remote }
-            : { socket: new TunnelDatagramSocket(options.via, tunnel), remote: tunnel }
-          : { maxUdpPayload: options.maxUdpPayload }),
+    const transport = options.transport ?? 'h3';
+    if (transport !== 'h3' && transport !== 'h2' && transport !== 'auto') {
+      throw new MasqueError(
+        MasqueErrorCode.INVALID_ARGUMENT,
+        `transport must be 'h3', 'h2' or 'auto', not ${String(transport)}`,
+      );
+    }
+    const viaH3 = (): Promise<H3Link> => MasqueClient.#h3Link(url, host, port, options, timeout);
+    const viaH2 = (): Promise<H3Link> =>
+      H2Link.connect(url, {
         ca: options.ca,
         insecure: options.insecure,
-        pinnedSha256: options.pinnedSha256,
         serverName: options.serverName,
-        keepAlive: options.keepAlive ?? 15_000,
         connectTimeout: timeout,
-        logger: options.logger,
-        keylogFile: options.keylogFile,
-        // RFC 9297 §2.1.1: without our SETTINGS_H3_DATAGRAM neither side may send datagrams.
-        settings: { h3Datagram: options.datagrams !== 'capsule' },
       });
+    let h3: H3Link;
+    try {
+      h3 =
+        transport === 'h3' || options.via !== undefined
+          ? await viaH3()
+          : transport === 'h2'
+            ? await viaH2()
+            : await happyEyeballs(viaH3, viaH2, options.h3HeadStart ?? 300);
     } catch (err) {
       if (err instanceof H3HttpError && err.code === 'TIMEOUT') {
         throw new MasqueError(MasqueErrorCode.TIMEOUT, err.message, { cause: err });
@@ -233,6 +259,42 @@ export class MasqueClient {
       );
     }
     return new MasqueClient(t, h3, options);
+  }
+
+  /** HTTP/3 to the proxy (over UDP, or over `via`). */
+  static async #h3Link(
+    url: URL,
+    host: string,
+    port: number,
+    options: MasqueClientOptions,
+    timeout: number,
+  ): Promise<H3Link> {
+    // Through another tunnel (proxy chaining) the QUIC datagrams ride that tunnel, and the
+    // remote address is only a label: the outer proxy resolves and reaches the host.
+    const tunnel =
+      options.via === undefined
+        ? undefined
+        : /^[0-9.]+$/.test(host) || host.includes(':')
+          ? formatAddress(host, port)
+          : '192.0.2.1:443';
+    return await H3Client.connect(url, {
+      ...(options.via !== undefined && tunnel !== undefined
+        ? options.via instanceof QuicAwareSocket
+          ? // A QUIC-aware tunnel to proxy B: the connection to B is itself forwarded by A.
+            { socket: options.via, remote: options.via.remote }
+          : { socket: new TunnelDatagramSocket(options.via, tunnel), remote: tunnel }
+        : { maxUdpPayload: options.maxUdpPayload }),
+      ca: options.ca,
+      insecure: options.insecure,
+      pinnedSha256: options.pinnedSha256,
+      serverName: options.serverName,
+      keepAlive: options.keepAlive ?? 15_000,
+      connectTimeout: timeout,
+      logger: options.logger,
+      keylogFile: options.keylogFile,
+      // RFC 9297 §2.1.1: without our SETTINGS_H3_DATAGRAM neither side may send datagrams.
+      settings: { h3Datagram: options.datagrams !== 'capsule' },
+    });
   }
 
   /** True when QUIC DATAGRAM frames carry the tunnels' datagrams (else DATAGRAM capsules). */
@@ -314,7 +376,7 @@ export class MasqueClient {
     const what = fb === undefined ? 'bind' : `bind with fallback to ${fb.host}:${fb.port}`;
     const ms = options.timeout ?? this.#opts.tunnelTimeout ?? 10_000;
     const started = performance.now();
-    let session: ClientConnectSession;
+    let session: ClientTunnel;
     try {
       session = await this.#open(
         what,
@@ -406,6 +468,15 @@ export class MasqueClient {
       throw new MasqueError(MasqueErrorCode.CLOSED, 'the client is closed');
     }
     const { path, authority } = this.#expand(host, port);
+    const outer = this.#h3.packets;
+    const proxyAddress = this.#h3.remoteAddress;
+    if (outer === undefined || proxyAddress === undefined) {
+      // quic-proxy §6: forwarded mode shares the client's QUIC 4-tuple with the proxy.
+      throw new MasqueError(
+        MasqueErrorCode.NOT_SUPPORTED,
+        'QUIC-aware proxying needs HTTP/3 to the proxy, not HTTP/2',
+      );
+    }
     const profile = options.profile ?? 'draft-09';
     const wantForwarding = options.forwarding !== false;
     const transforms = options.transforms ?? supportedTransforms();
@@ -460,8 +531,8 @@ export class MasqueClient {
       remote: isLiteral ? formatAddress(host, port) : '192.0.2.1:443',
       profile,
       forwarding,
-      outer: this.#h3.packets,
-      proxyAddress: this.#h3.remoteAddress,
+      outer,
+      proxyAddress,
       supported: a !== undefined,
     });
   }
@@ -484,7 +555,7 @@ export class MasqueClient {
     headers: Array<[string, string]>,
     ms: number,
     knownCapsules?: Array<[number, number]>,
-  ): Promise<ClientConnectSession> {
+  ): Promise<ClientTunnel> {
     let waitingForCredit = false;
     const opening = this.#h3
       // RFC 9298 §3: the tunnel uses the Capsule Protocol whatever the response's header says.
@@ -540,6 +611,11 @@ export class MasqueClient {
     path?: string;
     headers?: HeadersInit;
   }): Promise<ClientResponse> {
+    if (this.#h3.request === undefined) {
+      return Promise.reject(
+        new MasqueError(MasqueErrorCode.NOT_SUPPORTED, 'plain requests need HTTP/3 to the proxy'),
+      );
+    }
     return this.#h3.request(init);
   }
 }
@@ -576,5 +652,44 @@ function translate(err: unknown, what: string): MasqueError {
   return new MasqueError(MasqueErrorCode.TUNNEL_RESET, err.message, {
     h3Code: err.h3Code,
     cause: err,
+  });
+}
+
+/**
+ * HTTP/3 first; if it has not connected within `headStart` ms, HTTP/2 races beside it (RFC 8305
+ * style); the first to connect wins and the other is closed once it connects. Fails only when
+ * both fail (with the last error).
+ */
+async function happyEyeballs(
+  h3: () => Promise<H3Link>,
+  h2: () => Promise<H3Link>,
+  headStart: number,
+): Promise<H3Link> {
+  const first = h3();
+  const early = await Promise.race([
+    first.then(
+      (l) => l,
+      () => undefined,
+    ),
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), headStart).unref()),
+  ]);
+  if (early !== undefined) return early;
+  const second = h2();
+  return await new Promise<H3Link>((resolve, reject) => {
+    let done = false;
+    let failures = 0;
+    const win = (l: H3Link): void => {
+      if (done) {
+        void l.close(); // the slower one
+        return;
+      }
+      done = true;
+      resolve(l);
+    };
+    const lose = (err: unknown): void => {
+      if (++failures === 2) reject(err);
+    };
+    first.then(win, lose);
+    second.then(win, lose);
   });
 }

@@ -37,7 +37,19 @@ import {
 } from '../masque/capsules/quic-proxy.js';
 import { DatagramTooLargeError } from '../quic/api.js';
 import { rewriteShortHeaderDcid } from '../quic/packet/dcid-rewrite.js';
-import type { ClientConnectSession } from '../runtime/client/connect.js';
+
+/** The session the socket runs on (an HTTP/3 extended CONNECT session fits). */
+interface QuicTunnelSession {
+  readonly closed: Promise<unknown>;
+  readonly closeInfo: unknown;
+  onDatagram(cb: (payload: Uint8Array) => void): () => void;
+  onCapsule(cb: (c: Capsule) => void): () => void;
+  sendDatagram(payload: Uint8Array): boolean;
+  sendCapsule(type: number, value: Uint8Array): boolean;
+  close(): void;
+  abort(code?: number): void;
+}
+
 import type { DatagramSocket } from '../runtime/udp/datagram-socket.js';
 import type { PacketSeam } from '../runtime/udp/packet-seam.js';
 
@@ -73,7 +85,7 @@ export class QuicAwareSocket implements DatagramSocket {
    * assume that the proxy does not support this extension"; the socket then only tunnels).
    */
   readonly supported: boolean;
-  readonly #session: ClientConnectSession;
+  readonly #session: QuicTunnelSession;
   readonly #profile: QuicProxyProfile;
   readonly #forwarding: ClientForwarding | undefined;
   readonly #outer: PacketSeam;
@@ -92,7 +104,7 @@ export class QuicAwareSocket implements DatagramSocket {
   #targetCidLength: number | undefined;
 
   constructor(
-    session: ClientConnectSession,
+    session: QuicTunnelSession,
     opts: {
       remote: string;
       profile: QuicProxyProfile;
