@@ -5,12 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import type { MasqueAuth } from '../client/client.js';
 import { ConfigError } from '../config/index.js';
+import { clientCredentials } from './credentials.js';
 import type { CliIO } from './io.js';
 import { runProxy } from './proxy-command.js';
 import { UdpBinder } from './udp-bind.js';
 import { formatForwardStats, UdpForwarder } from './udp-forward.js';
+import { packageVersion } from './version.js';
 
 /** Something a command left running. */
 export interface Running {
@@ -26,19 +27,12 @@ export type CliResult = { exitCode: number } | { running: Running };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function auth(o: { bearer?: string; basic?: string }): MasqueAuth | undefined {
-  if (o.bearer !== undefined) return { bearer: o.bearer };
-  if (o.basic === undefined) return undefined;
-  const colon = o.basic.indexOf(':');
-  if (colon < 0) throw new RangeError('--basic takes user:password');
-  return { username: o.basic.slice(0, colon), password: o.basic.slice(colon + 1) };
-}
-
 /** Parses `argv` (without node and the script) and runs the command. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<CliResult> {
   let result: CliResult = { exitCode: 0 };
   const program = new Command('masque')
     .description('MASQUE proxy (RFC 9298 connect-udp over HTTP/3) and its client tools')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
@@ -63,10 +57,17 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       result = {
         running: {
           name: 'proxy',
-          status: () => ({
-            tunnels: proxy.handler.stats().tunnelsActive,
-            sockets: proxy.handler.stats().socketsOpen,
-          }),
+          status: () => {
+            const st = proxy.handler.stats();
+            const refusals = Object.entries(st.rejected);
+            return {
+              tunnels: st.tunnelsActive,
+              sockets: st.socketsOpen,
+              tunnelsOpened: st.tunnelsOpened,
+              refused: refusals.reduce((n, [, v]) => n + v, 0),
+              authRefused: refusals.reduce((n, [k, v]) => n + (k.startsWith('AUTH_') ? v : 0), 0),
+            };
+          },
           close: () => proxy.close(),
         },
       };
@@ -77,12 +78,17 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .description('forward a local UDP port through the proxy to one target')
     .requiredOption('--proxy <uri-template>', 'the proxy: its URI template or https://host:port')
     .requiredOption('--target <host:port>', 'where the datagrams go (resolved by the proxy)')
-    .option('--listen <host:port>', 'local UDP address', '127.0.0.1:5353')
+    .option('--listen <host:port>', 'local UDP address', '127.0.0.1:8053')
     .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
     .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
     .option('--insecure', 'accept any certificate (development only)')
-    .option('--bearer <token>', 'proxy credentials: Bearer token')
-    .option('--basic <user:password>', 'proxy credentials: Basic')
+    .option('--bearer <token>', 'proxy credentials: Bearer token (or MASQUE_BEARER)')
+    .option('--bearer-file <file>', 'proxy credentials: Bearer token, the first line of this file')
+    .option('--basic <user:password>', 'proxy credentials: Basic (or MASQUE_BASIC)')
+    .option(
+      '--basic-file <file>',
+      'proxy credentials: Basic user:password, the first line of this file',
+    )
     .option('--idle <ms>', 'close a peer tunnel after this long without traffic', '60000')
     .option('--timeout <ms>', 'deadline to reach the proxy and to open a tunnel', '10000')
     .option(
@@ -111,7 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
         pinnedSha256: o.pin === undefined ? undefined : [o.pin],
         insecure: o.insecure === true ? true : undefined,
-        auth: auth(o),
+        auth: await clientCredentials(o, io.env),
         idleMs: Number(o.idle),
         timeoutMs: Number(o.timeout),
         maxUdpPayload: o.maxUdpPayload,
@@ -155,8 +161,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
     .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
     .option('--insecure', 'accept any certificate (development only)')
-    .option('--bearer <token>', 'proxy credentials: Bearer token')
-    .option('--basic <user:password>', 'proxy credentials: Basic')
+    .option('--bearer <token>', 'proxy credentials: Bearer token (or MASQUE_BEARER)')
+    .option('--bearer-file <file>', 'proxy credentials: Bearer token, the first line of this file')
+    .option('--basic <user:password>', 'proxy credentials: Basic (or MASQUE_BASIC)')
+    .option(
+      '--basic-file <file>',
+      'proxy credentials: Basic user:password, the first line of this file',
+    )
     .option('--max-peers <n>', 'local ports at most; past it the least recently used closes', '256')
     .option('--idle <ms>', 'close a peer’s local port after this long without traffic', '120000')
     .option('--compress-after <n>', 'compress a peer after this many datagrams (0: never)', '8')
@@ -180,7 +191,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
         pinnedSha256: o.pin === undefined ? undefined : [o.pin],
         insecure: o.insecure === true ? true : undefined,
-        auth: auth(o),
+        auth: await clientCredentials(o, io.env),
         maxPeers: Number(o.maxPeers),
         idleMs: Number(o.idle),
         compressAfter: Number(o.compressAfter),

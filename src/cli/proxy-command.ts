@@ -54,6 +54,18 @@ function asList(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/**
+ * The banner's local port: not 53 (privileged) nor 5353 (mDNS, often taken by avahi); 8053 is the
+ * usual unprivileged DNS port of tests and home labs.
+ */
+export const BANNER_LOCAL = '127.0.0.1:8053';
+
+/** `text` as one POSIX shell word. */
+export function shellQuote(text: string): string {
+  if (/^[A-Za-z0-9@%+=:,./_-]+$/.test(text)) return text;
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 /** Starts the proxy; a configuration problem throws {@link ConfigError}. */
 export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningProxy> {
   const raw = flags.config === undefined ? {} : await readConfigFile(flags.config);
@@ -93,8 +105,7 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
     maxUdpPayload: flags.maxUdpPayload,
     qlogDir: flags.qlogDir,
   });
-  const trust =
-    config.certificate === undefined ? `--ca ${certFile}` : `--ca ${certFile ?? 'CA.pem'}`;
+  const trust = `--ca ${shellQuote(certFile ?? 'CA.pem')}`;
   const lines = [
     `masque proxy listening on ${proxy.address} (HTTP/3, UDP)`,
     `  URI template:   ${proxy.template}`,
@@ -106,9 +117,18 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
   }
   lines.push(
     '',
-    'Forward a local UDP port through it, for example DNS:',
-    `  masque udp-forward --proxy '${proxy.template}' \\`,
-    `    --listen 127.0.0.1:5353 --target 9.9.9.9:53 ${trust}`,
+    'Forward a local UDP port through it, for example DNS (npx: in the masque directory, or anywhere once installed):',
+  );
+  // Never a configured secret on stdout: the credential comes from the environment, which
+  // udp-forward reads when no credential flag is given.
+  if (config.auth.mode === 'bearer') {
+    lines.push(`  export MASQUE_BEARER='<one of auth.tokens>'`);
+  } else if (config.auth.mode === 'basic') {
+    lines.push(`  export MASQUE_BASIC=${shellQuote(`${config.auth.users[0].user}:<password>`)}`);
+  }
+  lines.push(
+    `  npx masque udp-forward --proxy ${shellQuote(proxy.template)} \\`,
+    `    --listen ${BANNER_LOCAL} --target 9.9.9.9:53 ${trust}`,
   );
   if (config.targets.allow.length === 0 && !config.targets.allowSpecial) {
     lines.push(
