@@ -243,6 +243,7 @@ export async function startProxy(
       : undefined,
     metrics,
     logger: logger.child({ component: 'connect-udp' }),
+    accessLog: config.accessLog,
   });
   handler.register(server);
 
@@ -277,7 +278,18 @@ export async function startProxy(
     metricsServer === undefined
       ? undefined
       : hostPort(metricsServer.address.address, metricsServer.address.port);
-  logger.info({ address: server.address, template, devCert }, 'proxy listening');
+  logger.info(
+    {
+      listen: `${server.address} (HTTP/3, UDP)`,
+      template,
+      devCert,
+      modes: [...handler.modes],
+      metrics: metricsAddress === undefined ? undefined : `http://${metricsAddress}/metrics`,
+      auth: config.auth.mode,
+      accessLog: config.accessLog,
+    },
+    'proxy listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = async (timeout: number): Promise<void> => {

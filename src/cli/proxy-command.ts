@@ -73,8 +73,6 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
   if (flags.template !== undefined) raw.template = flags.template;
   if (flags.metrics !== undefined) raw.metrics = { listen: flags.metrics };
   if (flags.logLevel !== undefined) raw.logLevel = flags.logLevel;
-  // Quiet by default: only warnings unless asked (MASQUE_LOG still wins in startProxy).
-  raw.logLevel ??= 'warn';
   if (flags.allowTarget.length > 0 || flags.denyTarget.length > 0) {
     const targets = asObject(raw.targets);
     targets.allow = [...asList(targets.allow), ...flags.allowTarget];
