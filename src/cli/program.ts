@@ -19,6 +19,9 @@ export interface Running {
   readonly name: string;
   /** A few live figures (tunnels open...), for tests and diagnostics. */
   status(): Record<string, number>;
+  /** Reloads its configuration (SIGHUP), when it has one; never rejects. */
+  reload?(): Promise<void>;
+  /** Stops it gracefully. */
   close(): Promise<void>;
 }
 
@@ -53,12 +56,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       parseUdpPayload,
     )
     .action(async (flags) => {
-      const proxy = await runProxy(flags, io);
+      const cmd = await runProxy(flags, io);
       result = {
         running: {
           name: 'proxy',
           status: () => {
-            const st = proxy.handler.stats();
+            const st = cmd.proxy.handler.stats();
             const refusals = Object.entries(st.rejected);
             return {
               tunnels: st.tunnelsActive,
@@ -68,7 +71,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
               authRefused: refusals.reduce((n, [k, v]) => n + (k.startsWith('AUTH_') ? v : 0), 0),
             };
           },
-          close: () => proxy.close(),
+          reload: async () => {
+            await cmd.reload();
+          },
+          close: () => cmd.close(),
         },
       };
     });

@@ -271,6 +271,11 @@ export const proxyConfigSchema = z.strictObject({
    * bytes and datagrams each way, drops, duration, close reason). Refusals are logged either way.
    */
   accessLog: z.boolean({ error: 'must be true or false' }).default(true),
+  /**
+   * On SIGTERM / SIGINT, how long running tunnels may go on (new ones are refused with 503)
+   * before the rest are closed (ms). A second signal stops at once.
+   */
+  shutdownGraceMs: int(0, 86_400_000, 'milliseconds').default(10_000),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -28,6 +28,7 @@ describe('parseConfig defaults', () => {
       listen: { host: '127.0.0.1', port: 4433 },
       proxyName: 'masque',
       accessLog: true,
+      shutdownGraceMs: 10_000,
       auth: { mode: 'none' },
       targets: { deny: [], allow: [], allowSpecial: false },
       dns: { timeoutMs: 5000, tries: 2, prefer: 'ipv6' },

@@ -179,6 +179,19 @@ export interface ConnectUdpHandlerOptions {
   clock?: Clock;
 }
 
+/** What {@link ConnectUdpHandler.reconfigure} may change; what is left out stays. */
+export interface HandlerReconfiguration {
+  auth?: AuthConfig | Authenticator;
+  policy?: TargetPolicy;
+  resolver?: Resolver;
+  prefer?: 'ipv4' | 'ipv6';
+  strictAuthority?: boolean;
+  requireCapsuleProtocol?: boolean;
+  tunnelsPerConnection?: number;
+  tunnelsTotal?: number;
+  accessLog?: boolean;
+}
+
 /** Totals of a handler, including closed tunnels. */
 export interface ConnectUdpStats {
   tunnelsActive: number;
@@ -225,10 +238,10 @@ function header(
 
 export class ConnectUdpHandler {
   readonly #proxyName: string;
-  readonly #admission: AdmissionContext;
+  #admission: AdmissionContext;
   readonly #strategies = new Map<RelayMode, RelayStrategy>();
   #quicAware: QuicAwareStrategy | undefined;
-  readonly #limits: TunnelLimits;
+  #limits: TunnelLimits;
   readonly #logger: Logger;
   readonly #metrics: ProxyMetrics | undefined;
   readonly #relays = new Set<Relay>();
@@ -236,7 +249,8 @@ export class ConnectUdpHandler {
   readonly #flusher: MetricsFlusher;
   readonly #relayContext: RelayContext;
   readonly #records = new Map<Relay, TunnelRecord>();
-  readonly #accessLog: boolean;
+  #accessLog: boolean;
+  readonly #drained: Array<() => void> = [];
   #reserved = 0;
   #opened = 0;
   #closing = false;
@@ -358,6 +372,35 @@ export class ConnectUdpHandler {
     };
   }
 
+  /**
+   * New settings for requests from now on; running tunnels keep theirs (their relay was built
+   * with them). Of the limits, the tunnel counts apply here; the per-tunnel ones (idle timeout,
+   * queue) are baked into the relay strategies and take a new handler.
+   */
+  reconfigure(o: HandlerReconfiguration): void {
+    const a = this.#admission;
+    this.#admission = {
+      ...a,
+      auth:
+        o.auth === undefined
+          ? a.auth
+          : o.auth instanceof Authenticator
+            ? o.auth
+            : new Authenticator(o.auth),
+      policy: o.policy ?? a.policy,
+      resolver: o.resolver ?? a.resolver,
+      prefer: o.prefer ?? a.prefer,
+      strictAuthority: o.strictAuthority ?? a.strictAuthority,
+      requireCapsuleProtocol: o.requireCapsuleProtocol ?? a.requireCapsuleProtocol,
+    };
+    this.#limits = {
+      ...this.#limits,
+      tunnelsPerConnection: o.tunnelsPerConnection ?? this.#limits.tunnelsPerConnection,
+      tunnelsTotal: o.tunnelsTotal ?? this.#limits.tunnelsTotal,
+    };
+    this.#accessLog = o.accessLog ?? this.#accessLog;
+  }
+
   /** The limits in force. */
   get limits(): Readonly<TunnelLimits> {
     return this.#limits;
@@ -391,6 +434,21 @@ export class ConnectUdpHandler {
   /** Pushes pending counts to the metrics (the proxy calls this on a timer and on scrape). */
   flushMetrics(): void {
     this.#flusher.flushAll(this.#relays);
+  }
+
+  /** True once {@link drain} or {@link closeAll} was called: new requests get 503. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Stops accepting (503) and resolves once every running tunnel has ended on its own (the client
+   * closed it, it idled out...); {@link closeAll} ends the rest.
+   */
+  drain(): Promise<void> {
+    this.#closing = true;
+    if (this.#relays.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   /**
@@ -506,6 +564,7 @@ export class ConnectUdpHandler {
     this.#release(key);
     this.#closedBy.set(reason, (this.#closedBy.get(reason) ?? 0) + 1);
     this.#flusher.closed(relay);
+    if (this.#relays.size === 0) for (const done of this.#drained.splice(0)) done();
     if (reason === 'internal_error') this.#logger.error({ client: key, err }, 'tunnel failed');
     if (!this.#accessLog || record === undefined) return;
     const c = relay.counters;
