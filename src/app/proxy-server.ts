@@ -252,7 +252,18 @@ export async function startProxy(
       ? undefined
       : await resetKeyFromFile(config.statelessResetKeyFile));
   const listenHost = await listenLiteral(config.listen.host);
+  // The status endpoint answers only authenticated clients when authentication is on (401 with
+  // the same challenge as WWW-Authenticate: it is a resource of the proxy itself, RFC 9110 §11.6.1).
+  let statusAuth: ConnectUdpHandler | undefined;
   const server = await H3Server.listen({
+    statusAccess: (headers) => {
+      const r = statusAuth?.authenticate(headers);
+      if (r === undefined || r.ok) return undefined;
+      return {
+        status: 401,
+        headers: r.headers.map(([, v]): [string, string] => ['www-authenticate', v]),
+      };
+    },
     listen: hostPort(listenHost, config.listen.port),
     certPem: certPem as string,
     keyPem: keyPem as string,
@@ -328,11 +339,14 @@ export async function startProxy(
     accessLog: config.accessLog,
   });
   handler.register(server);
+  statusAuth = handler;
 
   let metricsServer: MetricsServer | undefined;
   if (config.metrics !== undefined) {
     try {
-      metricsServer = await startMetricsServer(metrics, config.metrics.listen);
+      metricsServer = await startMetricsServer(metrics, config.metrics.listen, {
+        ready: () => closing === undefined && !handler.closing,
+      });
     } catch (err) {
       await server.close({ timeout: 0 });
       metrics.close();

@@ -33,7 +33,7 @@ import type { Clock } from '../../util/clock.js';
 import { type Random, systemRandom } from '../../util/random.js';
 import type { BindWire } from '../bind/wire.js';
 import { QUIC_PROXY_PROFILES, type QuicProxyProfile } from '../capsules/quic-proxy.js';
-import { type AuthConfig, Authenticator } from '../connect-udp/auth.js';
+import { type AuthConfig, Authenticator, type AuthResult } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
 import type { Resolver } from '../connect-udp/resolve.js';
 import { createNodeResolver } from '../connect-udp/resolver-node.js';
@@ -399,6 +399,14 @@ export class ConnectUdpHandler {
       tunnelsTotal: o.tunnelsTotal ?? this.#limits.tunnelsTotal,
     };
     this.#accessLog = o.accessLog ?? this.#accessLog;
+  }
+
+  /**
+   * Checks a request's credentials against the authentication in force (the one connect-udp
+   * requests get), for other resources of the proxy such as its status endpoint.
+   */
+  authenticate(headers: ReadonlyArray<readonly [string, string]>): AuthResult {
+    return this.#admission.auth.check(headers);
   }
 
   /** The limits in force. */

@@ -110,6 +110,13 @@ export interface H3ServerOptions {
   qlogDir?: string;
   /** Path of the status endpoint, or false to disable it. Default '/.well-known/masque/status'. */
   statusPath?: string | false;
+  /**
+   * Who may read the status endpoint (e.g. the proxy's authentication): returns the refusal to
+   * answer (status and header fields) or undefined to serve it. Default: everyone.
+   */
+  statusAccess?: (
+    headers: ReadonlyArray<readonly [string, string]>,
+  ) => { status: number; headers: Array<[string, string]> } | undefined;
   /** Default cap of `req.bytes()` / `req.text()`. Default 16 MiB. */
   maxBodySize?: number;
   /** Unread request-body bytes held before the request is aborted. Default 4 MiB. */
@@ -251,6 +258,7 @@ export class H3Server {
         },
         connectHandler: (protocol) => s.#handlers.get(protocol),
         statusBody: () => statusDocument(s.stats(), udp.now()),
+        statusAccess: (headers) => options.statusAccess?.(headers),
         requestStarted: (connect) => s.#requestStarted(connect),
         requestFinished: (connect) => s.#requestFinished(connect),
         connectionClosed: (conn) => s.#forget(conn.driver.connection as QuicConnection),
