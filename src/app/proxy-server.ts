@@ -33,6 +33,7 @@ import { ProxyMetrics } from '../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
 import { H3Server } from '../runtime/server/server.js';
 import { generateDevCert } from '../tls/certs/dev-cert.js';
+import { loadServerCredential } from '../tls/handshake/index.js';
 
 /** Options of {@link startProxy} that a configuration file cannot carry. */
 export interface StartProxyOptions {
@@ -144,17 +145,20 @@ async function readCertificate(certificate: {
   cert: string;
   key: string;
 }): Promise<{ certPem: string; keyPem: string }> {
+  const problems: string[] = [];
   const read = async (path: string, field: string): Promise<string> => {
     try {
       return await readFile(path, 'utf8');
     } catch (err) {
-      throw new ConfigError([`${field}: cannot read ${path}: ${(err as Error).message}`]);
+      problems.push(`${field}: cannot read ${path}: ${(err as Error).message}`);
+      return '';
     }
   };
   const [certPem, keyPem] = await Promise.all([
     read(certificate.cert, 'certificate.cert'),
     read(certificate.key, 'certificate.key'),
   ]);
+  if (problems.length > 0) throw new ConfigError(problems);
   return { certPem, keyPem };
 }
 
@@ -228,12 +232,26 @@ function reachableAuthority(host: string, port: number): string {
   return hostPort(host, port);
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** `MASQUE_LOG` when set (it overrides the configuration); throws {@link ConfigError} for a bad one. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const v = env.MASQUE_LOG;
+  if (v === undefined || v === '') return undefined;
+  if (!LOG_LEVELS.includes(v)) {
+    throw new ConfigError([
+      `MASQUE_LOG: "${v}" is not a log level; use one of ${LOG_LEVELS.join(', ')}`,
+    ]);
+  }
+  return v;
+}
+
 /** Starts the proxy described by `config`. */
 export async function startProxy(
   config: ProxyConfig,
   options: StartProxyOptions = {},
 ): Promise<RunningProxy> {
-  const level = process.env.MASQUE_LOG ?? config.logLevel;
+  const level = logLevelFromEnv(process.env) ?? config.logLevel;
   const logger = options.logger ?? pino({ level, name: 'masque' }, pino.destination(2));
   let certPem = options.certPem;
   let keyPem = options.keyPem;
@@ -245,6 +263,15 @@ export async function startProxy(
     const dev = generateDevCert();
     certPem = dev.certPem;
     keyPem = dev.keyPem;
+  }
+  try {
+    loadServerCredential(certPem as string, keyPem as string);
+  } catch (err) {
+    const where =
+      config.certificate === undefined
+        ? 'certificate'
+        : `certificate (${config.certificate.cert}, ${config.certificate.key})`;
+    throw new ConfigError([`${where}: ${(err as Error).message}`]);
   }
   const statelessResetKey =
     options.statelessResetKey ??
@@ -434,7 +461,7 @@ export async function startProxy(
       tunnelsTotal: next.limits.tunnelsTotal,
       accessLog: next.accessLog,
     });
-    if (options.logger === undefined) logger.level = process.env.MASQUE_LOG ?? next.logLevel;
+    if (options.logger === undefined) logger.level = logLevelFromEnv(process.env) ?? next.logLevel;
     // Settings that need a restart keep their running values, so the next reload reports them
     // again until the restart.
     const kept = { ...next, limits: { ...current.limits, tunnelsTotal: next.limits.tunnelsTotal } };

@@ -95,20 +95,41 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       '--basic-file <file>',
       'proxy credentials: Basic user:password, the first line of this file',
     )
-    .option('--idle <ms>', 'close a peer tunnel after this long without traffic', '60000')
-    .option('--timeout <ms>', 'deadline to reach the proxy and to open a tunnel', '10000')
+    .option(
+      '--idle <ms>',
+      'close a peer tunnel after this long without traffic',
+      positiveInt,
+      60_000,
+    )
+    .option(
+      '--timeout <ms>',
+      'deadline to reach the proxy and to open a tunnel',
+      positiveInt,
+      10_000,
+    )
     .option(
       '--max-udp-payload <bytes>',
       'ceiling of path MTU discovery for QUIC packets, 1200-65527 (default 1452); 1200 turns it off',
       parseUdpPayload,
     )
-    .option('--max-tunnels <n>', 'tunnels at most; past it the least recently used closes', '1024')
+    .option(
+      '--max-tunnels <n>',
+      'tunnels at most; past it the least recently used closes',
+      positiveInt,
+      1024,
+    )
     .option(
       '--tunnels-per-connection <n>',
       'tunnels per connection to the proxy before another opens (the proxy allows 64 by default)',
-      '64',
+      positiveInt,
+      64,
     )
-    .option('--stats-interval <ms>', 'print the counters this often (0: only on exit)', '60000')
+    .option(
+      '--stats-interval <ms>',
+      'print the counters this often (0: only on exit)',
+      nonNegativeInt,
+      60_000,
+    )
     .option(
       '--datagrams <mode>',
       'auto (QUIC DATAGRAM frames when negotiated) or capsule (always DATAGRAM capsules, RFC 9297 §3.5)',
@@ -124,17 +145,17 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         pinnedSha256: o.pin === undefined ? undefined : [o.pin],
         insecure: o.insecure === true ? true : undefined,
         auth: await clientCredentials(o, io.env),
-        idleMs: Number(o.idle),
-        timeoutMs: Number(o.timeout),
+        idleMs: o.idle,
+        timeoutMs: o.timeout,
         maxUdpPayload: o.maxUdpPayload,
         datagrams: o.datagrams,
-        maxTunnels: Number(o.maxTunnels),
-        tunnelsPerConnection: Number(o.tunnelsPerConnection),
+        maxTunnels: o.maxTunnels,
+        tunnelsPerConnection: o.tunnelsPerConnection,
         onProblem: (m) => io.stderr(`udp-forward: ${m}\n`),
       });
       io.stdout(`udp-forward: ${fwd.address} -> ${o.target} through ${o.proxy}\n`);
       const report = (): void => io.stderr(`udp-forward: ${formatForwardStats(fwd.stats())}\n`);
-      const every = Number(o.statsInterval);
+      const every: number = o.statsInterval;
       const timer = every > 0 ? setInterval(report, every) : undefined;
       timer?.unref();
       result = {
@@ -174,16 +195,31 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       '--basic-file <file>',
       'proxy credentials: Basic user:password, the first line of this file',
     )
-    .option('--max-peers <n>', 'local ports at most; past it the least recently used closes', '256')
-    .option('--idle <ms>', 'close a peer’s local port after this long without traffic', '120000')
-    .option('--compress-after <n>', 'compress a peer after this many datagrams (0: never)', '8')
+    .option(
+      '--max-peers <n>',
+      'local ports at most; past it the least recently used closes',
+      positiveInt,
+      256,
+    )
+    .option(
+      '--idle <ms>',
+      'close a peer’s local port after this long without traffic',
+      positiveInt,
+      120_000,
+    )
+    .option(
+      '--compress-after <n>',
+      'compress a peer after this many datagrams (0: never)',
+      nonNegativeInt,
+      8,
+    )
     .option(
       '--wire <form>',
       'compression capsules: final (0x11-0x13) or legacy (before -10)',
       parseWire,
       'final',
     )
-    .option('--timeout <ms>', 'deadline to reach the proxy and to bind', '10000')
+    .option('--timeout <ms>', 'deadline to reach the proxy and to bind', positiveInt, 10_000)
     .option('--json', 'print JSON lines: the public addresses first, then each new peer')
     .action(async (o) => {
       const json = o.json === true;
@@ -198,11 +234,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         pinnedSha256: o.pin === undefined ? undefined : [o.pin],
         insecure: o.insecure === true ? true : undefined,
         auth: await clientCredentials(o, io.env),
-        maxPeers: Number(o.maxPeers),
-        idleMs: Number(o.idle),
-        compressAfter: Number(o.compressAfter),
+        maxPeers: o.maxPeers,
+        idleMs: o.idle,
+        compressAfter: o.compressAfter,
         wire: o.wire,
-        timeoutMs: Number(o.timeout),
+        timeoutMs: o.timeout,
         onPeer: (peer, local) => {
           if (!started) return;
           if (json) io.stdout(`${JSON.stringify({ peer, local })}\n`);
@@ -228,6 +264,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       };
     });
 
+  const unknown = unknownCommand(argv);
+  if (unknown !== undefined) {
+    io.stderr(unknown);
+    return { exitCode: 1 };
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
@@ -242,6 +283,56 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     return { exitCode: 1 };
   }
   return result;
+}
+
+function parseInteger(value: string, min: number): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new InvalidArgumentError(
+      min === 0 ? 'must be a whole number (0 or more)' : 'must be a whole number, 1 or more',
+    );
+  }
+  return n;
+}
+
+/** A count or a duration in ms: 1 or more. */
+function positiveInt(value: string): number {
+  return parseInteger(value, 1);
+}
+
+/** A count or a duration in ms where 0 means off. */
+function nonNegativeInt(value: string): number {
+  return parseInteger(value, 0);
+}
+
+const COMMANDS = ['proxy', 'udp-forward', 'udp-bind'];
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * A first argument that is no option and no command: without this, the default command (proxy)
+ * would take it and complain about the options that follow instead.
+ */
+function unknownCommand(argv: readonly string[]): string | undefined {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return undefined;
+  if (first === 'help') return undefined;
+  const near = COMMANDS.filter((c) => distance(first, c) <= 3).sort(
+    (x, y) => distance(first, x) - distance(first, y),
+  );
+  const hint = near.length > 0 ? ` (did you mean ${near[0]}?)` : '';
+  return `masque: unknown command '${first}'${hint}; the commands are ${COMMANDS.join(', ')} (masque --help)\n`;
 }
 
 function parseWire(value: string): 'final' | 'legacy' {
