@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything the project needs on a fresh Debian machine: the Debian packages that the
-# interop tests use as independent peers, then the npm dependencies (exactly, from the lockfile).
-# Safe to run again: packages already present are not reinstalled.
+# Sets up what the test suite needs on a fresh Debian machine: the Debian packages that the interop
+# tests use as independent peers, then the npm dependencies (exactly, from the lockfile; `npm ci`
+# also builds dist/ through the `prepare` script). Running the proxy needs none of the Debian
+# packages: `npm ci && npm start`. Safe to run again: packages already present are not reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -34,6 +34,7 @@ import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
 import { type H2Listener, listenH2 } from '../runtime/h2/h2-listener.js';
 import { H3Server } from '../runtime/server/server.js';
 import { generateDevCert } from '../tls/certs/dev-cert.js';
+import { loadServerCredential } from '../tls/handshake/index.js';
 
 /** Options of {@link startProxy} that a configuration file cannot carry. */
 export interface StartProxyOptions {
@@ -69,6 +70,40 @@ export interface StartProxyOptions {
 /** Request streams a client may have open beyond its tunnels (refusals, status requests). */
 const STREAM_HEADROOM = 16;
 
+/** What {@link RunningProxy.reload} did. */
+export interface ReloadOutcome {
+  /** Settings that changed and apply from now on (to new tunnels, new handshakes). */
+  applied: string[];
+  /** Settings that changed but take a restart; the running values stay. */
+  restartNeeded: string[];
+}
+
+/** Options of {@link RunningProxy.close}. */
+export interface ProxyCloseOptions {
+  /**
+   * How long running tunnels may go on before they are closed (ms, default 0): new requests are
+   * refused (503) meanwhile, and the close goes on as soon as the last tunnel ends.
+   */
+  drain?: number;
+  /** Then how long the HTTP/3 connections may drain after GOAWAY (ms, default 3000). */
+  timeout?: number;
+}
+
+/**
+ * Settings a reload applies (to new tunnels; running ones keep theirs). `limits` applies only its
+ * `tunnelsTotal`: the per-connection count sets the QUIC stream credit, the rest are built into
+ * the relays and the endpoint.
+ */
+const RELOADABLE = new Set([
+  'auth',
+  'targets',
+  'dns',
+  'request',
+  'accessLog',
+  'logLevel',
+  'shutdownGraceMs',
+]);
+
 /** A running proxy. */
 export interface RunningProxy {
   /** The bound address, "127.0.0.1:4433" / "[::1]:4433". */
@@ -76,7 +111,7 @@ export interface RunningProxy {
   readonly port: number;
   /** The URI template clients use (RFC 9298 §2). */
   readonly template: string;
-  /** The certificate (PEM) the proxy presents. */
+  /** The certificate (PEM) the proxy presents (to new handshakes, after a reload). */
   readonly certPem: string;
   /** base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
   readonly spkiSha256: string;
@@ -90,8 +125,60 @@ export interface RunningProxy {
   readonly server: H3Server;
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
-  /** Graceful shutdown; `timeout` bounds the drain (ms, default 3000). */
-  close(options?: { timeout?: number }): Promise<void>;
+  /** The configuration in force (reloaded settings included). */
+  readonly config: ProxyConfig;
+  /** False once the proxy is shutting down (readiness). */
+  readonly ready: boolean;
+  /**
+   * Applies a new configuration to what follows (new tunnels, new handshakes) without touching
+   * running tunnels: see {@link ReloadOutcome}. The certificate is read again from its files
+   * (or taken from `options`). Throws {@link ConfigError} and changes nothing when something in it
+   * cannot be used.
+   */
+  reload(
+    config: ProxyConfig,
+    options?: { certPem?: string; keyPem?: string },
+  ): Promise<ReloadOutcome>;
+  /** Graceful shutdown: see {@link ProxyCloseOptions}. */
+  close(options?: ProxyCloseOptions): Promise<void>;
+}
+
+/** The certificate chain and key of `certificate`, read; problems name the field. */
+async function readCertificate(certificate: {
+  cert: string;
+  key: string;
+}): Promise<{ certPem: string; keyPem: string }> {
+  const problems: string[] = [];
+  const read = async (path: string, field: string): Promise<string> => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      problems.push(`${field}: cannot read ${path}: ${(err as Error).message}`);
+      return '';
+    }
+  };
+  const [certPem, keyPem] = await Promise.all([
+    read(certificate.cert, 'certificate.cert'),
+    read(certificate.key, 'certificate.key'),
+  ]);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { certPem, keyPem };
+}
+
+/** Top-level (and `limits.*`) settings whose values differ. */
+function changedSettings(a: ProxyConfig, b: ProxyConfig): string[] {
+  const out: string[] = [];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ProxyConfig>;
+  for (const k of keys) {
+    if (k === 'limits') {
+      for (const l of Object.keys(a.limits) as Array<keyof ProxyConfig['limits']>) {
+        if (a.limits[l] !== b.limits[l]) out.push(`limits.${l}`);
+      }
+    } else if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) {
+      out.push(k);
+    }
+  }
+  return out;
 }
 
 /**
@@ -148,18 +235,31 @@ function reachableAuthority(host: string, port: number): string {
   return hostPort(host, port);
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** `MASQUE_LOG` when set (it overrides the configuration); throws {@link ConfigError} for a bad one. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const v = env.MASQUE_LOG;
+  if (v === undefined || v === '') return undefined;
+  if (!LOG_LEVELS.includes(v)) {
+    throw new ConfigError([
+      `MASQUE_LOG: "${v}" is not a log level; use one of ${LOG_LEVELS.join(', ')}`,
+    ]);
+  }
+  return v;
+}
+
 /** Starts the proxy described by `config`. */
 export async function startProxy(
   config: ProxyConfig,
   options: StartProxyOptions = {},
 ): Promise<RunningProxy> {
-  const level = process.env.MASQUE_LOG ?? config.logLevel;
+  const level = logLevelFromEnv(process.env) ?? config.logLevel;
   const logger = options.logger ?? pino({ level, name: 'masque' }, pino.destination(2));
   let certPem = options.certPem;
   let keyPem = options.keyPem;
   if ((certPem === undefined || keyPem === undefined) && config.certificate !== undefined) {
-    certPem = await readFile(config.certificate.cert, 'utf8');
-    keyPem = await readFile(config.certificate.key, 'utf8');
+    ({ certPem, keyPem } = await readCertificate(config.certificate));
   }
   const devCert = certPem === undefined || keyPem === undefined;
   if (devCert) {
@@ -167,13 +267,33 @@ export async function startProxy(
     certPem = dev.certPem;
     keyPem = dev.keyPem;
   }
+  try {
+    loadServerCredential(certPem as string, keyPem as string);
+  } catch (err) {
+    const where =
+      config.certificate === undefined
+        ? 'certificate'
+        : `certificate (${config.certificate.cert}, ${config.certificate.key})`;
+    throw new ConfigError([`${where}: ${(err as Error).message}`]);
+  }
   const statelessResetKey =
     options.statelessResetKey ??
     (config.statelessResetKeyFile === undefined
       ? undefined
       : await resetKeyFromFile(config.statelessResetKeyFile));
   const listenHost = await listenLiteral(config.listen.host);
+  // The status endpoint answers only authenticated clients when authentication is on (401 with
+  // the same challenge as WWW-Authenticate: it is a resource of the proxy itself, RFC 9110 §11.6.1).
+  let statusAuth: ConnectUdpHandler | undefined;
   const server = await H3Server.listen({
+    statusAccess: (headers) => {
+      const r = statusAuth?.authenticate(headers);
+      if (r === undefined || r.ok) return undefined;
+      return {
+        status: 401,
+        headers: r.headers.map(([, v]): [string, string] => ['www-authenticate', v]),
+      };
+    },
     listen: hostPort(listenHost, config.listen.port),
     certPem: certPem as string,
     keyPem: keyPem as string,
@@ -246,8 +366,10 @@ export async function startProxy(
       : undefined,
     metrics,
     logger: logger.child({ component: 'connect-udp' }),
+    accessLog: config.accessLog,
   });
   handler.register(server);
+  statusAuth = handler;
 
   // HTTP/2 beside HTTP/3 (issue: networks that block UDP): same port number, same certificate.
   let h2: H2Listener | undefined;
@@ -276,7 +398,9 @@ export async function startProxy(
   let metricsServer: MetricsServer | undefined;
   if (config.metrics !== undefined) {
     try {
-      metricsServer = await startMetricsServer(metrics, config.metrics.listen);
+      metricsServer = await startMetricsServer(metrics, config.metrics.listen, {
+        ready: () => closing === undefined && !handler.closing,
+      });
     } catch (err) {
       await server.close({ timeout: 0 });
       metrics.close();
@@ -304,10 +428,90 @@ export async function startProxy(
     metricsServer === undefined
       ? undefined
       : hostPort(metricsServer.address.address, metricsServer.address.port);
-  logger.info({ address: server.address, template, devCert }, 'proxy listening');
+  logger.info(
+    {
+      listen: `${server.address} (HTTP/3, UDP)`,
+      template,
+      devCert,
+      modes: [...handler.modes],
+      metrics: metricsAddress === undefined ? undefined : `http://${metricsAddress}/metrics`,
+      auth: config.auth.mode,
+      accessLog: config.accessLog,
+    },
+    'proxy listening',
+  );
 
   let closing: Promise<void> | undefined;
-  const close = async (timeout: number): Promise<void> => {
+  let current = config;
+  let presented = certPem as string;
+  const reload = async (
+    next: ProxyConfig,
+    o: { certPem?: string; keyPem?: string } = {},
+  ): Promise<ReloadOutcome> => {
+    if (closing !== undefined) throw new ConfigError(['the proxy is shutting down']);
+    let pem: { certPem: string; keyPem: string } | undefined;
+    if (o.certPem !== undefined && o.keyPem !== undefined) {
+      pem = { certPem: o.certPem, keyPem: o.keyPem };
+    } else if (next.certificate !== undefined) {
+      pem = await readCertificate(next.certificate);
+    }
+    const policy = new TargetPolicy(targetRules(next), { allowSpecial: next.targets.allowSpecial });
+    const resolver =
+      JSON.stringify(next.dns) === JSON.stringify(current.dns) || options.resolver !== undefined
+        ? undefined
+        : createNodeResolver({
+            timeoutMs: next.dns.timeoutMs,
+            tries: next.dns.tries,
+            servers: next.dns.servers,
+          });
+    const changed = changedSettings(current, next);
+    const applied = changed.filter((k) => RELOADABLE.has(k) || k === 'limits.tunnelsTotal');
+    const restartNeeded = changed.filter((k) => !applied.includes(k) && k !== 'certificate');
+    // The certificate last among what can fail: a refused one leaves everything as it was.
+    if (pem !== undefined && pem.certPem !== presented) {
+      try {
+        server.setCertificate(pem.certPem, pem.keyPem);
+      } catch (err) {
+        const field = next.certificate === undefined ? 'certificate' : 'certificate.key';
+        throw new ConfigError([`${field}: ${(err as Error).message}`]);
+      }
+      presented = pem.certPem;
+      applied.push('certificate');
+    }
+    handler.reconfigure({
+      auth: authConfig(next),
+      policy,
+      resolver,
+      prefer: next.dns.prefer,
+      strictAuthority: next.request.strictAuthority,
+      requireCapsuleProtocol: next.request.requireCapsuleProtocol,
+      tunnelsTotal: next.limits.tunnelsTotal,
+      accessLog: next.accessLog,
+    });
+    if (options.logger === undefined) logger.level = logLevelFromEnv(process.env) ?? next.logLevel;
+    // Settings that need a restart keep their running values, so the next reload reports them
+    // again until the restart.
+    const kept = { ...next, limits: { ...current.limits, tunnelsTotal: next.limits.tunnelsTotal } };
+    for (const k of Object.keys(current) as Array<keyof ProxyConfig>) {
+      if (k !== 'limits' && !RELOADABLE.has(k) && k !== 'certificate') {
+        (kept as Record<string, unknown>)[k] = current[k];
+      }
+    }
+    current = kept;
+    return { applied, restartNeeded };
+  };
+  const close = async (drain: number, timeout: number): Promise<void> => {
+    if (drain > 0 && handler.tunnels.size > 0) {
+      logger.info({ tunnels: handler.tunnels.size, graceMs: drain }, 'draining');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        handler.drain(),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, drain);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     handler.closeAll();
     await Promise.all([server.close({ timeout }), h2?.close()]);
     clearInterval(timer);
@@ -320,8 +524,19 @@ export async function startProxy(
     address: server.address,
     port,
     template,
-    certPem: certPem as string,
-    spkiSha256: spkiSha256Of(certPem as string),
+    get certPem() {
+      return presented;
+    },
+    get spkiSha256() {
+      return spkiSha256Of(presented);
+    },
+    get config() {
+      return current;
+    },
+    get ready() {
+      return closing === undefined && !handler.closing;
+    },
+    reload,
     devCert,
     metricsAddress,
     h2Port: h2?.port,
@@ -330,7 +545,7 @@ export async function startProxy(
     metrics,
     logger,
     close: (o = {}) => {
-      closing ??= close(o.timeout ?? 3000);
+      closing ??= close(o.drain ?? 0, o.timeout ?? 3000);
       return closing;
     },
   };

@@ -32,7 +32,7 @@ function positive(value: string): number {
 export function addInteropCommands(
   program: Command,
   io: CliIO,
-  auth: (o: { bearer?: string; basic?: string }) => MasqueAuth | undefined,
+  auth: (o: { bearer?: string; basic?: string }) => Promise<MasqueAuth | undefined>,
   set: (r: CliResult) => void,
 ): void {
   const interop = program
@@ -81,7 +81,7 @@ export function addInteropCommands(
           client: {
             ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
             insecure: o.insecure === true ? true : undefined,
-            auth: auth(o),
+            auth: await auth(o),
             keylogFile:
               o.keylogDir === undefined ? undefined : `${o.keylogDir}/masque-interop-keys.log`,
           },

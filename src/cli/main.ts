@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `masque` executable: runs the command line and, for a long-running command, stops it
- * gracefully on SIGINT / SIGTERM (a second signal exits at once).
+ * gracefully on SIGINT / SIGTERM (a second signal exits at once) and, when it has a
+ * configuration (the proxy), reloads it on SIGHUP.
  */
 import { runCli } from './program.js';
 
@@ -27,4 +28,10 @@ if ('exitCode' in result) {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const { reload } = result.running;
+  if (reload !== undefined) {
+    process.on('SIGHUP', () => {
+      if (!stopping) void reload();
+    });
+  }
 }

@@ -5,13 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import type { MasqueAuth } from '../client/client.js';
 import { ConfigError } from '../config/index.js';
+import { clientCredentials } from './credentials.js';
 import { addInteropCommands } from './interop-command.js';
 import type { CliIO } from './io.js';
 import { runProxy } from './proxy-command.js';
 import { UdpBinder } from './udp-bind.js';
 import { formatForwardStats, UdpForwarder } from './udp-forward.js';
+import { packageVersion } from './version.js';
 
 /** Something a command left running. */
 export interface Running {
@@ -19,6 +20,9 @@ export interface Running {
   readonly name: string;
   /** A few live figures (tunnels open...), for tests and diagnostics. */
   status(): Record<string, number>;
+  /** Reloads its configuration (SIGHUP), when it has one; never rejects. */
+  reload?(): Promise<void>;
+  /** Stops it gracefully. */
   close(): Promise<void>;
 }
 
@@ -27,19 +31,12 @@ export type CliResult = { exitCode: number } | { running: Running };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function auth(o: { bearer?: string; basic?: string }): MasqueAuth | undefined {
-  if (o.bearer !== undefined) return { bearer: o.bearer };
-  if (o.basic === undefined) return undefined;
-  const colon = o.basic.indexOf(':');
-  if (colon < 0) throw new RangeError('--basic takes user:password');
-  return { username: o.basic.slice(0, colon), password: o.basic.slice(colon + 1) };
-}
-
 /** Parses `argv` (without node and the script) and runs the command. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<CliResult> {
   let result: CliResult = { exitCode: 0 };
   const program = new Command('masque')
     .description('MASQUE proxy (RFC 9298 connect-udp over HTTP/3) and its client tools')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
@@ -60,15 +57,25 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       parseUdpPayload,
     )
     .action(async (flags) => {
-      const proxy = await runProxy(flags, io);
+      const cmd = await runProxy(flags, io);
       result = {
         running: {
           name: 'proxy',
-          status: () => ({
-            tunnels: proxy.handler.stats().tunnelsActive,
-            sockets: proxy.handler.stats().socketsOpen,
-          }),
-          close: () => proxy.close(),
+          status: () => {
+            const st = cmd.proxy.handler.stats();
+            const refusals = Object.entries(st.rejected);
+            return {
+              tunnels: st.tunnelsActive,
+              sockets: st.socketsOpen,
+              tunnelsOpened: st.tunnelsOpened,
+              refused: refusals.reduce((n, [, v]) => n + v, 0),
+              authRefused: refusals.reduce((n, [k, v]) => n + (k.startsWith('AUTH_') ? v : 0), 0),
+            };
+          },
+          reload: async () => {
+            await cmd.reload();
+          },
+          close: () => cmd.close(),
         },
       };
     });
@@ -78,26 +85,52 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .description('forward a local UDP port through the proxy to one target')
     .requiredOption('--proxy <uri-template>', 'the proxy: its URI template or https://host:port')
     .requiredOption('--target <host:port>', 'where the datagrams go (resolved by the proxy)')
-    .option('--listen <host:port>', 'local UDP address', '127.0.0.1:5353')
+    .option('--listen <host:port>', 'local UDP address', '127.0.0.1:8053')
     .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
     .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
     .option('--insecure', 'accept any certificate (development only)')
-    .option('--bearer <token>', 'proxy credentials: Bearer token')
-    .option('--basic <user:password>', 'proxy credentials: Basic')
-    .option('--idle <ms>', 'close a peer tunnel after this long without traffic', '60000')
-    .option('--timeout <ms>', 'deadline to reach the proxy and to open a tunnel', '10000')
+    .option('--bearer <token>', 'proxy credentials: Bearer token (or MASQUE_BEARER)')
+    .option('--bearer-file <file>', 'proxy credentials: Bearer token, the first line of this file')
+    .option('--basic <user:password>', 'proxy credentials: Basic (or MASQUE_BASIC)')
+    .option(
+      '--basic-file <file>',
+      'proxy credentials: Basic user:password, the first line of this file',
+    )
+    .option(
+      '--idle <ms>',
+      'close a peer tunnel after this long without traffic',
+      positiveInt,
+      60_000,
+    )
+    .option(
+      '--timeout <ms>',
+      'deadline to reach the proxy and to open a tunnel',
+      positiveInt,
+      10_000,
+    )
     .option(
       '--max-udp-payload <bytes>',
       'ceiling of path MTU discovery for QUIC packets, 1200-65527 (default 1452); 1200 turns it off',
       parseUdpPayload,
     )
-    .option('--max-tunnels <n>', 'tunnels at most; past it the least recently used closes', '1024')
+    .option(
+      '--max-tunnels <n>',
+      'tunnels at most; past it the least recently used closes',
+      positiveInt,
+      1024,
+    )
     .option(
       '--tunnels-per-connection <n>',
       'tunnels per connection to the proxy before another opens (the proxy allows 64 by default)',
-      '64',
+      positiveInt,
+      64,
     )
-    .option('--stats-interval <ms>', 'print the counters this often (0: only on exit)', '60000')
+    .option(
+      '--stats-interval <ms>',
+      'print the counters this often (0: only on exit)',
+      nonNegativeInt,
+      60_000,
+    )
     .option(
       '--datagrams <mode>',
       'auto (QUIC DATAGRAM frames when negotiated) or capsule (always DATAGRAM capsules, RFC 9297 §3.5)',
@@ -116,19 +149,19 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
         pinnedSha256: o.pin === undefined ? undefined : [o.pin],
         insecure: o.insecure === true ? true : undefined,
-        auth: auth(o),
-        idleMs: Number(o.idle),
-        timeoutMs: Number(o.timeout),
+        auth: await clientCredentials(o, io.env),
+        idleMs: o.idle,
+        timeoutMs: o.timeout,
         maxUdpPayload: o.maxUdpPayload,
         datagrams: o.datagrams,
-        maxTunnels: Number(o.maxTunnels),
-        tunnelsPerConnection: Number(o.tunnelsPerConnection),
+        maxTunnels: o.maxTunnels,
+        tunnelsPerConnection: o.tunnelsPerConnection,
         quicAware: o.quicAware === true,
         onProblem: (m) => io.stderr(`udp-forward: ${m}\n`),
       });
       io.stdout(`udp-forward: ${fwd.address} -> ${o.target} through ${o.proxy}\n`);
       const report = (): void => io.stderr(`udp-forward: ${formatForwardStats(fwd.stats())}\n`);
-      const every = Number(o.statsInterval);
+      const every: number = o.statsInterval;
       const timer = every > 0 ? setInterval(report, every) : undefined;
       timer?.unref();
       result = {
@@ -161,18 +194,38 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
     .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
     .option('--insecure', 'accept any certificate (development only)')
-    .option('--bearer <token>', 'proxy credentials: Bearer token')
-    .option('--basic <user:password>', 'proxy credentials: Basic')
-    .option('--max-peers <n>', 'local ports at most; past it the least recently used closes', '256')
-    .option('--idle <ms>', 'close a peer’s local port after this long without traffic', '120000')
-    .option('--compress-after <n>', 'compress a peer after this many datagrams (0: never)', '8')
+    .option('--bearer <token>', 'proxy credentials: Bearer token (or MASQUE_BEARER)')
+    .option('--bearer-file <file>', 'proxy credentials: Bearer token, the first line of this file')
+    .option('--basic <user:password>', 'proxy credentials: Basic (or MASQUE_BASIC)')
+    .option(
+      '--basic-file <file>',
+      'proxy credentials: Basic user:password, the first line of this file',
+    )
+    .option(
+      '--max-peers <n>',
+      'local ports at most; past it the least recently used closes',
+      positiveInt,
+      256,
+    )
+    .option(
+      '--idle <ms>',
+      'close a peer’s local port after this long without traffic',
+      positiveInt,
+      120_000,
+    )
+    .option(
+      '--compress-after <n>',
+      'compress a peer after this many datagrams (0: never)',
+      nonNegativeInt,
+      8,
+    )
     .option(
       '--wire <form>',
       'compression capsules: final (0x11-0x13) or legacy (before -10)',
       parseWire,
       'final',
     )
-    .option('--timeout <ms>', 'deadline to reach the proxy and to bind', '10000')
+    .option('--timeout <ms>', 'deadline to reach the proxy and to bind', positiveInt, 10_000)
     .option('--json', 'print JSON lines: the public addresses first, then each new peer')
     .action(async (o) => {
       const json = o.json === true;
@@ -186,12 +239,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
         pinnedSha256: o.pin === undefined ? undefined : [o.pin],
         insecure: o.insecure === true ? true : undefined,
-        auth: auth(o),
-        maxPeers: Number(o.maxPeers),
-        idleMs: Number(o.idle),
-        compressAfter: Number(o.compressAfter),
+        auth: await clientCredentials(o, io.env),
+        maxPeers: o.maxPeers,
+        idleMs: o.idle,
+        compressAfter: o.compressAfter,
         wire: o.wire,
-        timeoutMs: Number(o.timeout),
+        timeoutMs: o.timeout,
         onPeer: (peer, local) => {
           if (!started) return;
           if (json) io.stdout(`${JSON.stringify({ peer, local })}\n`);
@@ -217,10 +270,20 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       };
     });
 
-  addInteropCommands(program, io, auth, (r) => {
-    result = r;
-  });
+  addInteropCommands(
+    program,
+    io,
+    (o) => clientCredentials(o, io.env),
+    (r) => {
+      result = r;
+    },
+  );
 
+  const unknown = unknownCommand(argv);
+  if (unknown !== undefined) {
+    io.stderr(unknown);
+    return { exitCode: 1 };
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
@@ -235,6 +298,56 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     return { exitCode: 1 };
   }
   return result;
+}
+
+function parseInteger(value: string, min: number): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new InvalidArgumentError(
+      min === 0 ? 'must be a whole number (0 or more)' : 'must be a whole number, 1 or more',
+    );
+  }
+  return n;
+}
+
+/** A count or a duration in ms: 1 or more. */
+function positiveInt(value: string): number {
+  return parseInteger(value, 1);
+}
+
+/** A count or a duration in ms where 0 means off. */
+function nonNegativeInt(value: string): number {
+  return parseInteger(value, 0);
+}
+
+const COMMANDS = ['proxy', 'udp-forward', 'udp-bind', 'interop'];
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * A first argument that is no option and no command: without this, the default command (proxy)
+ * would take it and complain about the options that follow instead.
+ */
+function unknownCommand(argv: readonly string[]): string | undefined {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return undefined;
+  if (first === 'help') return undefined;
+  const near = COMMANDS.filter((c) => distance(first, c) <= 3).sort(
+    (x, y) => distance(first, x) - distance(first, y),
+  );
+  const hint = near.length > 0 ? ` (did you mean ${near[0]}?)` : '';
+  return `masque: unknown command '${first}'${hint}; the commands are ${COMMANDS.join(', ')} (masque --help)\n`;
 }
 
 function parseWire(value: string): 'final' | 'legacy' {

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type RunningProxy, startProxy } from '../app/proxy-server.js';
-import { ConfigError, configWarnings, parseConfig } from '../config/index.js';
+import { type ReloadOutcome, type RunningProxy, startProxy } from '../app/proxy-server.js';
+import { ConfigError, configWarnings, type ProxyConfig, parseConfig } from '../config/index.js';
 import { cacheDir, devCertificate, resetKeyFile } from './dev-cert-cache.js';
 import type { CliIO } from './io.js';
 
@@ -54,27 +54,58 @@ function asList(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** Starts the proxy; a configuration problem throws {@link ConfigError}. */
-export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningProxy> {
+/**
+ * The banner's local port: not 53 (privileged) nor 5353 (mDNS, often taken by avahi); 8053 is the
+ * usual unprivileged DNS port of tests and home labs.
+ */
+export const BANNER_LOCAL = '127.0.0.1:8053';
+
+/** `text` as one POSIX shell word. */
+export function shellQuote(text: string): string {
+  if (/^[A-Za-z0-9@%+=:,./_-]+$/.test(text)) return text;
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** The running `masque proxy`: the proxy, and how to reload it from its flags and file. */
+export interface ProxyCommand {
+  readonly proxy: RunningProxy;
+  /**
+   * Reads the configuration file (and the certificate files) again, with the same flags, and
+   * applies it to new tunnels; logs what was reloaded, or why nothing was (the running
+   * configuration stays). Never rejects.
+   */
+  reload(): Promise<ReloadOutcome | undefined>;
+  /** Drains for `shutdownGraceMs` (new tunnels refused), then stops. */
+  close(): Promise<void>;
+}
+
+/** The configuration the flags and the file describe; throws {@link ConfigError}. */
+async function buildConfig(flags: ProxyFlags): Promise<ProxyConfig> {
   const raw = flags.config === undefined ? {} : await readConfigFile(flags.config);
   if (flags.listen !== undefined) raw.listen = flags.listen;
   if (flags.template !== undefined) raw.template = flags.template;
   if (flags.metrics !== undefined) raw.metrics = { listen: flags.metrics };
   if (flags.logLevel !== undefined) raw.logLevel = flags.logLevel;
-  // Quiet by default: only warnings unless asked (MASQUE_LOG still wins in startProxy).
-  raw.logLevel ??= 'warn';
   if (flags.allowTarget.length > 0 || flags.denyTarget.length > 0) {
     const targets = asObject(raw.targets);
     targets.allow = [...asList(targets.allow), ...flags.allowTarget];
     targets.deny = [...asList(targets.deny), ...flags.denyTarget];
     raw.targets = targets;
   }
-  const config = parseConfig(
+  return parseConfig(
     raw,
     flags.config === undefined
       ? { source: 'command line' }
       : { baseDir: dirname(resolve(flags.config)), source: flags.config },
   );
+}
+
+/** How often the development certificate is checked for renewal (it renews within a day of expiry). */
+const DEV_CERT_CHECK_MS = 3_600_000;
+
+/** Starts the proxy; a configuration problem throws {@link ConfigError}. */
+export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<ProxyCommand> {
+  const config = await buildConfig(flags);
   let certPem: string | undefined;
   let keyPem: string | undefined;
   let certFile = config.certificate?.cert;
@@ -93,8 +124,7 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
     maxUdpPayload: flags.maxUdpPayload,
     qlogDir: flags.qlogDir,
   });
-  const trust =
-    config.certificate === undefined ? `--ca ${certFile}` : `--ca ${certFile ?? 'CA.pem'}`;
+  const trust = `--ca ${shellQuote(certFile ?? 'CA.pem')}`;
   const lines = [
     `masque proxy listening on ${proxy.address} (HTTP/3, UDP)`,
     `  URI template:   ${proxy.template}`,
@@ -106,9 +136,18 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
   }
   lines.push(
     '',
-    'Forward a local UDP port through it, for example DNS:',
-    `  masque udp-forward --proxy '${proxy.template}' \\`,
-    `    --listen 127.0.0.1:5353 --target 9.9.9.9:53 ${trust}`,
+    'Forward a local UDP port through it, for example DNS (npx: in the masque directory, or anywhere once installed):',
+  );
+  // Never a configured secret on stdout: the credential comes from the environment, which
+  // udp-forward reads when no credential flag is given.
+  if (config.auth.mode === 'bearer') {
+    lines.push(`  export MASQUE_BEARER='<one of auth.tokens>'`);
+  } else if (config.auth.mode === 'basic') {
+    lines.push(`  export MASQUE_BASIC=${shellQuote(`${config.auth.users[0].user}:<password>`)}`);
+  }
+  lines.push(
+    `  npx masque udp-forward --proxy ${shellQuote(proxy.template)} \\`,
+    `    --listen ${BANNER_LOCAL} --target 9.9.9.9:53 ${trust}`,
   );
   if (config.targets.allow.length === 0 && !config.targets.allowSpecial) {
     lines.push(
@@ -117,5 +156,71 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<RunningPro
     );
   }
   io.stdout(`${lines.join('\n')}\n`);
-  return proxy;
+
+  const log = proxy.logger;
+  const devCertNow = async (): Promise<{ certPem: string; keyPem: string } | undefined> => {
+    if (proxy.config.certificate !== undefined) return undefined;
+    const dev = await devCertificate(cacheDir(io.env));
+    return { certPem: dev.certPem, keyPem: dev.keyPem };
+  };
+  let reloading = Promise.resolve<ReloadOutcome | undefined>(undefined);
+  const reloadOnce = async (): Promise<ReloadOutcome | undefined> => {
+    try {
+      const next = await buildConfig(flags);
+      next.statelessResetKeyFile ??= proxy.config.statelessResetKeyFile;
+      const dev =
+        next.certificate === undefined ? await devCertificate(cacheDir(io.env)) : undefined;
+      const outcome = await proxy.reload(next, dev);
+      for (const w of configWarnings(next)) io.stderr(`warning: ${w}\n`);
+      log.info(
+        {
+          config: flags.config ?? null,
+          reloaded: outcome.applied,
+          restartNeeded: outcome.restartNeeded,
+        },
+        outcome.applied.length === 0
+          ? 'configuration reloaded: nothing changed'
+          : 'configuration reloaded',
+      );
+      if (outcome.restartNeeded.length > 0) {
+        log.warn(
+          { restartNeeded: outcome.restartNeeded },
+          'some changed settings take a restart; their running values stay',
+        );
+      }
+      return outcome;
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [String(err)];
+      log.error(
+        { config: flags.config ?? null, problems },
+        'configuration not reloaded: the running configuration stays',
+      );
+      return undefined;
+    }
+  };
+  // The development certificate renews itself within a day of expiry, while running too.
+  const renewal = setInterval(() => {
+    devCertNow().then(
+      (dev) => {
+        if (dev === undefined || dev.certPem === proxy.certPem) return;
+        return proxy.reload(proxy.config, dev).then(() => {
+          log.info({ spkiSha256: proxy.spkiSha256 }, 'development certificate renewed');
+        });
+      },
+      (err: unknown) => log.error({ err }, 'development certificate renewal failed'),
+    );
+  }, DEV_CERT_CHECK_MS);
+  renewal.unref();
+  return {
+    proxy,
+    reload: () => {
+      // One at a time, in the order asked.
+      reloading = reloading.then(reloadOnce);
+      return reloading;
+    },
+    close: () => {
+      clearInterval(renewal);
+      return proxy.close({ drain: proxy.config.shutdownGraceMs });
+    },
+  };
 }

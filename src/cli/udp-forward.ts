@@ -19,7 +19,7 @@ import { QuicForwardSocket } from './quic-forward-socket.js';
 export interface UdpForwardOptions {
   /** The proxy's URI template, or just `https://host:port` for the default template. */
   proxy: string;
-  /** Local address, "127.0.0.1:5353". */
+  /** Local address, "127.0.0.1:8053". */
   listen: string;
   /** The target, "host:port" ("[v6]:port"); a name is resolved by the proxy. */
   target: string;

@@ -14,6 +14,7 @@
  *   "limits": { "tunnelsPerConnection": 64, "tunnelIdleTimeoutMs": 120000, "connectionsPerSource": 256 },
  *   "bind": { "publicAddresses": ["192.0.2.1"], "compressAfter": 16 },
  *   "metrics": { "listen": "127.0.0.1:9464" },
+ *   "accessLog": true,
  *   "logLevel": "info"
  * }
  * ```
@@ -273,6 +274,16 @@ export const proxyConfigSchema = z.strictObject({
     })
     .prefault({}),
   metrics: z.strictObject({ listen }).optional(),
+  /**
+   * One info line per tunnel at open and at close (client, target, mode, status, Proxy-Status,
+   * bytes and datagrams each way, drops, duration, close reason). Refusals are logged either way.
+   */
+  accessLog: z.boolean({ error: 'must be true or false' }).default(true),
+  /**
+   * On SIGTERM / SIGINT, how long running tunnels may go on (new ones are refused with 503)
+   * before the rest are closed (ms). A second signal stops at once.
+   */
+  shutdownGraceMs: int(0, 86_400_000, 'milliseconds').default(10_000),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

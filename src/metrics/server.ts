@@ -1,7 +1,9 @@
 /**
- * A minimal HTTP listener for Prometheus scrapes: `GET /metrics` answers the text exposition,
- * anything else 404 (or 405 for other methods on /metrics). Meant for a local or internal
- * address; it has no authentication.
+ * A minimal HTTP listener for Prometheus scrapes and health checks: `GET /metrics` answers the
+ * text exposition; `GET /healthz` 200 while the process serves (liveness); `GET /readyz` 200
+ * while it takes new tunnels and 503 once it drains or stops (readiness, for a load balancer);
+ * anything else 404 (405 for other methods). Meant for a local or internal address; it has no
+ * authentication.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,19 +17,34 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link startMetricsServer}. */
+export interface MetricsServerOptions {
+  /** Readiness for `/readyz`. Default: always ready. */
+  ready?: () => boolean;
+}
+
+const PATHS = new Set(['/metrics', '/healthz', '/readyz']);
+
 /** Starts the listener on `host:port`. */
 export function startMetricsServer(
   metrics: ProxyMetrics,
   listen: { host: string; port: number },
+  options: MetricsServerOptions = {},
 ): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics') {
+    if (!PATHS.has(path)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end();
+      return;
+    }
+    if (path !== '/metrics') {
+      const ok = path === '/healthz' || (options.ready?.() ?? true);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : ok ? 'ok\n' : 'draining\n');
       return;
     }
     metrics.metricsText().then(

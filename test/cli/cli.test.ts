@@ -83,7 +83,7 @@ describe('masque proxy (the default command)', () => {
       /URI template: +https:\/\/127\.0\.0\.1:\d+\/\.well-known\/masque\/udp\/\{target_host\}\/\{target_port\}\//,
     );
     expect(x.out).toMatch(/SPKI sha256: +[A-Za-z0-9+/]{43}=/);
-    expect(x.out).toContain('masque udp-forward --proxy');
+    expect(x.out).toContain('npx masque udp-forward --proxy');
     expect(x.out).toContain(`--ca ${join(dir, 'cache', 'dev-cert.pem')}`);
     expect(await readFile(join(dir, 'cache', 'dev-cert.pem'), 'utf8')).toContain(
       'BEGIN CERTIFICATE',
@@ -177,7 +177,7 @@ describe('masque udp-forward', () => {
       { what: 'idle tunnels closed' },
     );
     expect(fwd.status().tunnels).toBe(0);
-    expect(proxy.status()).toEqual({ tunnels: 0, sockets: 0 });
+    expect(proxy.status()).toMatchObject({ tunnels: 0, sockets: 0 });
     // Idle tunnels are gone; a new datagram opens a new one.
     expect(await ask(a, local, 'after idle')).toBe('after idle');
     expect(f.io.err).toBe('');

@@ -27,6 +27,8 @@ describe('parseConfig defaults', () => {
     expect(parseConfig({})).toEqual({
       listen: { host: '127.0.0.1', port: 4433 },
       proxyName: 'masque',
+      accessLog: true,
+      shutdownGraceMs: 10_000,
       auth: { mode: 'none' },
       targets: { deny: [], allow: [], allowSpecial: false },
       dns: { timeoutMs: 5000, tries: 2, prefer: 'ipv6' },

@@ -16,6 +16,11 @@
  *
  * then answers 2xx with `capsule-protocol: ?1` and the strategy's headers, and starts the relay.
  * A rejected or malformed request only touches its own stream.
+ *
+ * Logs (pino, structured): every refusal at info with its client, target, status, Proxy-Status
+ * and reason; with the access log on (the default), one line per tunnel at info when it opens
+ * (`event: "open"`) and one when it closes (`event: "close"`: its counters each way, drops,
+ * duration and close reason), each with `log: "access"`.
  */
 
 import { networkInterfaces } from 'node:os';
@@ -28,11 +33,12 @@ import type { Clock } from '../../util/clock.js';
 import { type Random, systemRandom } from '../../util/random.js';
 import type { BindWire } from '../bind/wire.js';
 import { QUIC_PROXY_PROFILES, type QuicProxyProfile } from '../capsules/quic-proxy.js';
-import { type AuthConfig, Authenticator } from '../connect-udp/auth.js';
+import { type AuthConfig, Authenticator, type AuthResult } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
 import type { Resolver } from '../connect-udp/resolve.js';
 import { createNodeResolver } from '../connect-udp/resolver-node.js';
 import { rejectionResponseHeaders } from '../connect-udp/response.js';
+import type { Target } from '../connect-udp/target.js';
 import type { UriTemplate } from '../connect-udp/uri-template.js';
 import { CONNECT_UDP_PROTOCOL } from '../connect-udp/validate-request.js';
 import { type QuicLbConfig, VcidGenerator } from '../quic-aware/vcid.js';
@@ -173,8 +179,23 @@ export interface ConnectUdpHandlerOptions {
   /** Prometheus metrics to update. */
   metrics?: ProxyMetrics;
   logger?: Logger;
+  /** One info line per tunnel at open and at close (see the module header). Default true. */
+  accessLog?: boolean;
   /** Time and timers of tunnel idle timeouts. Default the Node runtime's clock. */
   clock?: Clock;
+}
+
+/** What {@link ConnectUdpHandler.reconfigure} may change; what is left out stays. */
+export interface HandlerReconfiguration {
+  auth?: AuthConfig | Authenticator;
+  policy?: TargetPolicy;
+  resolver?: Resolver;
+  prefer?: 'ipv4' | 'ipv6';
+  strictAuthority?: boolean;
+  requireCapsuleProtocol?: boolean;
+  tunnelsPerConnection?: number;
+  tunnelsTotal?: number;
+  accessLog?: boolean;
 }
 
 /** Totals of a handler, including closed tunnels. */
@@ -195,19 +216,47 @@ export interface ConnectUdpStats {
   closed: Record<string, number>;
 }
 
+/** What the access log says of a running tunnel. */
+interface TunnelRecord {
+  readonly client: string;
+  readonly target: string;
+  readonly nextHop: string;
+  readonly mode: RelayMode;
+  readonly user: string | undefined;
+  readonly status: number;
+  readonly proxyStatus: string | undefined;
+  readonly openedAt: number;
+}
+
+/** "host:port" of a requested target ("*:*" for bind to any). */
+function targetText(t: Target | undefined): string {
+  if (t === undefined) return '*:*';
+  if (t.host.kind === 'dns') return `${t.host.name}:${t.port}`;
+  return t.host.family === 6 ? `[${t.host.address}]:${t.port}` : `${t.host.address}:${t.port}`;
+}
+
+function header(
+  headers: ReadonlyArray<readonly [string, string]>,
+  name: string,
+): string | undefined {
+  return headers.find(([n]) => n === name)?.[1];
+}
+
 export class ConnectUdpHandler {
   readonly #proxyName: string;
-  readonly #admission: AdmissionContext;
+  #admission: AdmissionContext;
   readonly #strategies = new Map<RelayMode, RelayStrategy>();
   #quicAware: QuicAwareStrategy | undefined;
-  readonly #limits: TunnelLimits;
+  #limits: TunnelLimits;
   readonly #logger: Logger;
   readonly #metrics: ProxyMetrics | undefined;
   readonly #relays = new Set<Relay>();
   readonly #perConnection = new Map<string, number>();
   readonly #flusher: MetricsFlusher;
   readonly #relayContext: RelayContext;
-  readonly #relayKeys = new Map<Relay, string>();
+  readonly #records = new Map<Relay, TunnelRecord>();
+  #accessLog: boolean;
+  readonly #drained: Array<() => void> = [];
   #reserved = 0;
   #opened = 0;
   #closing = false;
@@ -248,6 +297,7 @@ export class ConnectUdpHandler {
     this.#proxyName = options.proxyName ?? 'masque';
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#accessLog = options.accessLog ?? true;
     this.#metrics = options.metrics;
     this.#flusher = new MetricsFlusher(options.metrics);
     const plain = new PlainStrategy({
@@ -334,6 +384,43 @@ export class ConnectUdpHandler {
     };
   }
 
+  /**
+   * New settings for requests from now on; running tunnels keep theirs (their relay was built
+   * with them). Of the limits, the tunnel counts apply here; the per-tunnel ones (idle timeout,
+   * queue) are baked into the relay strategies and take a new handler.
+   */
+  reconfigure(o: HandlerReconfiguration): void {
+    const a = this.#admission;
+    this.#admission = {
+      ...a,
+      auth:
+        o.auth === undefined
+          ? a.auth
+          : o.auth instanceof Authenticator
+            ? o.auth
+            : new Authenticator(o.auth),
+      policy: o.policy ?? a.policy,
+      resolver: o.resolver ?? a.resolver,
+      prefer: o.prefer ?? a.prefer,
+      strictAuthority: o.strictAuthority ?? a.strictAuthority,
+      requireCapsuleProtocol: o.requireCapsuleProtocol ?? a.requireCapsuleProtocol,
+    };
+    this.#limits = {
+      ...this.#limits,
+      tunnelsPerConnection: o.tunnelsPerConnection ?? this.#limits.tunnelsPerConnection,
+      tunnelsTotal: o.tunnelsTotal ?? this.#limits.tunnelsTotal,
+    };
+    this.#accessLog = o.accessLog ?? this.#accessLog;
+  }
+
+  /**
+   * Checks a request's credentials against the authentication in force (the one connect-udp
+   * requests get), for other resources of the proxy such as its status endpoint.
+   */
+  authenticate(headers: ReadonlyArray<readonly [string, string]>): AuthResult {
+    return this.#admission.auth.check(headers);
+  }
+
   /** The limits in force. */
   get limits(): Readonly<TunnelLimits> {
     return this.#limits;
@@ -369,6 +456,21 @@ export class ConnectUdpHandler {
     this.#flusher.flushAll(this.#relays);
   }
 
+  /** True once {@link drain} or {@link closeAll} was called: new requests get 503. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Stops accepting (503) and resolves once every running tunnel has ended on its own (the client
+   * closed it, it idled out...); {@link closeAll} ends the rest.
+   */
+  drain(): Promise<void> {
+    this.#closing = true;
+    if (this.#relays.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
   /**
    * Stops accepting (503) and closes every tunnel with a FIN and its socket. Requests still
    * resolving are refused when they complete.
@@ -400,6 +502,7 @@ export class ConnectUdpHandler {
     if (admitted.mode === 'quic-aware' && s.transport === 'h2') {
       admitted = { ...admitted, mode: 'plain', fellBack: true };
     }
+    const target = targetText(admitted.target);
     const key = s.remoteAddress;
     const mine = this.#perConnection.get(key) ?? 0;
     if (mine >= this.#limits.tunnelsPerConnection) {
@@ -410,6 +513,7 @@ export class ConnectUdpHandler {
           error: 'http_request_denied',
           details: `at most ${this.#limits.tunnelsPerConnection} tunnels per connection`,
         }),
+        target,
       );
       return;
     }
@@ -420,6 +524,7 @@ export class ConnectUdpHandler {
           proxy: this.#proxyName,
           error: 'connection_limit_reached',
         }),
+        target,
       );
       return;
     }
@@ -435,36 +540,77 @@ export class ConnectUdpHandler {
     }
     if (!prepared.ok) {
       this.#release(key);
-      this.#reject(s, prepared);
+      this.#reject(s, prepared, target);
       return;
     }
     if (s.closeInfo !== undefined || this.#closing) {
       prepared.abandon();
       this.#release(key);
-      if (s.closeInfo === undefined) this.#reject(s, this.#shuttingDown());
+      if (s.closeInfo === undefined) this.#reject(s, this.#shuttingDown(), target);
       return;
     }
     s.accept(prepared.headers.map(([n, v]) => [n, v]));
     this.#opened++;
     const relay = prepared.start(s, this.#relayContext);
     this.#relays.add(relay);
-    this.#relayKeys.set(relay, key);
+    const record: TunnelRecord = {
+      client: key,
+      target,
+      nextHop: prepared.describe,
+      mode: admitted.mode,
+      user: admitted.user,
+      status: 200,
+      proxyStatus: header(prepared.headers, 'proxy-status'),
+      openedAt: this.#relayContext.clock.now(),
+    };
+    this.#records.set(relay, record);
     this.#flusher.opened(relay);
-    this.#logger.debug(
-      { client: key, target: prepared.describe, mode: admitted.mode, fellBack: admitted.fellBack },
-      'tunnel opened',
-    );
+    if (this.#accessLog) {
+      this.#logger.info(
+        {
+          log: 'access',
+          event: 'open',
+          ...record,
+          openedAt: undefined,
+          fellBack: admitted.fellBack,
+        },
+        'tunnel open',
+      );
+    }
   }
 
   #onRelayClosed(relay: Relay, reason: TunnelCloseReason, err: Error | undefined): void {
     if (!this.#relays.delete(relay)) return;
-    const key = this.#relayKeys.get(relay) ?? '';
-    this.#relayKeys.delete(relay);
+    const record = this.#records.get(relay);
+    this.#records.delete(relay);
+    const key = record?.client ?? '';
     this.#release(key);
     this.#closedBy.set(reason, (this.#closedBy.get(reason) ?? 0) + 1);
     this.#flusher.closed(relay);
+    if (this.#relays.size === 0) for (const done of this.#drained.splice(0)) done();
     if (reason === 'internal_error') this.#logger.error({ client: key, err }, 'tunnel failed');
-    else this.#logger.debug({ client: key, reason, err }, 'tunnel closed');
+    if (!this.#accessLog || record === undefined) return;
+    const c = relay.counters;
+    let dropped = 0;
+    for (const n of c.drops.values()) dropped += n;
+    this.#logger.info(
+      {
+        log: 'access',
+        event: 'close',
+        ...record,
+        openedAt: undefined,
+        reason,
+        error: err?.message,
+        durationMs: Math.max(0, Math.round(this.#relayContext.clock.now() - record.openedAt)),
+        bytesToTarget: c.bytesToTarget,
+        bytesToClient: c.bytesToClient,
+        datagramsToTarget: c.datagramsToTarget,
+        datagramsToClient: c.datagramsToClient,
+        dropped,
+        drops: Object.fromEntries(c.drops),
+      },
+      'tunnel closed',
+    );
   }
 
   #release(key: string): void {
@@ -473,18 +619,27 @@ export class ConnectUdpHandler {
     else this.#perConnection.set(key, n);
   }
 
-  #reject(s: ConnectUdpRequest, r: Refusal): void {
+  /** `target`: the admitted target; before admission the request's `:path` is logged instead. */
+  #reject(s: ConnectUdpRequest, r: Refusal, target?: string): void {
     this.#rejected.set(r.reason, (this.#rejected.get(r.reason) ?? 0) + 1);
     this.#metrics?.tunnelRejected(r.reason);
-    this.#logger.debug(
-      { client: s.remoteAddress, status: r.status, reason: r.reason },
-      'request rejected',
-    );
-    if (s.closeInfo !== undefined) return;
     const headers = rejectionResponseHeaders(r.status, {
       headers: r.headers,
       proxyStatus: r.proxyStatus,
     }).filter(([name]) => name !== ':status');
+    this.#logger.info(
+      {
+        log: 'access',
+        event: 'refused',
+        client: s.remoteAddress,
+        ...(target === undefined ? { path: header(s.headers, ':path') } : { target }),
+        status: r.status,
+        proxyStatus: header(headers, 'proxy-status'),
+        reason: r.reason,
+      },
+      'request refused',
+    );
+    if (s.closeInfo !== undefined) return;
     s.reject(r.status, headers);
   }
 }

@@ -24,6 +24,7 @@ export {
   type ConnectUdpHandlerOptions,
   type ConnectUdpRequest,
   type ConnectUdpStats,
+  type HandlerReconfiguration,
   type TunnelLimits,
 } from './connect-udp-handler.js';
 export {

@@ -236,7 +236,13 @@ export class H3Client {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new H3HttpError('TIMEOUT', `no HTTP/3 session within ${timeout} ms`)),
+        () =>
+          reject(
+            new H3HttpError(
+              'TIMEOUT',
+              `no HTTP/3 session with ${t.authority}${t.remote === t.authority ? '' : ` (${t.remote})`} within ${timeout} ms: nothing answered, or the handshake did not complete`,
+            ),
+          ),
         timeout,
       );
     });

@@ -39,6 +39,10 @@ export interface ServerContext {
   readonly handler: RequestHandler | undefined;
   connectHandler(protocol: string): [ConnectHandler, ConnectHandlerOptions] | undefined;
   statusBody(): string;
+  /** Who may read the status endpoint: a refusal to answer instead, or undefined to serve it. */
+  statusAccess(
+    headers: ReadonlyArray<readonly [string, string]>,
+  ): { status: number; headers: Array<[string, string]> } | undefined;
   /** Counters. */
   requestStarted(connect: boolean): void;
   requestFinished(connect: boolean): void;
@@ -126,6 +130,12 @@ export class ServerConnection implements DriverListener {
     const res = this.#exchange(ev).response;
     if (ev.method !== 'GET' && ev.method !== 'HEAD') {
       res.writeHead(405, [['allow', 'GET, HEAD']]);
+      res.end();
+      return;
+    }
+    const refused = this.#ctx.statusAccess(ev.headers);
+    if (refused !== undefined) {
+      res.writeHead(refused.status, refused.headers);
       res.end();
       return;
     }

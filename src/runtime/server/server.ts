@@ -16,7 +16,7 @@ import type { TransportSettings } from '../../quic/connection/config.js';
 import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
 import type { ClaimHook, RetryPolicy } from '../../quic/endpoint/types.js';
-import { loadServerCredential } from '../../tls/handshake/index.js';
+import { loadServerCredential, type ServerCredential } from '../../tls/handshake/index.js';
 import { type Random, randomBytes, systemRandom } from '../../util/random.js';
 import { SessionDriver } from '../h3/driver.js';
 import { DEFAULT_HIGH_WATER_MARK } from '../h3/stream-writer.js';
@@ -110,6 +110,13 @@ export interface H3ServerOptions {
   qlogDir?: string;
   /** Path of the status endpoint, or false to disable it. Default '/.well-known/masque/status'. */
   statusPath?: string | false;
+  /**
+   * Who may read the status endpoint (e.g. the proxy's authentication): returns the refusal to
+   * answer (status and header fields) or undefined to serve it. Default: everyone.
+   */
+  statusAccess?: (
+    headers: ReadonlyArray<readonly [string, string]>,
+  ) => { status: number; headers: Array<[string, string]> } | undefined;
   /** Default cap of `req.bytes()` / `req.text()`. Default 16 MiB. */
   maxBodySize?: number;
   /** Unread request-body bytes held before the request is aborted. Default 4 MiB. */
@@ -153,8 +160,10 @@ export class H3Server {
   };
   #closing: Promise<void> | undefined;
   #emptied: (() => void) | undefined;
+  readonly #credentials: ServerCredential[];
 
   private constructor(
+    credentials: ServerCredential[],
     udp: UdpEndpoint<QuicConnection>,
     conns: Map<QuicConnection, ServerConnection>,
     ctx: (server: H3Server) => ServerContext,
@@ -162,6 +171,7 @@ export class H3Server {
     headerBudget: HeaderBudget,
   ) {
     this.#headerBudget = headerBudget;
+    this.#credentials = credentials;
     this.#udp = udp;
     this.#conns = conns;
     this.#logger = logger;
@@ -173,7 +183,9 @@ export class H3Server {
   static async listen(options: H3ServerOptions): Promise<H3Server> {
     const logger = options.logger ?? pino({ level: 'silent' });
     const random = options.random ?? systemRandom;
-    const credential = loadServerCredential(options.certPem, options.keyPem);
+    // One array shared with every connection's TLS configuration: `setCertificate` replaces its
+    // element, and handshakes from then on present the new certificate.
+    const credentials = [loadServerCredential(options.certPem, options.keyPem)];
     const headerBudget =
       options.settings?.headerBudget ??
       new HeaderBudget(
@@ -213,7 +225,7 @@ export class H3Server {
         random,
         alpn: options.alpn ?? ['h3'],
         tls: {
-          credentials: [credential],
+          credentials,
           ...(options.ticketKey === false
             ? {}
             : { tickets: { key: options.ticketKey ?? randomBytes(random, 32) } }),
@@ -234,6 +246,7 @@ export class H3Server {
       },
     });
     server = new H3Server(
+      credentials,
       udp,
       conns,
       (s) => ({
@@ -245,6 +258,7 @@ export class H3Server {
         },
         connectHandler: (protocol) => s.#handlers.get(protocol),
         statusBody: () => statusDocument(s.stats(), udp.now()),
+        statusAccess: (headers) => options.statusAccess?.(headers),
         requestStarted: (connect) => s.#requestStarted(connect),
         requestFinished: (connect) => s.#requestFinished(connect),
         connectionClosed: (conn) => s.#forget(conn.driver.connection as QuicConnection),
@@ -253,6 +267,15 @@ export class H3Server {
       headerBudget,
     );
     return server;
+  }
+
+  /**
+   * Presents this certificate chain (PEM, end-entity first) and key from the next handshake on;
+   * established connections keep theirs. Throws RangeError (nothing changes) for a chain and key
+   * that cannot work together.
+   */
+  setCertificate(certPem: string, keyPem: string): void {
+    this.#credentials[0] = loadServerCredential(certPem, keyPem);
   }
 
   /** The bound address, "host:port" or "[v6]:port". */

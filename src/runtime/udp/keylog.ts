@@ -7,7 +7,8 @@ import { appendFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 
 /**
- * A sink appending each line to `path` (created if missing). Synchronous appends keep lines
+ * A sink appending each line to `path` (created if missing, readable by its owner only: the
+ * lines decrypt the traffic; an existing file keeps its mode). Synchronous appends keep lines
  * whole and ordered; a handful per handshake costs nothing. Write failures are logged once and
  * never reach the connection.
  */
@@ -15,7 +16,7 @@ export function keylogFile(path: string, logger?: Logger): (line: string) => voi
   let warned = false;
   return (line: string): void => {
     try {
-      appendFileSync(path, line.endsWith('\n') ? line : `${line}\n`);
+      appendFileSync(path, line.endsWith('\n') ? line : `${line}\n`, { mode: 0o600 });
     } catch (err) {
       if (!warned) logger?.warn({ err, path }, 'cannot write the key log');
       warned = true;

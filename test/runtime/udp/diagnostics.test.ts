@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,6 +23,12 @@ describe('SSLKEYLOGFILE sink', () => {
     expect(readFileSync(path, 'utf8')).toBe(
       'CLIENT_HANDSHAKE_TRAFFIC_SECRET 00 11\nSERVER_HANDSHAKE_TRAFFIC_SECRET 00 22\n',
     );
+  });
+
+  it('creates the file readable by its owner only (the lines decrypt the traffic)', () => {
+    const path = join(tmp(), 'keys.log');
+    keylogFile(path)('CLIENT_RANDOM 00 11');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
   it('never throws into the connection when the file cannot be written', () => {
