@@ -138,6 +138,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       'auto',
     )
     .option(
+      '--transport <kind>',
+      'h3 (HTTP/3, default), h2 (HTTP/2 over TCP, where UDP is blocked) or auto (HTTP/3, HTTP/2 if it does not connect quickly)',
+      parseTransport,
+      'h3',
+    )
+    .option(
       '--quic-aware',
       'the local program speaks QUIC: register its connection IDs and use forwarded mode (draft-ietf-masque-quic-proxy)',
     )
@@ -157,6 +163,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         maxTunnels: o.maxTunnels,
         tunnelsPerConnection: o.tunnelsPerConnection,
         quicAware: o.quicAware === true,
+        transport: o.transport,
         onProblem: (m) => io.stderr(`udp-forward: ${m}\n`),
       });
       io.stdout(`udp-forward: ${fwd.address} -> ${o.target} through ${o.proxy}\n`);
@@ -226,6 +233,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       'final',
     )
     .option('--timeout <ms>', 'deadline to reach the proxy and to bind', positiveInt, 10_000)
+    .option(
+      '--transport <kind>',
+      'h3 (HTTP/3, default), h2 (HTTP/2 over TCP, where UDP is blocked) or auto (HTTP/3, HTTP/2 if it does not connect quickly)',
+      parseTransport,
+      'h3',
+    )
     .option('--json', 'print JSON lines: the public addresses first, then each new peer')
     .action(async (o) => {
       const json = o.json === true;
@@ -236,6 +249,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
         local: o.local,
         peers: o.peer,
         firewall: o.firewall === true,
+        transport: o.transport,
         ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
         pinnedSha256: o.pin === undefined ? undefined : [o.pin],
         insecure: o.insecure === true ? true : undefined,
@@ -348,6 +362,11 @@ function unknownCommand(argv: readonly string[]): string | undefined {
   );
   const hint = near.length > 0 ? ` (did you mean ${near[0]}?)` : '';
   return `masque: unknown command '${first}'${hint}; the commands are ${COMMANDS.join(', ')} (masque --help)\n`;
+}
+
+function parseTransport(value: string): 'h3' | 'h2' | 'auto' {
+  if (value === 'h3' || value === 'h2' || value === 'auto') return value;
+  throw new InvalidArgumentError('expected h3, h2 or auto');
 }
 
 function parseWire(value: string): 'final' | 'legacy' {

@@ -32,6 +32,8 @@ export interface UdpBindOptions {
   peers?: string[];
   /** Only the named peers get through, both ways. */
   firewall?: boolean;
+  /** How to reach the proxy: HTTP/3, HTTP/2 (UDP blocked), or auto. */
+  transport?: 'h3' | 'h2' | 'auto';
   ca?: string[];
   insecure?: true;
   pinnedSha256?: string[];
@@ -134,6 +136,7 @@ export class UdpBinder {
       auth: opts.auth,
       connectTimeout: timeout,
       tunnelTimeout: timeout,
+      transport: opts.transport,
     });
     let sock: MasqueBoundSocket;
     try {

@@ -33,6 +33,8 @@ export interface UdpForwardOptions {
   timeoutMs?: number;
   /** Ceiling of QUIC path MTU discovery to the proxy (1200-65527; default 1452). */
   maxUdpPayload?: number;
+  /** How to reach the proxy: HTTP/3, HTTP/2 (UDP blocked), or auto (see `MasqueClientOptions.transport`). */
+  transport?: 'h3' | 'h2' | 'auto';
   /** 'capsule' never negotiates HTTP/3 datagrams (see `MasqueClientOptions.datagrams`). */
   datagrams?: 'auto' | 'capsule';
   /** Tunnels open at most; past it the least recently used one closes. Default 1024. */
@@ -416,5 +418,6 @@ function clientOptions(o: UdpForwardOptions): MasqueClientOptions {
     tunnelTimeout: o.timeoutMs,
     maxUdpPayload: o.maxUdpPayload,
     datagrams: o.datagrams,
+    transport: o.transport,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { UdpForwarder } from '../../src/cli/udp-forward.js';
 import { MasqueClient } from '../../src/client/client.js';
 import { MasqueErrorCode } from '../../src/client/errors.js';
 import { echoServer, startTestProxy, testCert } from '../masque/proxy/loopback.js';
@@ -100,5 +101,32 @@ describe('MasqueClient over HTTP/2', () => {
     });
     cleanup.push(() => client.close());
     expect(client.transport).toBe('h3');
+  });
+
+  it('udp-forward --transport h2 carries a local port through the proxy over HTTP/2', async () => {
+    const proxy = await startTestProxy();
+    cleanup.push(() => proxy.proxy.close({ timeout: 500 }));
+    const echo = await echoServer();
+    cleanup.push(() => echo.close());
+    const fwd = await UdpForwarder.start({
+      proxy: `https://127.0.0.1:${proxy.proxy.port}`,
+      listen: '127.0.0.1:0',
+      target: `127.0.0.1:${echo.port}`,
+      ca: [testCert.certPem],
+      transport: 'h2',
+    });
+    cleanup.push(() => fwd.close());
+    const local = createSocket('udp4');
+    cleanup.push(() => new Promise<void>((r) => local.close(() => r())));
+    const got: string[] = [];
+    local.on('message', (m) => got.push(m.toString()));
+    await new Promise<void>((r) => local.bind(0, '127.0.0.1', () => r()));
+    const port = Number(fwd.address.slice(fwd.address.lastIndexOf(':') + 1));
+    await waitFor(() => {
+      local.send('over h2', port, '127.0.0.1');
+      return got.length > 0;
+    });
+    expect(got[0]).toBe('over h2');
+    expect(proxy.proxy.handler.stats().tunnelsActive).toBe(1);
   });
 });
