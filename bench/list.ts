@@ -18,4 +18,5 @@ export const BENCHES: Array<[string, Loader]> = [
   ['udp-send', () => import('./udp-send.bench.js')],
   ['loss', () => import('./loss.bench.js')],
   ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
+  ['refusal', () => import('./refusal.bench.js')],
 ];
