@@ -95,6 +95,12 @@ export interface QuicEndpointOptions<C extends EndpointConnection, ClientConfig 
   addressTokens?: AddressTokens;
   /** Static key for stateless reset tokens (RFC 9000 §10.3.2); no resets are sent without it. */
   statelessResetKey?: Uint8Array | StatelessResetKey;
+  /**
+   * Version Negotiation packets allowed per second and in a burst (default 100/s, burst 20): each
+   * is a reply to an unauthenticated packet (RFC 9000 §6.1: a server "MAY limit the number of
+   * Version Negotiation packets it sends"; §21.5 on reflection).
+   */
+  versionNegotiationRate?: { perSecond: number; burst: number };
   /** Stateless resets allowed per second and in a burst (default 100/s, burst 20). */
   resetRate?: { perSecond: number; burst: number };
   /** Connections at once; further Initials are refused with CONNECTION_REFUSED (default unlimited). */
@@ -130,6 +136,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   readonly #tokens: AddressTokens;
   readonly #resetKey: StatelessResetKey | undefined;
   readonly #resetBucket: TokenBucket;
+  readonly #vnBucket: TokenBucket;
   readonly #admission: Admission<C>;
   readonly #claim: ClaimHook | undefined;
 
@@ -166,6 +173,8 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     this.#resetKey = key instanceof Uint8Array ? new StatelessResetKey(key) : key;
     const rate = options.resetRate ?? { perSecond: 100, burst: 20 };
     this.#resetBucket = new TokenBucket(rate.perSecond, rate.burst);
+    const vn = options.versionNegotiationRate ?? { perSecond: 100, burst: 20 };
+    this.#vnBucket = new TokenBucket(vn.perSecond, vn.burst);
     this.#admission = new Admission({
       maxConnections: options.maxConnections,
       maxConnectionsPerSource: options.maxConnectionsPerSource,
@@ -346,7 +355,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       return;
     }
     if (header.version !== QUIC_V1) {
-      this.#unsupportedVersion(header.dcid, header.scid, datagram, remote);
+      this.#unsupportedVersion(header.dcid, header.scid, datagram, remote, now);
       return;
     }
     this.#unroutedLong(datagram, remote, now);
@@ -449,6 +458,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     scid: Uint8Array,
     datagram: Uint8Array,
     remote: string,
+    now: number,
   ): void {
     if (this.#createServer === undefined || !this.#accepting) {
       this.#drop(DropReason.UnsupportedVersion);
@@ -457,6 +467,10 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     // RFC 9000 §5.2.2: "Servers MUST drop smaller packets that specify unsupported versions."
     if (datagram.length < MIN_INITIAL_DATAGRAM_SIZE) {
       this.#drop(DropReason.UnsupportedVersionSmall);
+      return;
+    }
+    if (!this.#vnBucket.take(now)) {
+      this.#drop(DropReason.VersionNegotiationRateLimited);
       return;
     }
     this.#stats.vnSent++;

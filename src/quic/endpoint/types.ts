@@ -129,6 +129,8 @@ export const DropReason = {
   UnsupportedVersionSmall: 'unsupported-version-small',
   /** Unsupported version at an endpoint that does not accept connections. */
   UnsupportedVersion: 'unsupported-version',
+  /** Unsupported version whose Version Negotiation was rate-limited (RFC 9000 §6.1 "MAY limit"). */
+  VersionNegotiationRateLimited: 'version-negotiation-rate-limited',
   /** A client Initial in a datagram under 1200 bytes (RFC 9000 §14.1: MUST discard). */
   InitialTooSmall: 'initial-too-small',
   /** A client Initial whose DCID is shorter than 8 bytes (RFC 9000 §7.2). */

@@ -160,6 +160,19 @@ describe('Version Negotiation (RFC 9000 §6.1, §17.2.1)', () => {
     expect(ep.stats().dropped['unsupported-version-small']).toBe(1);
   });
 
+  it('limits Version Negotiation packets (§6.1 MAY): a burst, then a steady rate; the rest dropped and counted', () => {
+    const { ep } = harness();
+    for (let i = 0; i < 30; i++)
+      ep.receive(otherVersionDatagram(0xff00_001d, ODCID, CSCID, 1300), CLIENT, 0);
+    expect(drain(ep)).toHaveLength(20);
+    expect(ep.stats().vnSent).toBe(20);
+    expect(ep.stats().dropped['version-negotiation-rate-limited']).toBe(10);
+    // 100 per second refill: 50 ms later there is room for five more.
+    for (let i = 0; i < 10; i++)
+      ep.receive(otherVersionDatagram(0xff00_001d, ODCID, CSCID, 1300), CLIENT, 50);
+    expect(drain(ep)).toHaveLength(5);
+  });
+
   it('never answers a Version Negotiation packet (§6.1 MUST NOT)', () => {
     const { ep } = harness();
     ep.receive(otherVersionDatagram(0, ODCID, CSCID, 1300), CLIENT, 0);
