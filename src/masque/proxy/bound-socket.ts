@@ -8,8 +8,8 @@
  * from Node), so a failed send is counted and the tunnel goes on: one unreachable peer must not
  * end a tunnel that talks to many.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { DEFAULT_SOCKET_BUFFER_BYTES, type NodeUdpSocketOptions } from './udp-socket.js';
+import type { Socket } from 'node:dgram';
+import { NodeSocketBase, type NodeUdpSocketOptions, openNodeSocket } from './node-socket.js';
 
 /** The sender of a datagram a bound socket received. */
 export interface BoundPeerInfo {
@@ -44,82 +44,37 @@ export interface BoundSocketFactory {
   open(family: 4 | 6, address: string): Promise<BoundSocket>;
 }
 
-class NodeBoundSocket implements BoundSocket {
+class NodeBoundSocket extends NodeSocketBase implements BoundSocket {
   readonly family: 4 | 6;
   readonly address: string;
   readonly port: number;
-  readonly #socket: Socket;
-  #closed = false;
-  #onError: (err: Error) => void = () => {};
 
   constructor(socket: Socket, family: 4 | 6) {
-    this.#socket = socket;
+    super(socket);
     this.family = family;
     const a = socket.address();
     this.address = a.address;
     this.port = a.port;
-    socket.on('error', (err) => {
-      if (!this.#closed) this.#onError(err);
-    });
   }
 
   send(data: Uint8Array, port: number, address: string, done: (err: Error | null) => void): void {
-    if (this.#closed) {
-      done(new Error('socket closed'));
-      return;
-    }
-    try {
-      this.#socket.send(data, port, address, done);
-    } catch (err) {
-      done(err as Error);
-    }
+    this.guardedSend(() => this.socket.send(data, port, address, done), done);
   }
 
   onMessage(handler: (data: Buffer, from: BoundPeerInfo) => void): void {
-    this.#socket.removeAllListeners('message');
-    this.#socket.on('message', handler);
-  }
-
-  onError(handler: (err: Error) => void): void {
-    this.#onError = handler;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#socket.removeAllListeners('message');
-    try {
-      this.#socket.close();
-    } catch {
-      // already closed by Node after an error: nothing to release
-    }
+    this.setMessageHandler(handler);
   }
 }
 
 /** Unconnected `node:dgram` sockets with large buffers (a bound tunnel carries many peers). */
 export function nodeBoundSocketFactory(options: NodeUdpSocketOptions = {}): BoundSocketFactory {
   return {
-    open: (family, address) =>
-      new Promise<BoundSocket>((resolve, reject) => {
-        const socket = createSocket({
-          type: family === 6 ? 'udp6' : 'udp4',
-          ipv6Only: family === 6,
-          recvBufferSize: options.recvBufferSize ?? DEFAULT_SOCKET_BUFFER_BYTES,
-          sendBufferSize: options.sendBufferSize ?? DEFAULT_SOCKET_BUFFER_BYTES,
-        });
-        const fail = (err: Error): void => {
-          try {
-            socket.close();
-          } catch {
-            // the socket never opened
-          }
-          reject(err);
-        };
-        socket.once('error', fail);
-        socket.bind({ port: 0, address, exclusive: true }, () => {
-          socket.off('error', fail);
-          resolve(new NodeBoundSocket(socket, family));
-        });
-      }),
+    open: async (family, address) =>
+      new NodeBoundSocket(
+        await openNodeSocket(family, options, (socket, done) =>
+          socket.bind({ port: 0, address, exclusive: true }, done),
+        ),
+        family,
+      ),
   };
 }

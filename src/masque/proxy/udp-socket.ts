@@ -12,7 +12,9 @@
  * IP_MTU_DISCOVER option; Linux's default (IP_PMTUDISC_WANT) sets DF on datagrams that fit the
  * route MTU.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { NodeSocketBase, type NodeUdpSocketOptions, openNodeSocket } from './node-socket.js';
+
+export { DEFAULT_SOCKET_BUFFER_BYTES, type NodeUdpSocketOptions } from './node-socket.js';
 
 /** Where a tunnel sends: one resolved address. */
 export interface UdpTarget {
@@ -49,98 +51,33 @@ export interface UdpSocketFactory {
   open(target: UdpTarget): Promise<TunnelSocket>;
 }
 
-/** Options of {@link nodeUdpSocketFactory}. */
-export interface NodeUdpSocketOptions {
-  /**
-   * SO_RCVBUF in bytes. Default 4 MiB: a burst from the target must not overflow the kernel's
-   * queue while the event loop is busy (the kernel caps it at net.core.rmem_max).
-   */
-  recvBufferSize?: number;
-  /** SO_SNDBUF in bytes. Default 4 MiB (capped at net.core.wmem_max). */
-  sendBufferSize?: number;
-}
-
-/** Default SO_RCVBUF / SO_SNDBUF of the UDP sockets we open. */
-export const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
-
-class NodeTunnelSocket implements TunnelSocket {
-  readonly #socket: Socket;
-  #closed = false;
-  #onError: (err: Error) => void = () => {};
-
-  constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on('error', (err) => {
-      if (!this.#closed) this.#onError(err);
-    });
-  }
-
+class NodeTunnelSocket extends NodeSocketBase implements TunnelSocket {
   get recvBufferSize(): number {
-    return this.#socket.getRecvBufferSize();
+    return this.socket.getRecvBufferSize();
   }
 
   get localAddress(): string {
-    const a = this.#socket.address();
+    const a = this.socket.address();
     return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
   }
 
   send(data: Uint8Array, done: (err: Error | null) => void): void {
-    if (this.#closed) {
-      done(new Error('socket closed'));
-      return;
-    }
-    try {
-      this.#socket.send(data, done);
-    } catch (err) {
-      done(err as Error);
-    }
+    this.guardedSend(() => this.socket.send(data, done), done);
   }
 
   onMessage(handler: (data: Buffer) => void): void {
-    this.#socket.removeAllListeners('message');
-    this.#socket.on('message', handler);
-  }
-
-  onError(handler: (err: Error) => void): void {
-    this.#onError = handler;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#socket.removeAllListeners('message');
-    try {
-      this.#socket.close();
-    } catch {
-      // already closed by Node after an error: nothing to release
-    }
+    this.setMessageHandler(handler);
   }
 }
 
 /** Connected `node:dgram` sockets, bound to the wildcard address of the target's family. */
 export function nodeUdpSocketFactory(options: NodeUdpSocketOptions = {}): UdpSocketFactory {
   return {
-    open: (target) =>
-      new Promise<TunnelSocket>((resolve, reject) => {
-        const socket = createSocket({
-          type: target.family === 6 ? 'udp6' : 'udp4',
-          ipv6Only: target.family === 6,
-          recvBufferSize: options.recvBufferSize ?? DEFAULT_SOCKET_BUFFER_BYTES,
-          sendBufferSize: options.sendBufferSize ?? DEFAULT_SOCKET_BUFFER_BYTES,
-        });
-        const fail = (err: Error): void => {
-          try {
-            socket.close();
-          } catch {
-            // the socket never opened
-          }
-          reject(err);
-        };
-        socket.once('error', fail);
-        socket.connect(target.port, target.address, () => {
-          socket.off('error', fail);
-          resolve(new NodeTunnelSocket(socket));
-        });
-      }),
+    open: async (target) =>
+      new NodeTunnelSocket(
+        await openNodeSocket(target.family, options, (socket, done) =>
+          socket.connect(target.port, target.address, done),
+        ),
+      ),
   };
 }
