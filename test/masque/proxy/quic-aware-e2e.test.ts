@@ -321,19 +321,47 @@ describe('QUIC-aware transform negotiation (quic-proxy §3, §6.3)', () => {
   });
 });
 
+/** Registers `cid` as a target CID on `s` and returns the target VCID the proxy gave. */
+async function ackTarget(
+  s: Awaited<ReturnType<typeof open>>,
+  cid: Uint8Array,
+): Promise<Uint8Array> {
+  const acks = () => s.capsules.filter((c) => c.kind === 'ack_target_cid');
+  const before = acks().length;
+  s.send({ kind: 'register_target_cid', reason: 0, cid, token: new Uint8Array(0) });
+  await waitFor(() => acks().length > before);
+  return (acks().at(-1) as { vcid: Uint8Array }).vcid;
+}
+
+/** A proxy's forwarded-mode counts over its open tunnels. */
+function forwardedCounts(p: TestProxy): { toTarget: number; wrongPath: number } {
+  let toTarget = 0;
+  let wrongPath = 0;
+  for (const t of p.proxy.handler.tunnels as unknown as Set<{
+    forwarded: { toTarget: number; wrongPath: number };
+  }>) {
+    toTarget += t.forwarded.toTarget;
+    wrongPath += t.forwarded.wrongPath;
+  }
+  return { toTarget, wrongPath };
+}
+
+/** Sends ten scrambled forwarded packets carrying `vcid` from `c`'s socket to its proxy. */
+function forwardTen(c: { client: H3Client; proxy: TestProxy }, vcid: Uint8Array): void {
+  const enc = createTransform('scramble-dt', { key: CLIENT_KEY });
+  for (let i = 0; i < 10; i++) {
+    const p = shortPacket(vcid, 60, i);
+    enc.encode(p, 8);
+    c.client.packets.sendRaw(p, `127.0.0.1:${c.proxy.proxy.port}`);
+  }
+}
+
 describe('loop attacks (quic-proxy §10.3): two proxies pointed at each other', () => {
   it('a registration cycle across two proxies ends in dropped packets, never an amplifying loop', async () => {
     const a = await setup();
     const b = await setup();
     const fromA = await open(a.client, { port: b.proxy.proxy.port }); // A's tunnel to B
     const fromB = await open(b.client, { port: a.proxy.proxy.port }); // B's tunnel to A
-    const ackTarget = async (s: Awaited<ReturnType<typeof open>>, cid: Uint8Array) => {
-      const before = s.capsules.filter((c) => c.kind === 'ack_target_cid').length;
-      s.send({ kind: 'register_target_cid', reason: 0, cid, token: new Uint8Array(0) });
-      await waitFor(() => s.capsules.filter((c) => c.kind === 'ack_target_cid').length > before);
-      return (s.capsules.filter((c) => c.kind === 'ack_target_cid').at(-1) as { vcid: Uint8Array })
-        .vcid;
-    };
     // The IETF 119 construction: each proxy's target CID is the other's VCID.
     const vtA = await ackTarget(fromA, fromHex('0101010101010101'));
     const vtB = await ackTarget(fromB, vtA); // B: vtB -> vtA, sent to A
@@ -345,34 +373,17 @@ describe('loop attacks (quic-proxy §10.3): two proxies pointed at each other', 
     };
     key(fromA);
     key(fromB);
-    const stats = (p: TestProxy) => {
-      let toTarget = 0;
-      let wrongPath = 0;
-      for (const t of p.proxy.handler.tunnels as unknown as Set<{
-        forwarded: { toTarget: number; wrongPath: number };
-      }>) {
-        toTarget += t.forwarded.toTarget;
-        wrongPath += t.forwarded.wrongPath;
-      }
-      return { toTarget, wrongPath };
-    };
-    // Ten forwarded packets into A with vtA2, from A's client.
-    const enc = createTransform('scramble-dt', { key: CLIENT_KEY });
-    for (let i = 0; i < 10; i++) {
-      const p = shortPacket(vtA2, 60, i);
-      enc.encode(p, 8);
-      a.client.packets.sendRaw(p, `127.0.0.1:${a.proxy.proxy.port}`);
-    }
+    forwardTen(a, vtA2); // ten forwarded packets into A with vtA2, from A's client
     // A forwards each once to B; B refuses them (they come from A's target socket, not from its
     // client's 4-tuple): the cycle is cut at the first hop back.
-    await waitFor(() => stats(b.proxy).wrongPath === 10);
-    expect(stats(a.proxy).toTarget).toBe(10);
-    expect(stats(b.proxy).toTarget).toBe(0);
+    await waitFor(() => forwardedCounts(b.proxy).wrongPath === 10);
+    expect(forwardedCounts(a.proxy).toTarget).toBe(10);
+    expect(forwardedCounts(b.proxy).toTarget).toBe(0);
     // Nothing keeps circulating: no event can say nothing happened, so let 100 ms (hundreds of
     // loopback round trips) pass and check that the counts held.
     await settle(100);
-    expect(stats(a.proxy)).toEqual({ toTarget: 10, wrongPath: 0 });
-    expect(stats(b.proxy)).toEqual({ toTarget: 0, wrongPath: 10 });
+    expect(forwardedCounts(a.proxy)).toEqual({ toTarget: 10, wrongPath: 0 });
+    expect(forwardedCounts(b.proxy)).toEqual({ toTarget: 0, wrongPath: 10 });
   });
 
   it('a cycle through three proxies ends the same way: one hop, then dropped', async () => {
@@ -380,38 +391,15 @@ describe('loop attacks (quic-proxy §10.3): two proxies pointed at each other', 
     const toB = await open(a.client, { port: b.proxy.proxy.port });
     const toC = await open(b.client, { port: c.proxy.proxy.port });
     const toA = await open(c.client, { port: a.proxy.proxy.port });
-    const ackTarget = async (s: Awaited<ReturnType<typeof open>>, cid: Uint8Array) => {
-      const before = s.capsules.filter((x) => x.kind === 'ack_target_cid').length;
-      s.send({ kind: 'register_target_cid', reason: 0, cid, token: new Uint8Array(0) });
-      await waitFor(() => s.capsules.filter((x) => x.kind === 'ack_target_cid').length > before);
-      return (s.capsules.filter((x) => x.kind === 'ack_target_cid').at(-1) as { vcid: Uint8Array })
-        .vcid;
-    };
     const vtA = await ackTarget(toB, fromHex('0202020202020202')); // A: vtA -> X, to B
     const vtC = await ackTarget(toA, vtA); // C: vtC -> vtA, to A
     const vtB = await ackTarget(toC, vtC); // B: vtB -> vtC, to C
     const vtA2 = await ackTarget(toB, vtB); // A: vtA2 -> vtB, to B: the ring is closed on paper
-    const counts = (p: TestProxy) => {
-      let toTarget = 0;
-      let wrongPath = 0;
-      for (const t of p.proxy.handler.tunnels as unknown as Set<{
-        forwarded: { toTarget: number; wrongPath: number };
-      }>) {
-        toTarget += t.forwarded.toTarget;
-        wrongPath += t.forwarded.wrongPath;
-      }
-      return { toTarget, wrongPath };
-    };
-    const enc = createTransform('scramble-dt', { key: CLIENT_KEY });
-    for (let i = 0; i < 10; i++) {
-      const p = shortPacket(vtA2, 60, i);
-      enc.encode(p, 8);
-      a.client.packets.sendRaw(p, `127.0.0.1:${a.proxy.proxy.port}`);
-    }
-    await waitFor(() => counts(b.proxy).wrongPath === 10);
+    forwardTen(a, vtA2); // ten forwarded packets into A with vtA2, from A's client
+    await waitFor(() => forwardedCounts(b.proxy).wrongPath === 10);
     // No event can say nothing more happened: 100 ms (hundreds of loopback round trips), then check.
     await settle(100);
-    expect([counts(a.proxy), counts(b.proxy), counts(c.proxy)]).toEqual([
+    expect([forwardedCounts(a.proxy), forwardedCounts(b.proxy), forwardedCounts(c.proxy)]).toEqual([
       { toTarget: 10, wrongPath: 0 },
       { toTarget: 0, wrongPath: 10 },
       { toTarget: 0, wrongPath: 0 },
