@@ -11,10 +11,10 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
 import { encodeCapsule } from '../capsule/capsules.js';
 import { CapsuleError } from '../capsule/errors.js';
-import { CapsuleParser } from '../capsule/parser.js';
 import { type Capsule, CapsuleType } from '../capsule/types.js';
 import { H3ErrorCode } from '../http3/errors.js';
 import type { QuicCloseInfo } from '../quic/api.js';
+import { H2CapsuleReader } from '../runtime/h2/capsule-reader.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
 import { type HeadersInit, toFields } from '../runtime/h3/headers.js';
 
@@ -53,11 +53,7 @@ export class H2ClientTunnel {
   #closeInfo: CloseInfo | undefined;
   #resolve!: (i: CloseInfo) => void;
   readonly #stream: ClientHttp2Stream;
-  readonly #parser: CapsuleParser;
-  #datagrams: Array<(p: Uint8Array) => void> = [];
-  #capsules: Array<(c: Capsule) => void> = [];
-  #early: Capsule[] = [];
-  #earlyDatagrams: Uint8Array[] = [];
+  readonly #reader: H2CapsuleReader;
 
   constructor(
     stream: ClientHttp2Stream,
@@ -68,7 +64,7 @@ export class H2ClientTunnel {
     this.#stream = stream;
     this.status = status;
     this.responseHeaders = responseHeaders;
-    this.#parser = new CapsuleParser({ known });
+    this.#reader = new H2CapsuleReader(known);
     this.closed = new Promise((r) => {
       this.#resolve = r;
     });
@@ -133,23 +129,11 @@ export class H2ClientTunnel {
   }
 
   onDatagram(cb: (p: Uint8Array) => void): () => void {
-    this.#datagrams.push(cb);
-    const early = this.#earlyDatagrams;
-    this.#earlyDatagrams = [];
-    for (const d of early) cb(d);
-    return () => {
-      this.#datagrams = this.#datagrams.filter((l) => l !== cb);
-    };
+    return this.#reader.onDatagram(cb);
   }
 
   onCapsule(cb: (c: Capsule) => void): () => void {
-    this.#capsules.push(cb);
-    const early = this.#early;
-    this.#early = [];
-    for (const c of early) cb(c);
-    return () => {
-      this.#capsules = this.#capsules.filter((l) => l !== cb);
-    };
+    return this.#reader.onCapsule(cb);
   }
 
   close(): void {
@@ -167,22 +151,7 @@ export class H2ClientTunnel {
   #onData(chunk: Buffer): void {
     if (this.#closeInfo !== undefined) return;
     try {
-      this.#parser.push(chunk, (c) => {
-        if (c.type === CapsuleType.DATAGRAM) {
-          if (this.#datagrams.length === 0) {
-            if (this.#earlyDatagrams.length < 1024) this.#earlyDatagrams.push(c.value.slice());
-            return;
-          }
-          for (const l of this.#datagrams) l(c.value);
-          return;
-        }
-        const copy: Capsule = { type: c.type, value: c.value.slice() };
-        if (this.#capsules.length === 0) {
-          if (this.#early.length < 256) this.#early.push(copy);
-          return;
-        }
-        for (const l of this.#capsules) l(copy);
-      });
+      this.#reader.push(chunk);
     } catch (err) {
       if (!(err instanceof CapsuleError)) throw err;
       this.abort(H3ErrorCode.H3_DATAGRAM_ERROR);

@@ -12,9 +12,9 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import { encodeCapsule } from '../../capsule/capsules.js';
 import { CapsuleError } from '../../capsule/errors.js';
-import { CapsuleParser } from '../../capsule/parser.js';
 import { type Capsule, CapsuleType } from '../../capsule/types.js';
 import { H3ErrorCode } from '../../http3/errors.js';
+import { H2CapsuleReader } from './capsule-reader.js';
 
 /** HTTP/2 error codes (RFC 9113 §7). */
 const H2 = {
@@ -62,12 +62,8 @@ export class H2ConnectUdpSession {
   #closeInfo: CloseInfo | undefined;
   #resolve!: (info: CloseInfo) => void;
   readonly #stream: ServerHttp2Stream;
-  readonly #parser: CapsuleParser;
-  #datagramListeners: Array<(p: Uint8Array) => void> = [];
-  #capsuleListeners: Array<(c: Capsule) => void> = [];
-  /** Capsules that arrived before a listener (the handler subscribes after admission). */
-  #early: Capsule[] = [];
-  #earlyBytes = 0;
+  /** Capsules and datagrams in; what arrives before the relay subscribes is held, bounded. */
+  readonly #reader: H2CapsuleReader;
   #answered = false;
 
   constructor(
@@ -83,14 +79,14 @@ export class H2ConnectUdpSession {
       if (value === undefined) continue;
       for (const v of Array.isArray(value) ? value : [value]) this.headers.push([name, v]);
     }
-    this.#parser = new CapsuleParser({ known: knownCapsules });
+    this.#reader = new H2CapsuleReader(knownCapsules);
     this.closed = new Promise((resolve) => {
       this.#resolve = resolve;
     });
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('end', () => {
       try {
-        this.#parser.end();
+        this.#reader.end();
       } catch (err) {
         if (!(err instanceof CapsuleError)) throw err;
         // RFC 9297 §3.3: a capsule cut short by the end of the stream makes it malformed.
@@ -150,21 +146,11 @@ export class H2ConnectUdpSession {
   }
 
   onDatagram(cb: (payload: Uint8Array) => void): () => void {
-    this.#datagramListeners.push(cb);
-    return () => {
-      this.#datagramListeners = this.#datagramListeners.filter((l) => l !== cb);
-    };
+    return this.#reader.onDatagram(cb);
   }
 
   onCapsule(cb: (c: Capsule) => void): () => void {
-    this.#capsuleListeners.push(cb);
-    const early = this.#early;
-    this.#early = [];
-    this.#earlyBytes = 0;
-    for (const c of early) cb(c);
-    return () => {
-      this.#capsuleListeners = this.#capsuleListeners.filter((l) => l !== cb);
-    };
+    return this.#reader.onCapsule(cb);
   }
 
   close(): void {
@@ -185,22 +171,7 @@ export class H2ConnectUdpSession {
   #onData(chunk: Buffer): void {
     if (this.#closeInfo !== undefined) return;
     try {
-      this.#parser.push(chunk, (c) => {
-        if (c.type === CapsuleType.DATAGRAM) {
-          for (const l of this.#datagramListeners) l(c.value);
-          return;
-        }
-        const copy: Capsule = { type: c.type, value: c.value.slice() };
-        if (this.#capsuleListeners.length === 0) {
-          // Bounded: a client that floods capsules before its answer is cut off.
-          this.#earlyBytes += copy.value.length;
-          if (this.#earlyBytes > 64 * 1024)
-            throw new CapsuleError('too many capsules before the answer', 'TOO_LARGE');
-          this.#early.push(copy);
-          return;
-        }
-        for (const l of this.#capsuleListeners) l(copy);
-      });
+      this.#reader.push(chunk);
     } catch (err) {
       if (!(err instanceof CapsuleError)) throw err;
       // RFC 9297 §3.3: a malformed capsule stream aborts the stream.
