@@ -362,13 +362,32 @@ export async function startProxy(
           minCidLength: config.quicAware.minCidLength,
           maxConnectionIds: config.quicAware.maxConnectionIds,
           reregistrationIsFree: config.quicAware.reregistrationIsFree,
+          quicLb:
+            config.quicAware.quicLb === undefined
+              ? undefined
+              : {
+                  configId: config.quicAware.quicLb.configId,
+                  serverId: Buffer.from(config.quicAware.quicLb.serverId, 'hex'),
+                  nonceLength: config.quicAware.quicLb.nonceLength,
+                  key:
+                    config.quicAware.quicLb.key === undefined
+                      ? undefined
+                      : Buffer.from(config.quicAware.quicLb.key, 'hex'),
+                },
         }
       : undefined,
     metrics,
     logger: logger.child({ component: 'connect-udp' }),
     accessLog: config.accessLog,
   });
-  handler.register(server);
+  try {
+    handler.register(server);
+  } catch (err) {
+    // A configuration the server cannot serve (e.g. QUIC-LB VCIDs longer than its CIDs).
+    await server.close({ timeout: 0 });
+    metrics.close();
+    throw err;
+  }
   statusAuth = handler;
 
   // HTTP/2 beside HTTP/3 (issue: networks that block UDP): same port number, same certificate.

@@ -271,6 +271,22 @@ export const proxyConfigSchema = z.strictObject({
       maxConnectionIds: int(2, 4096, 'registrations').default(16),
       /** Re-registering a CID consumes no sequence number (the draft-09 reading). */
       reregistrationIsFree: z.boolean({ error: 'must be true or false' }).default(true),
+      /**
+       * QUIC-LB routable VCIDs (draft-ietf-quic-load-balancers) for a fleet behind a CID-aware
+       * balancer: this instance's server ID (hex), the nonce length, an optional 16-byte key (hex;
+       * server ID + nonce must then be 16 bytes).
+       */
+      quicLb: z
+        .strictObject({
+          configId: int(0, 6, 'config rotation codepoint'),
+          serverId: z.string().regex(/^([0-9a-fA-F]{2})+$/, { error: 'must be hex bytes' }),
+          nonceLength: int(4, 18, 'bytes'),
+          key: z
+            .string()
+            .regex(/^[0-9a-fA-F]{32}$/, { error: 'must be 16 bytes of hex' })
+            .optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   metrics: z.strictObject({ listen }).optional(),

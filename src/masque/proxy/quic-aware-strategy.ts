@@ -97,6 +97,14 @@ export class QuicAwareStrategy implements RelayStrategy {
 
   /** Connects the strategy to the server's socket (done by `ConnectUdpHandler.register`). */
   attach(server: QuicAwareServerSide): void {
+    // Target VCIDs are claimed on the server's socket, which parses short headers with its CID
+    // length: a QUIC-LB layout longer than that could not be recognised.
+    const need = this.#o.vcids.minLength;
+    if (need > server.packets.localCidLength) {
+      throw new RangeError(
+        `QUIC-LB VCIDs need ${need} bytes but the server's connection IDs are ${server.packets.localCidLength}`,
+      );
+    }
     this.#server = server;
   }
 

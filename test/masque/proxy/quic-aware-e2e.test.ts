@@ -17,6 +17,7 @@ import {
   quicProxyCapsuleLimits,
 } from '../../../src/masque/capsules/quic-proxy.js';
 import { parseProxyQuicForwarding } from '../../../src/masque/headers/proxy-quic-forwarding.js';
+import { quicLbServerId } from '../../../src/masque/quic-aware/vcid.js';
 import { concatBytes, fromHex, toHex } from '../../../src/wire/index.js';
 import { createTransform } from '../../../transforms/registry.js';
 import { settle, waitFor } from '../../support/wait.js';
@@ -404,5 +405,30 @@ describe('loop attacks (quic-proxy §10.3): two proxies pointed at each other', 
       { toTarget: 0, wrongPath: 10 },
       { toTarget: 0, wrongPath: 0 },
     ]);
+  });
+});
+
+describe('QUIC-LB routable VCIDs (quic-proxy §2.2; draft-ietf-quic-load-balancers)', () => {
+  it('a proxy configured with a server ID puts it in every VCID it issues', async () => {
+    const config = { configId: 1, serverId: 'a1b2', nonceLength: 5 };
+    const { client } = await setup({ quicAware: { quicLb: config } });
+    const s = await open(client, await target());
+    s.send({ kind: 'register_client_cid', reason: 0, cid: CLIENT_CID });
+    s.send({ kind: 'register_target_cid', reason: 0, cid: TARGET_CID, token: TOKEN });
+    await waitFor(() => s.capsules.some((c) => c.kind === 'ack_target_cid'));
+    const lb = { configId: 1, serverId: fromHex('a1b2'), nonceLength: 5 };
+    for (const kind of ['ack_client_cid', 'ack_target_cid'] as const) {
+      const vcid = (s.capsules.find((c) => c.kind === kind) as { vcid: Uint8Array }).vcid;
+      expect(vcid[0] >> 5, kind).toBe(1);
+      expect(toHex(quicLbServerId(vcid, lb) as Uint8Array), kind).toBe('a1b2');
+    }
+  });
+
+  it('a QUIC-LB layout longer than the server CIDs is refused at start', async () => {
+    await expect(
+      startTestProxy({
+        quicAware: { quicLb: { configId: 0, serverId: 'a1b2c3d4', nonceLength: 8 } },
+      }),
+    ).rejects.toThrow(/QUIC-LB VCIDs need 13 bytes/);
   });
 });
