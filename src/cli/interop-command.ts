@@ -60,7 +60,7 @@ export function addInteropCommands(
     .option('--bearer <token>', 'proxy credentials: Bearer token')
     .option('--basic <user:password>', 'proxy credentials: Basic')
     .option('--timeout <ms>', 'deadline of each step of a case', positive, 5000)
-    .option('--keylog-dir <dir>', 'write NSS key logs of the proxy connections there (Wireshark)')
+    .option('--debug-dir <dir>', "write each case's key log (CASE.keys) and qlog (CASE/) there")
     .action(async (o) => {
       if (o.list === true) {
         for (const c of ALL_CASES)
@@ -82,8 +82,6 @@ export function addInteropCommands(
             ca: o.ca === undefined ? undefined : [await readFile(o.ca, 'utf8')],
             insecure: o.insecure === true ? true : undefined,
             auth: await auth(o),
-            keylogFile:
-              o.keylogDir === undefined ? undefined : `${o.keylogDir}/masque-interop-keys.log`,
           },
           echo: o.echo,
           echo6: o.echo6,
@@ -91,6 +89,7 @@ export function addInteropCommands(
           h3Target: o.h3Target,
           h3Ca: o.h3Ca === undefined ? undefined : [await readFile(o.h3Ca, 'utf8')],
           timeoutMs: o.timeout,
+          debugDir: o.debugDir,
         },
         cases,
         (r) => {

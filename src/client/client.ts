@@ -88,6 +88,8 @@ export interface MasqueClientOptions {
   socket?: MasqueUdpSocketOptions;
   /** NSS key log file (SSLKEYLOGFILE) for Wireshark. */
   keylogFile?: string;
+  /** Write a qlog file per QUIC connection to the proxy in this folder (qvis). */
+  qlogDir?: string;
   /**
    * Ceiling of path MTU discovery for the QUIC packets to the proxy (1200-65527; default 1452):
    * they start at 1200 bytes and grow as the path allows, so that 1200-byte UDP payloads fit one
@@ -292,6 +294,7 @@ export class MasqueClient {
       connectTimeout: timeout,
       logger: options.logger,
       keylogFile: options.keylogFile,
+      qlogDir: options.qlogDir,
       // RFC 9297 §2.1.1: without our SETTINGS_H3_DATAGRAM neither side may send datagrams.
       settings: { h3Datagram: options.datagrams !== 'capsule' },
     });

@@ -2,6 +2,7 @@
  * connect-udp cases (RFC 9298): echoes of several sizes, DATAGRAM capsules only, many tunnels on
  * one connection, Proxy-Status on a refusal, an IPv6 target.
  */
+import { join } from 'node:path';
 import { MasqueClient } from '../client/client.js';
 import { MasqueError } from '../client/errors.js';
 import type { MasqueUdpSocket } from '../client/udp-socket.js';
@@ -68,8 +69,16 @@ async function withClient<T>(
   extra: Partial<InteropContext['client']>,
   fn: (c: MasqueClient) => Promise<T>,
 ): Promise<T> {
+  const debug =
+    ctx.debugDir === undefined || ctx.caseName === undefined
+      ? {}
+      : {
+          keylogFile: join(ctx.debugDir, `${ctx.caseName}.keys`),
+          qlogDir: join(ctx.debugDir, ctx.caseName),
+        };
   const client = await MasqueClient.connect(ctx.template, {
     ...ctx.client,
+    ...debug,
     connectTimeout: ctx.timeoutMs,
     tunnelTimeout: ctx.timeoutMs,
     ...extra,
@@ -114,6 +123,35 @@ export const udpCases: InteropCase[] = [
     { datagrams: 'capsule' },
   ),
   echoCase('udp-large', 'an 8000-byte datagram (beyond one QUIC packet: capsule fallback)', 8000),
+  {
+    name: 'udp-h2',
+    group: 'connect-udp',
+    description: 'connect-udp over HTTP/2 on TCP (RFC 8441; for networks that block UDP)',
+    run: async (ctx) => {
+      let client: MasqueClient;
+      try {
+        client = await MasqueClient.connect(ctx.template, {
+          ...ctx.client,
+          transport: 'h2',
+          connectTimeout: ctx.timeoutMs,
+          tunnelTimeout: ctx.timeoutMs,
+        });
+      } catch (err) {
+        if (err instanceof MasqueError)
+          return unsupported(`no HTTP/2 extended CONNECT: ${err.message}`);
+        throw err;
+      }
+      try {
+        const { host, port } = hostPort(ctx.echo);
+        const sock = quiet(await client.connectUdp(host, port));
+        return (await echoOnce(sock, payloadOf(500, 9), ctx.timeoutMs))
+          ? pass('500-byte echo as DATAGRAM capsules over HTTP/2')
+          : fail('no echo over HTTP/2');
+      } finally {
+        await client.close();
+      }
+    },
+  },
   {
     name: 'udp-many-tunnels',
     group: 'connect-udp',

@@ -40,7 +40,11 @@ export async function runCases(
     const t0 = performance.now();
     let r: CaseResult;
     try {
-      const outcome = await withDeadline(c.run(ctx), ctx.timeoutMs * 4, c.name);
+      const outcome = await withDeadline(
+        c.run({ ...ctx, caseName: c.name }),
+        ctx.timeoutMs * 4,
+        c.name,
+      );
       r = { ...outcome, name: c.name, group: c.group, ms: Math.round(performance.now() - t0) };
     } catch (err) {
       const detail =

@@ -26,8 +26,10 @@ export interface InteropContext {
   readonly h3Ca?: string[];
   /** Per-case deadline (ms). */
   readonly timeoutMs: number;
-  /** Write debugging artefacts (key logs) here, one file per case. */
-  readonly keylogDir?: string;
+  /** Write each case's key log (`CASE.keys`) and qlog (`CASE/`) here, for Wireshark and qvis. */
+  readonly debugDir?: string;
+  /** The case running (set by the runner; names the debugging files). */
+  readonly caseName?: string;
 }
 
 export type CaseStatus = 'pass' | 'fail' | 'unsupported';

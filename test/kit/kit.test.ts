@@ -3,6 +3,9 @@
  * formats carry every result, and a case fails when the proxy misbehaves (a proxy with bind and
  * QUIC-aware off reports them unsupported, not failed).
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_CASES,
@@ -60,7 +63,7 @@ describe('masque interop client against masque interop server', () => {
       formatMarkdown(results, 'p')
         .split('\n')
         .filter((l) => l.startsWith('| udp-')).length,
-    ).toBe(7);
+    ).toBe(ALL_CASES.filter((c) => c.group === 'connect-udp').length);
   }, 180_000);
 
   it('the card names the template, the drafts, the targets and the client command', () => {
@@ -74,6 +77,22 @@ describe('masque interop client against masque interop server', () => {
       'masque interop client',
     ]) {
       expect(server.card).toContain(s);
+    }
+  });
+
+  it('--debug-dir keeps a key log and a qlog per case', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'masque-kit-'));
+    try {
+      const [r] = await runCases({ ...context(), debugDir: dir }, selectCases(['udp-small']));
+      expect(r.status).toBe('pass');
+      expect(readFileSync(join(dir, 'udp-small.keys'), 'utf8')).toMatch(
+        /CLIENT_HANDSHAKE_TRAFFIC_SECRET/,
+      );
+      expect(
+        readdirSync(join(dir, 'udp-small')).some((f) => f.endsWith('qlog') || f.endsWith('.sqlog')),
+      ).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
