@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
 import type { MasqueAuth } from '../client/client.js';
 import {
   ALL_CASES,
@@ -110,7 +111,12 @@ export function addInteropCommands(
     .option('-l, --listen <host:port>', 'the proxy address', '127.0.0.1:4433')
     .option('--target-host <ip>', 'address the targets bind to (loopback unless told)', '127.0.0.1')
     .action(async (o) => {
-      const server = await startInteropServer({ listen: o.listen, targetHost: o.targetHost });
+      // The proxy's access log and refusals, so that a peer's failing case can be read here.
+      const server = await startInteropServer({
+        listen: o.listen,
+        targetHost: o.targetHost,
+        logger: io.logger ?? pino({ level: process.env.MASQUE_LOG ?? 'info' }, pino.destination(2)),
+      });
       io.stdout(server.card);
       set({
         running: {

@@ -10,7 +10,7 @@
  * `masque interop client` command to run against it.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { type RunningProxy, startProxy } from '../app/proxy-server.js';
 import { parseConfig } from '../config/load.js';
 import { H3Server } from '../runtime/server/server.js';
@@ -24,6 +24,8 @@ export interface InteropServerOptions {
   targetHost?: string;
   /** The proxy's certificate; default a development certificate for localhost. */
   cert?: DevCert;
+  /** Where the proxy logs (its access log and refusals: what a peer's failing case left). Default silent. */
+  logger?: Logger;
 }
 
 export interface InteropServer {
@@ -93,9 +95,13 @@ export async function startInteropServer(opts: InteropServerOptions = {}): Promi
         profiles: ['draft-09', 'draft-08', 'draft-07'],
         transforms: ['scramble-dt', 'identity'],
       },
-      logLevel: 'silent',
+      logLevel: 'info',
     }),
-    { certPem: cert.certPem, keyPem: cert.keyPem, logger: pino({ level: 'silent' }) },
+    {
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+      logger: opts.logger ?? pino({ level: 'silent' }),
+    },
   );
   const e4 = fmt(host, echo.address().port);
   const e6 = echo6 === undefined ? undefined : fmt('::1', echo6.address().port);
