@@ -15,28 +15,9 @@ import { type Capsule, CapsuleType } from '../capsule/types.js';
 import { H3ErrorCode } from '../http3/errors.js';
 import type { QuicCloseInfo } from '../quic/api.js';
 import { H2CapsuleReader } from '../runtime/h2/capsule-reader.js';
+import { H2ErrorCode, h2CodeOf, h3CodeOf } from '../runtime/h2/error-codes.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
 import { type HeadersInit, toFields } from '../runtime/h3/headers.js';
-
-/** HTTP/2 → HTTP/3 error codes by meaning (the inverse of the proxy's map). */
-function h3CodeOf(h2: number): number {
-  switch (h2) {
-    case 0x0:
-      return H3ErrorCode.H3_NO_ERROR;
-    case 0x1:
-      return H3ErrorCode.H3_DATAGRAM_ERROR;
-    case 0x7:
-      return H3ErrorCode.H3_REQUEST_REJECTED;
-    case 0x8:
-      return H3ErrorCode.H3_REQUEST_CANCELLED;
-    case 0xa:
-      return H3ErrorCode.H3_CONNECT_ERROR;
-    case 0xb:
-      return H3ErrorCode.H3_EXCESSIVE_LOAD;
-    default:
-      return H3ErrorCode.H3_INTERNAL_ERROR;
-  }
-}
 
 const HIGH_WATER = 256 * 1024;
 
@@ -76,7 +57,7 @@ export class H2ClientTunnel {
     stream.on('close', () => {
       const code = stream.rstCode;
       this.#finish(
-        code === undefined || code === 0
+        code === undefined || code === H2ErrorCode.NO_ERROR
           ? { kind: 'end' }
           : { kind: 'reset', code: h3CodeOf(code) },
       );
@@ -143,8 +124,7 @@ export class H2ClientTunnel {
 
   abort(code: number = H3ErrorCode.H3_REQUEST_CANCELLED): void {
     if (this.#closeInfo !== undefined) return;
-    // HTTP/2 codes by meaning: a malformed capsule stream is PROTOCOL_ERROR, else CANCEL.
-    this.#stream.close(code === H3ErrorCode.H3_DATAGRAM_ERROR ? 0x1 : 0x8);
+    this.#stream.close(h2CodeOf(code));
     this.#finish({ kind: 'reset', code });
   }
 

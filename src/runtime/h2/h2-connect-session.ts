@@ -15,39 +15,7 @@ import { CapsuleError } from '../../capsule/errors.js';
 import { type Capsule, CapsuleType } from '../../capsule/types.js';
 import { H3ErrorCode } from '../../http3/errors.js';
 import { H2CapsuleReader } from './capsule-reader.js';
-
-/** HTTP/2 error codes (RFC 9113 §7). */
-const H2 = {
-  NO_ERROR: 0x0,
-  PROTOCOL_ERROR: 0x1,
-  INTERNAL_ERROR: 0x2,
-  REFUSED_STREAM: 0x7,
-  CANCEL: 0x8,
-  CONNECT_ERROR: 0xa,
-  ENHANCE_YOUR_CALM: 0xb,
-} as const;
-
-/** The HTTP/2 code for an HTTP/3 one, where the meanings match (RFC 9114 §8.1 / RFC 9113 §7). */
-export function h2CodeOf(h3: number): number {
-  switch (h3) {
-    case H3ErrorCode.H3_NO_ERROR:
-      return H2.NO_ERROR;
-    case H3ErrorCode.H3_DATAGRAM_ERROR:
-    case H3ErrorCode.H3_MESSAGE_ERROR:
-      // RFC 9297 §3.3: a malformed capsule stream makes the stream malformed: PROTOCOL_ERROR.
-      return H2.PROTOCOL_ERROR;
-    case H3ErrorCode.H3_CONNECT_ERROR:
-      return H2.CONNECT_ERROR;
-    case H3ErrorCode.H3_EXCESSIVE_LOAD:
-      return H2.ENHANCE_YOUR_CALM;
-    case H3ErrorCode.H3_REQUEST_REJECTED:
-      return H2.REFUSED_STREAM;
-    case H3ErrorCode.H3_REQUEST_CANCELLED:
-      return H2.CANCEL;
-    default:
-      return H2.INTERNAL_ERROR;
-  }
-}
+import { H2ErrorCode, h2CodeOf } from './error-codes.js';
 
 type CloseInfo = { kind: 'end' | 'reset' | 'connection'; code?: number };
 
@@ -100,7 +68,9 @@ export class H2ConnectUdpSession {
     stream.on('close', () => {
       const code = stream.rstCode;
       this.#finish(
-        code === undefined || code === H2.NO_ERROR ? { kind: 'end' } : { kind: 'reset', code },
+        code === undefined || code === H2ErrorCode.NO_ERROR
+          ? { kind: 'end' }
+          : { kind: 'reset', code },
       );
     });
   }
