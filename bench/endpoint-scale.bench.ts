@@ -24,11 +24,9 @@
  * without QUIC, measured in the same run.
  */
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MasqueClient } from '../src/client/index.js';
 import { startBenchProxy } from './bench-proxy.js';
-import type { BenchRow } from './harness.js';
+import { type BenchRow, fullGc, waitUntil } from './harness.js';
 import { IdleCrowd } from './idle-crowd.js';
 import { MemoryCrowd } from './memory-crowd.js';
 import type { BenchModule } from './types.js';
@@ -51,17 +49,6 @@ const STEPS = (process.env.ENDPOINT_SCALE_STEPS ?? '0,1000,5000').split(',').map
 /** Measurement windows per row (the median is reported: a shared machine has bursts). */
 const WINDOWS = 5;
 const WINDOW_MS = 1500;
-
-async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond() && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
-}
-
-/** A full garbage collection, without needing node --expose-gc on the command line. */
-function fullGc(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 /** The in-memory echo is timed in batches of 1,000, 21 per crowd, after 2,000 untimed. */
 const BATCH = 1_000;

@@ -4,6 +4,8 @@
  * runs them all and prints one table per file with ratios against the file's baseline row.
  */
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface BenchRow {
   /** What was measured. */
@@ -14,6 +16,20 @@ export interface BenchRow {
   opsPerSec: number;
   /** Optional extra column (throughput and the like). */
   note?: string;
+  /** What `nsPerOp` counts when it is not nanoseconds: 'B' for bytes (memory rows). */
+  unit?: 'B';
+}
+
+/** A full garbage collection, without needing node --expose-gc on the command line. */
+export function fullGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/** Polls `cond` every 50 ms until it holds or `ms` have passed. */
+export async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond() && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
 }
 
 export interface MeasureOptions {
@@ -55,11 +71,38 @@ export function printTable(title: string, rows: BenchRow[], baseline?: string): 
     `${'case'.padEnd(width)}  ${'ns/op'.padStart(10)}  ${'ops/s'.padStart(12)}  ${'x base'.padStart(7)}  note`,
   ];
   for (const r of rows) {
-    const ratio = r.nsPerOp / base.nsPerOp;
+    const value = r.unit === 'B' ? `${r.nsPerOp.toFixed(0)} B` : r.nsPerOp.toFixed(0);
+    const ops = r.unit === 'B' ? '' : Math.round(r.opsPerSec).toLocaleString('en-US');
+    const ratio = r.unit === base.unit ? (r.nsPerOp / base.nsPerOp).toFixed(2) : '';
     out.push(
-      `${r.name.padEnd(width)}  ${r.nsPerOp.toFixed(0).padStart(10)}  ${Math.round(r.opsPerSec).toLocaleString('en-US').padStart(12)}  ${ratio.toFixed(2).padStart(7)}  ${r.note ?? ''}`,
+      `${r.name.padEnd(width)}  ${value.padStart(10)}  ${ops.padStart(12)}  ${ratio.padStart(7)}  ${r.note ?? ''}`,
     );
   }
   out.push(`(baseline: ${base.name})`);
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** One row as a JSON line (`npm run bench -- --json`), with its ratio to the baseline row. */
+export function jsonLines(
+  bench: string,
+  title: string,
+  rows: BenchRow[],
+  baseline?: string,
+): string {
+  const base = rows.find((r) => r.name === baseline) ?? rows[0];
+  return rows
+    .map((r) =>
+      JSON.stringify({
+        bench,
+        title,
+        name: r.name,
+        value: r.nsPerOp,
+        unit: r.unit === 'B' ? 'bytes' : 'ns/op',
+        opsPerSec: r.unit === 'B' ? undefined : r.opsPerSec,
+        ratioToBaseline: r.unit === base.unit ? r.nsPerOp / base.nsPerOp : undefined,
+        baseline: base.name,
+        note: r.note,
+      }),
+    )
+    .join('\n');
 }

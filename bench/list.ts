@@ -19,4 +19,5 @@ export const BENCHES: Array<[string, Loader]> = [
   ['loss', () => import('./loss.bench.js')],
   ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
   ['refusal', () => import('./refusal.bench.js')],
+  ['memory', () => import('./memory.bench.js')],
 ];

@@ -60,8 +60,10 @@ export class DynamicTable {
   #head = 0;
   #dropped = 0;
   #knownReceived = 0;
-  readonly #byField = new Map<string, Map<string, number>>();
-  readonly #byName = new Map<string, number>();
+  // Lookup indexes, made on the first insertion: most tables (every one of capacity 0) never get
+  // one, and an idle HTTP/3 connection holds two tables (memory per idle connection, issue 10).
+  #byField: Map<string, Map<string, number>> | undefined;
+  #byName: Map<string, number> | undefined;
 
   constructor(maxCapacity: number, options: DynamicTableOptions = {}) {
     if (!Number.isSafeInteger(maxCapacity) || maxCapacity < 0) {
@@ -121,12 +123,12 @@ export class DynamicTable {
 
   /** Newest absolute index holding exactly `name` and `value`, if any. */
   findField(name: string, value: string): number | undefined {
-    return this.#byField.get(name)?.get(value);
+    return this.#byField?.get(name)?.get(value);
   }
 
   /** Newest absolute index holding `name`, if any. */
   findName(name: string): number | undefined {
-    return this.#byName.get(name);
+    return this.#byName?.get(name);
   }
 
   /** Unacknowledged references to the entry at `absolute` (tracking tables). */
@@ -213,6 +215,8 @@ export class DynamicTable {
     const absolute = this.insertCount;
     this.#slots.push({ name, value, size, refs: 0 });
     this.#size += size;
+    this.#byField ??= new Map();
+    this.#byName ??= new Map();
     let values = this.#byField.get(name);
     if (values === undefined) {
       values = new Map();
@@ -256,12 +260,12 @@ export class DynamicTable {
       this.#head++;
       this.#dropped++;
       this.#size -= slot.size;
-      const values = this.#byField.get(slot.name);
+      const values = this.#byField?.get(slot.name);
       if (values?.get(slot.value) === absolute) {
         values.delete(slot.value);
-        if (values.size === 0) this.#byField.delete(slot.name);
+        if (values.size === 0) this.#byField?.delete(slot.name);
       }
-      if (this.#byName.get(slot.name) === absolute) this.#byName.delete(slot.name);
+      if (this.#byName?.get(slot.name) === absolute) this.#byName?.delete(slot.name);
     }
     if (this.#head > 32 && this.#head * 2 > this.#slots.length) {
       this.#slots = this.#slots.slice(this.#head);

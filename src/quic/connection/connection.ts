@@ -55,7 +55,10 @@ export class QuicConnection implements QuicTransport {
   private constructor(core: ConnectionCore) {
     this.#c = core;
     // Room for the largest probe PMTU discovery may send (the configured ceiling).
-    this.#builder = new DatagramBuilder(core.pmtuCeiling, core.qlog !== undefined);
+    this.#builder =
+      core.qlog !== undefined
+        ? new DatagramBuilder(core.pmtuCeiling, true)
+        : DatagramBuilder.shared(core.pmtuCeiling);
   }
 
   /** A client connection to `config.remote`; its first Initial is ready to send. */

@@ -18,7 +18,7 @@ import type { ConnectionCore } from './core.js';
 import { OneRttKeys } from './one-rtt-keys.js';
 import { startPmtud, syncPmtu } from './pmtu.js';
 import { deliverStreamEvents } from './stream-events.js';
-import { alertOf, type TlsLevel } from './tls-adapter.js';
+import { alertOf, SERVER_TLS_DONE, type TlsLevel } from './tls-adapter.js';
 
 const LEVEL_SPACE: Record<TlsLevel, PacketSpace> = {
   initial: PacketSpace.Initial,
@@ -171,6 +171,8 @@ export function pumpTls(c: ConnectionCore, now: number): void {
         break;
     }
   }
+  // Every event of the server's last flight is applied: its TLS session has nothing left to do.
+  if (c.role === 'server' && c.handshakeComplete) c.tls = SERVER_TLS_DONE;
 }
 
 function installKeys(

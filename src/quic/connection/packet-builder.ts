@@ -71,6 +71,8 @@ interface OpenPacket {
   built: BuiltPacket;
 }
 
+const SHARED = new Map<number, DatagramBuilder>();
+
 export class DatagramBuilder {
   readonly #buf: Uint8Array;
   /** Writer of the open packet, bounded to leave room for its AEAD tag. */
@@ -82,6 +84,22 @@ export class DatagramBuilder {
   readonly #done: BuiltPacket[] = [];
   /** Keep frame kind names (only when someone logs them). */
   readonly #trace: boolean;
+
+  /**
+   * One builder per size for every connection that does not trace: a datagram is built, copied
+   * out (`finish`) and forgotten (`reset`) within one synchronous call, so connections never see
+   * each other's bytes, and an idle connection holds no datagram-sized buffer of its own (issue
+   * 10: memory per idle connection). Connections that trace (qlog) keep their own: their qlog
+   * callback runs while the built packets are still being read, and could build another.
+   */
+  static shared(maxSize: number): DatagramBuilder {
+    let b = SHARED.get(maxSize);
+    if (b === undefined) {
+      b = new DatagramBuilder(maxSize);
+      SHARED.set(maxSize, b);
+    }
+    return b;
+  }
 
   constructor(maxSize: number, trace = false) {
     this.#buf = new Uint8Array(maxSize);

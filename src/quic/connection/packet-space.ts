@@ -22,9 +22,9 @@ export class PacketSpaceState {
   /** Next packet number to send. */
   nextPn = 0;
   /** Received packets and ACK scheduling. */
-  readonly received: ReceivedPackets;
+  received: ReceivedPackets;
   /** CRYPTO stream of this encryption level. */
-  readonly crypto = new CryptoStream();
+  crypto = new CryptoStream();
   /** True once the keys of this space were discarded (RFC 9001 §4.9): nothing more is sent. */
   discarded = false;
   /** An ack-eliciting probe (RFC 9002 §6.2.4) is owed in this space: count of packets. */
@@ -36,15 +36,29 @@ export class PacketSpaceState {
     this.received = new ReceivedPackets({ space: this.name, maxAckDelay });
   }
 
-  /** Forgets the keys and the CRYPTO state (RFC 9001 §4.9). */
+  /**
+   * Forgets the keys and the CRYPTO state (RFC 9001 §4.9). The space's packet tracking and CRYPTO
+   * stream are let go too (an idle connection's memory, issue 10): nothing reaches them once the
+   * keys are gone (receive drops the space's packets, the builder skips it, loss detection
+   * forgets its packets), and one shared empty pair stands in for every discarded space.
+   */
   discard(): void {
     this.discarded = true;
     this.readKeys = undefined;
     this.writeKeys = undefined;
     this.probesOwed = 0;
     this.crypto.discard();
+    this.received = DISCARDED.received;
+    this.crypto = DISCARDED.crypto;
   }
 }
+
+/** What every discarded space holds instead of its own tracker and CRYPTO stream. */
+const DISCARDED = {
+  received: new ReceivedPackets({ space: 'initial', maxAckDelay: 0 }),
+  crypto: new CryptoStream(),
+};
+DISCARDED.crypto.discard();
 
 /** The three spaces of a connection, indexed by {@link PacketSpace}. */
 export function createSpaces(

@@ -6,6 +6,7 @@
  * (0x100 + alert, RFC 9001 §4.8).
  */
 import type { CipherSuite } from '../../crypto/suites.js';
+import { TlsAlertError } from '../../tls/alert.js';
 import { createTlsClient, createTlsServer } from '../../tls/handshake/index.js';
 import type { TlsClientConfig, TlsServerConfig } from '../../tls/handshake/types.js';
 import type { Random } from '../../util/random.js';
@@ -106,4 +107,20 @@ export const defaultTlsFactory: TlsFactory = (p) => {
     },
     p.random,
   );
+};
+
+/**
+ * What a server's TLS session becomes once its handshake is complete and its last flight (the
+ * session tickets) was polled: nothing more happens in TLS, so the session, with its transcript,
+ * key schedule and message readers, is let go (an idle connection's memory; issue 10). A client
+ * sends no valid post-handshake message in QUIC (RFC 9001 §6: no KeyUpdate; §4.4: no
+ * post-handshake authentication), so any CRYPTO byte at the application level is an
+ * unexpected_message (RFC 9846 §6.2), as the full session would have said once the message ended.
+ */
+export const SERVER_TLS_DONE: TlsSessionLike = {
+  receive(level: TlsLevel, data: Uint8Array): void {
+    if (data.length === 0) return;
+    throw new TlsAlertError('unexpected_message', `CRYPTO data at ${level} after the handshake`);
+  },
+  poll: () => undefined,
 };
