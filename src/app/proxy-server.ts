@@ -408,7 +408,6 @@ export async function startProxy(
         keyPem: keyPem as string,
         http1: config.http2.http1,
         h3Port: port,
-        proxyName: config.proxyName,
         knownCapsules: handler.knownCapsules,
         onConnectUdp: (s) => void handler.handle(s),
         onRefused: (r) => handler.recordRefusal({ ...r, transport: 'h1' }),

@@ -646,7 +646,8 @@ export class ConnectUdpHandler {
 
   /**
    * Counts and logs a request its transport refused before the handler saw it (an HTTP/1.1
-   * request malformed by RFC 9298 §3.3), as the handler's own refusals are.
+   * request malformed by RFC 9298 §3.3), as the handler's own refusals are, and returns the
+   * fields to answer with (our Proxy-Status, http_request_error).
    */
   recordRefusal(r: {
     client: string;
@@ -654,14 +655,22 @@ export class ConnectUdpHandler {
     path: string | undefined;
     status: number;
     reason: string;
-    proxyStatus?: string;
-  }): void {
+  }): Array<[string, string]> {
+    const headers = rejectionResponseHeaders(r.status, {
+      proxyStatus: {
+        proxy: this.#proxyName,
+        error: 'http_request_error',
+        statusCode: r.status,
+        details: r.reason,
+      },
+    }).filter(([name]) => name !== ':status');
     this.#refused(
       { client: r.client, transport: r.transport, path: r.path },
       r.status,
       r.reason,
-      r.proxyStatus,
+      header(headers, 'proxy-status'),
     );
+    return headers;
   }
 
   #refused(

@@ -9,7 +9,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { formatProxyStatus } from '../../masque/headers/proxy-status.js';
 import { H1ConnectUdpSession } from './h1-connect-session.js';
 import { classifyH1Request, type H1Classification } from './h1-request.js';
 import { responseHead } from './response-head.js';
@@ -25,13 +24,14 @@ export interface H1Refusal {
 export interface H1ServerOptions {
   /** The UDP port HTTP/3 is served on (Alt-Svc). */
   readonly h3Port: number;
-  /** Our Proxy-Status member name. */
-  readonly proxyName: string;
   /** Capsule types the connect-udp strategies need delivered. */
   readonly knownCapsules: Iterable<readonly [number, number]>;
   readonly onConnectUdp: (session: H1ConnectUdpSession) => void;
-  /** Counted and logged like the handler's refusals. */
-  readonly onRefused: (r: H1Refusal) => void;
+  /**
+   * Counted and logged like the handler's refusals; returns the fields to answer with
+   * (Proxy-Status).
+   */
+  readonly onRefused: (r: H1Refusal) => Array<[string, string]>;
   /** "ip:port" of a connection, for the handler and the logs. */
   readonly remoteOf: (socket: Socket) => string;
 }
@@ -58,24 +58,14 @@ export function createH1Server(opts: H1ServerOptions): H1Server {
   let requests = 0;
   let closing = false;
 
-  const refusal = (c: H1Classification & { kind: 'malformed' }, client: string) => {
-    opts.onRefused({ client, path: c.path, status: 400, reason: c.reason });
-    return [
-      [
-        'Proxy-Status',
-        formatProxyStatus([
-          {
-            proxy: opts.proxyName,
-            error: 'http_request_error',
-            statusCode: 400,
-            details: c.reason,
-          },
-        ]),
-      ],
-      ['Content-Length', '0'],
-      ['Connection', 'close'],
-    ] as Array<[string, string]>;
-  };
+  const refusal = (
+    c: H1Classification & { kind: 'malformed' },
+    client: string,
+  ): Array<[string, string]> => [
+    ...opts.onRefused({ client, path: c.path, status: 400, reason: c.reason }),
+    ['Content-Length', '0'],
+    ['Connection', 'close'],
+  ];
   const notFound: Array<[string, string]> = [
     ['Alt-Svc', altSvc],
     ['Content-Length', '0'],

@@ -22,13 +22,11 @@ export interface TcpListenerOptions {
   readonly http1: boolean;
   /** The UDP port HTTP/3 is served on (Alt-Svc). */
   readonly h3Port: number;
-  /** Our Proxy-Status member name. */
-  readonly proxyName: string;
   /** Capsule types the connect-udp strategies need delivered. */
   readonly knownCapsules: Iterable<readonly [number, number]>;
   readonly onConnectUdp: (session: H2ConnectUdpSession | H1ConnectUdpSession) => void;
-  /** HTTP/1.1 connect-udp requests refused for their framing (RFC 9298 §3.3). */
-  readonly onRefused: (r: H1Refusal) => void;
+  /** HTTP/1.1 connect-udp requests refused for their framing (RFC 9298 §3.3): answer fields. */
+  readonly onRefused: (r: H1Refusal) => Array<[string, string]>;
   readonly logger: Logger;
 }
 
@@ -59,7 +57,6 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<TcpListener> 
   const h1 = opts.http1
     ? createH1Server({
         h3Port: opts.h3Port,
-        proxyName: opts.proxyName,
         knownCapsules: opts.knownCapsules,
         onConnectUdp: opts.onConnectUdp,
         onRefused: opts.onRefused,
