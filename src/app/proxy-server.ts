@@ -31,8 +31,8 @@ import { ConnectUdpHandler } from '../masque/proxy/connect-udp-handler.js';
 import type { UdpSocketFactory } from '../masque/proxy/udp-socket.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
-import { type H2Listener, listenH2 } from '../runtime/h2/h2-listener.js';
 import { H3Server } from '../runtime/server/server.js';
+import { listenTcp, type TcpListener } from '../runtime/tcp/tcp-listener.js';
 import { generateDevCert } from '../tls/certs/dev-cert.js';
 import { loadServerCredential } from '../tls/handshake/index.js';
 
@@ -119,7 +119,9 @@ export interface RunningProxy {
   readonly devCert: boolean;
   /** "host:port" of the metrics listener, when configured. */
   readonly metricsAddress: string | undefined;
-  /** The TCP port of HTTP/2 (connect-udp where UDP is blocked), when it listens. */
+  /**
+   * The TCP port of HTTP/2 and HTTP/1.1 (connect-udp where UDP is blocked), when it listens.
+   */
   readonly h2Port: number | undefined;
   readonly handler: ConnectUdpHandler;
   readonly server: H3Server;
@@ -390,22 +392,25 @@ export async function startProxy(
   }
   statusAuth = handler;
 
-  // HTTP/2 beside HTTP/3 (issue: networks that block UDP): same port number, same certificate.
-  let h2: H2Listener | undefined;
+  // HTTP/2 and HTTP/1.1 beside HTTP/3 (issue: networks that block UDP): same port number, same
+  // certificate, ALPN choosing the version.
+  let h2: TcpListener | undefined;
   if (config.http2.enabled) {
     const [h2host, h2port] =
       config.http2.listen === undefined
         ? [server.address.slice(0, server.address.lastIndexOf(':')).replace(/^\[|\]$/g, ''), port]
         : [config.http2.listen.host, config.http2.listen.port];
     try {
-      h2 = await listenH2({
+      h2 = await listenTcp({
         host: h2host,
         port: h2port,
         certPem: certPem as string,
         keyPem: keyPem as string,
+        http1: config.http2.http1,
         h3Port: port,
         knownCapsules: handler.knownCapsules,
         onConnectUdp: (s) => void handler.handle(s),
+        onRefused: (r) => handler.recordRefusal({ ...r, transport: 'h1' }),
         logger: logger.child({ component: 'http2' }),
       });
     } catch (err) {

@@ -139,7 +139,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     )
     .option(
       '--transport <kind>',
-      'h3 (HTTP/3, default), h2 (HTTP/2 over TCP, where UDP is blocked) or auto (HTTP/3, HTTP/2 if it does not connect quickly)',
+      'h3 (HTTP/3, default), h2 (HTTP/2 over TCP, where UDP is blocked), h1 (HTTP/1.1 Upgrade over TCP, one connection per tunnel) or auto (HTTP/3, HTTP/2 if it does not connect quickly)',
       parseTransport,
       'h3',
     )
@@ -235,7 +235,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--timeout <ms>', 'deadline to reach the proxy and to bind', positiveInt, 10_000)
     .option(
       '--transport <kind>',
-      'h3 (HTTP/3, default), h2 (HTTP/2 over TCP, where UDP is blocked) or auto (HTTP/3, HTTP/2 if it does not connect quickly)',
+      'h3 (HTTP/3, default), h2 (HTTP/2 over TCP, where UDP is blocked), h1 (HTTP/1.1 Upgrade over TCP, one connection per tunnel) or auto (HTTP/3, HTTP/2 if it does not connect quickly)',
       parseTransport,
       'h3',
     )
@@ -364,9 +364,9 @@ function unknownCommand(argv: readonly string[]): string | undefined {
   return `masque: unknown command '${first}'${hint}; the commands are ${COMMANDS.join(', ')} (masque --help)\n`;
 }
 
-function parseTransport(value: string): 'h3' | 'h2' | 'auto' {
-  if (value === 'h3' || value === 'h2' || value === 'auto') return value;
-  throw new InvalidArgumentError('expected h3, h2 or auto');
+function parseTransport(value: string): 'h3' | 'h2' | 'h1' | 'auto' {
+  if (value === 'h3' || value === 'h2' || value === 'h1' || value === 'auto') return value;
+  throw new InvalidArgumentError('expected h3, h2, h1 or auto');
 }
 
 function parseWire(value: string): 'final' | 'legacy' {

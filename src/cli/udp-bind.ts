@@ -33,7 +33,7 @@ export interface UdpBindOptions {
   /** Only the named peers get through, both ways. */
   firewall?: boolean;
   /** How to reach the proxy: HTTP/3, HTTP/2 (UDP blocked), or auto. */
-  transport?: 'h3' | 'h2' | 'auto';
+  transport?: 'h3' | 'h2' | 'h1' | 'auto';
   ca?: string[];
   insecure?: true;
   pinnedSha256?: string[];

@@ -33,8 +33,8 @@ export interface UdpForwardOptions {
   timeoutMs?: number;
   /** Ceiling of QUIC path MTU discovery to the proxy (1200-65527; default 1452). */
   maxUdpPayload?: number;
-  /** How to reach the proxy: HTTP/3, HTTP/2 (UDP blocked), or auto (see `MasqueClientOptions.transport`). */
-  transport?: 'h3' | 'h2' | 'auto';
+  /** How to reach the proxy: HTTP/3, HTTP/2 or HTTP/1.1 (UDP blocked), or auto (see `MasqueClientOptions.transport`). */
+  transport?: 'h3' | 'h2' | 'h1' | 'auto';
   /** 'capsule' never negotiates HTTP/3 datagrams (see `MasqueClientOptions.datagrams`). */
   datagrams?: 'auto' | 'capsule';
   /** Tunnels open at most; past it the least recently used one closes. Default 1024. */

@@ -58,6 +58,7 @@ import {
   MasqueBoundSocket,
 } from './bound-socket.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
+import { H1Link } from './h1-link.js';
 import { H2Link } from './h2-link.js';
 import { type ClientForwarding, QuicAwareSocket } from './quic-aware-socket.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
@@ -111,10 +112,12 @@ export interface MasqueClientOptions {
   /**
    * How to reach the proxy: `'h3'` (default) HTTP/3 over QUIC; `'h2'` HTTP/2 over TCP (RFC 8441,
    * for networks that block UDP: datagrams travel as DATAGRAM capsules; no QUIC-aware proxying);
-   * `'auto'` tries HTTP/3 and, if it has not connected within `h3HeadStart` ms, races HTTP/2
-   * beside it (Happy Eyeballs style), keeping whichever connects first.
+   * `'h1'` HTTP/1.1 over TCP (RFC 9298 §3.3 Upgrade, one TLS connection per tunnel, for networks
+   * that pass only HTTP/1.1; otherwise as `'h2'`); `'auto'` tries HTTP/3 and, if it has not
+   * connected within `h3HeadStart` ms, races HTTP/2 beside it (Happy Eyeballs style), keeping
+   * whichever connects first (it never picks HTTP/1.1).
    */
-  transport?: 'h3' | 'h2' | 'auto';
+  transport?: 'h3' | 'h2' | 'h1' | 'auto';
   /** With `transport: 'auto'`: how long HTTP/3 goes alone first (ms). Default 300. */
   h3HeadStart?: number;
   logger?: Logger;
@@ -130,7 +133,8 @@ export interface ClientTunnel extends BindTunnelStream {
 
 /**
  * What the SDK needs of a connection to the proxy: an `H3Client` (over UDP, or over a tunnel), or
- * an `H2Link` (HTTP/2 over TCP, where UDP is blocked: no packet seam, no plain requests).
+ * an `H2Link` / `H1Link` (HTTP/2 or HTTP/1.1 over TCP, where UDP is blocked: no packet seam, no
+ * plain requests).
  */
 interface H3Link {
   readonly datagramsEnabled: boolean;
@@ -187,7 +191,7 @@ export class MasqueClient {
   readonly #h3: H3Link;
   readonly #opts: MasqueClientOptions;
   /** The transport in use. */
-  readonly transport: 'h3' | 'h2';
+  readonly transport: 'h3' | 'h2' | 'h1';
   readonly #sockets = new Set<MasqueUdpSocket | MasqueBoundSocket>();
   #closing: Promise<void> | undefined;
 
@@ -195,7 +199,7 @@ export class MasqueClient {
     this.template = template;
     this.#h3 = h3;
     this.#opts = opts;
-    this.transport = h3 instanceof H2Link ? 'h2' : 'h3';
+    this.transport = h3 instanceof H2Link ? 'h2' : h3 instanceof H1Link ? 'h1' : 'h3';
   }
 
   /** Connects to the proxy named by `template` (RFC 9298 §2). */
@@ -222,15 +226,22 @@ export class MasqueClient {
     const port = url.port === '' ? 443 : Number(url.port);
     const timeout = options.connectTimeout ?? 10_000;
     const transport = options.transport ?? 'h3';
-    if (transport !== 'h3' && transport !== 'h2' && transport !== 'auto') {
+    if (transport !== 'h3' && transport !== 'h2' && transport !== 'h1' && transport !== 'auto') {
       throw new MasqueError(
         MasqueErrorCode.INVALID_ARGUMENT,
-        `transport must be 'h3', 'h2' or 'auto', not ${String(transport)}`,
+        `transport must be 'h3', 'h2', 'h1' or 'auto', not ${String(transport)}`,
       );
     }
     const viaH3 = (): Promise<H3Link> => MasqueClient.#h3Link(url, host, port, options, timeout);
     const viaH2 = (): Promise<H3Link> =>
       H2Link.connect(url, {
+        ca: options.ca,
+        insecure: options.insecure,
+        serverName: options.serverName,
+        connectTimeout: timeout,
+      });
+    const viaH1 = (): Promise<H3Link> =>
+      H1Link.connect(url, {
         ca: options.ca,
         insecure: options.insecure,
         serverName: options.serverName,
@@ -243,7 +254,9 @@ export class MasqueClient {
           ? await viaH3()
           : transport === 'h2'
             ? await viaH2()
-            : await happyEyeballs(viaH3, viaH2, options.h3HeadStart ?? 300);
+            : transport === 'h1'
+              ? await viaH1()
+              : await happyEyeballs(viaH3, viaH2, options.h3HeadStart ?? 300);
     } catch (err) {
       if (err instanceof H3HttpError && err.code === 'TIMEOUT') {
         throw new MasqueError(MasqueErrorCode.TIMEOUT, err.message, { cause: err });
@@ -477,7 +490,7 @@ export class MasqueClient {
       // quic-proxy §6: forwarded mode shares the client's QUIC 4-tuple with the proxy.
       throw new MasqueError(
         MasqueErrorCode.NOT_SUPPORTED,
-        'QUIC-aware proxying needs HTTP/3 to the proxy, not HTTP/2',
+        `QUIC-aware proxying needs HTTP/3 to the proxy, not ${this.transport === 'h1' ? 'HTTP/1.1' : 'HTTP/2'}`,
       );
     }
     const profile = options.profile ?? 'draft-09';

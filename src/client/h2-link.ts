@@ -4,144 +4,32 @@
  * capsules (RFC 9297 §3.2) and HTTP datagrams as DATAGRAM capsules (§3.5). node:http2 does the
  * HTTP/2. The streams look to the SDK's sockets like HTTP/3 sessions without QUIC datagrams.
  *
- * Backpressure: `datagramsWritable` is false while the stream's unsent bytes are above the
- * high-water mark; the sockets then drop and count (MasqueUdpSocket) or report `false` from
- * `send`, and `'drain'` follows the stream's own.
+ * Backpressure: see `StreamClientTunnel`.
  */
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
-import { encodeCapsule } from '../capsule/capsules.js';
-import { CapsuleError } from '../capsule/errors.js';
-import { type Capsule, CapsuleType } from '../capsule/types.js';
-import { H3ErrorCode } from '../http3/errors.js';
 import type { QuicCloseInfo } from '../quic/api.js';
-import { H2CapsuleReader } from '../runtime/h2/capsule-reader.js';
 import { H2ErrorCode, h2CodeOf, h3CodeOf } from '../runtime/h2/error-codes.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
 import { type HeadersInit, toFields } from '../runtime/h3/headers.js';
-
-const HIGH_WATER = 256 * 1024;
-
-type CloseInfo = { kind: 'end' | 'reset' | 'connection'; code?: number };
+import { StreamClientTunnel } from './stream-tunnel.js';
 
 /** One connect-udp stream over HTTP/2, shaped like `ClientConnectSession`. */
-export class H2ClientTunnel {
-  readonly capsuleMode = true;
-  readonly datagramsEnabled = false;
-  readonly maxDatagramPayload = 0;
-  readonly status: number;
-  readonly responseHeaders: Array<[string, string]>;
-  readonly closed: Promise<CloseInfo>;
-  #closeInfo: CloseInfo | undefined;
-  #resolve!: (i: CloseInfo) => void;
-  readonly #stream: ClientHttp2Stream;
-  readonly #reader: H2CapsuleReader;
-
+export class H2ClientTunnel extends StreamClientTunnel {
   constructor(
     stream: ClientHttp2Stream,
     status: number,
     responseHeaders: Array<[string, string]>,
     known: Iterable<readonly [number, number]>,
   ) {
-    this.#stream = stream;
-    this.status = status;
-    this.responseHeaders = responseHeaders;
-    this.#reader = new H2CapsuleReader(known);
-    this.closed = new Promise((r) => {
-      this.#resolve = r;
-    });
-    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.on('end', () => {
-      if (!stream.writableEnded) stream.end();
-    });
-    stream.on('error', () => {});
-    stream.on('close', () => {
-      const code = stream.rstCode;
-      this.#finish(
-        code === undefined || code === H2ErrorCode.NO_ERROR
+    super(stream, status, responseHeaders, known, {
+      abort: (code) => stream.close(h2CodeOf(code)),
+      closedAs: () => {
+        const code = stream.rstCode;
+        return code === undefined || code === H2ErrorCode.NO_ERROR
           ? { kind: 'end' }
-          : { kind: 'reset', code: h3CodeOf(code) },
-      );
+          : { kind: 'reset', code: h3CodeOf(code) };
+      },
     });
-  }
-
-  get closeInfo(): CloseInfo | undefined {
-    return this.#closeInfo;
-  }
-
-  get bufferedAmount(): number {
-    return this.#stream.writableLength;
-  }
-
-  get datagramsWritable(): boolean {
-    return this.#stream.writableLength < HIGH_WATER;
-  }
-
-  onDatagramsWritable(cb: () => void): () => void {
-    this.#stream.on('drain', cb);
-    return () => this.#stream.off('drain', cb);
-  }
-
-  drained(): Promise<void> {
-    if (this.#stream.writableLength < HIGH_WATER || this.#closeInfo !== undefined) {
-      return Promise.resolve();
-    }
-    return new Promise((r) => {
-      const done = (): void => {
-        this.#stream.off('drain', done);
-        this.#stream.off('close', done);
-        r();
-      };
-      this.#stream.on('drain', done);
-      this.#stream.on('close', done);
-    });
-  }
-
-  header(name: string): string | undefined {
-    return this.responseHeaders.find(([n]) => n === name)?.[1];
-  }
-
-  sendDatagram(payload: Uint8Array): boolean {
-    return this.sendCapsule(CapsuleType.DATAGRAM, payload);
-  }
-
-  sendCapsule(type: number | bigint, value: Uint8Array): boolean {
-    if (this.#closeInfo !== undefined || this.#stream.writableEnded) return false;
-    return this.#stream.write(encodeCapsule(type, value));
-  }
-
-  onDatagram(cb: (p: Uint8Array) => void): () => void {
-    return this.#reader.onDatagram(cb);
-  }
-
-  onCapsule(cb: (c: Capsule) => void): () => void {
-    return this.#reader.onCapsule(cb);
-  }
-
-  close(): void {
-    if (this.#closeInfo !== undefined) return;
-    if (!this.#stream.writableEnded) this.#stream.end();
-  }
-
-  abort(code: number = H3ErrorCode.H3_REQUEST_CANCELLED): void {
-    if (this.#closeInfo !== undefined) return;
-    this.#stream.close(h2CodeOf(code));
-    this.#finish({ kind: 'reset', code });
-  }
-
-  #onData(chunk: Buffer): void {
-    if (this.#closeInfo !== undefined) return;
-    try {
-      this.#reader.push(chunk);
-    } catch (err) {
-      if (!(err instanceof CapsuleError)) throw err;
-      this.abort(H3ErrorCode.H3_DATAGRAM_ERROR);
-    }
-  }
-
-  #finish(info: CloseInfo): void {
-    if (this.#closeInfo !== undefined) return;
-    this.#closeInfo = info;
-    this.#resolve(info);
   }
 }
 

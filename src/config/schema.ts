@@ -237,10 +237,16 @@ export const proxyConfigSchema = z.strictObject({
         .default('auto'),
     })
     .prefault({}),
-  /** connect-udp (and bind) over HTTP/2 on TCP, for networks that block UDP (RFC 8441, RFC 9298 §3.3). */
+  /**
+   * connect-udp (and bind) over TCP, for networks that block UDP: HTTP/2 (RFC 8441 extended
+   * CONNECT) and, unless `http1` is false, HTTP/1.1 (RFC 9298 §3.3 Upgrade) on the same port,
+   * ALPN choosing.
+   */
   http2: z
     .strictObject({
       enabled: z.boolean({ error: 'must be true or false' }).default(true),
+      /** Also serve HTTP/1.1 (ALPN http/1.1, or none) on this listener. */
+      http1: z.boolean({ error: 'must be true or false' }).default(true),
       /** Default: the UDP listener's address and port number. */
       listen: listen.optional(),
     })

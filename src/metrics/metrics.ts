@@ -52,6 +52,7 @@ export class ProxyMetrics {
   readonly #connectionsActive: Gauge;
   readonly #connections: Counter;
   readonly #tunnelsOpened: Counter;
+  readonly #tunnelsByTransport: Counter<'transport'>;
   readonly #tunnelsActive: Gauge;
   readonly #tunnelsRejected: Counter<'reason'>;
   readonly #bytes: Counter<'direction'>;
@@ -88,6 +89,12 @@ export class ProxyMetrics {
     this.#tunnelsOpened = new Counter({
       name: `${p}tunnels_opened_total`,
       help: 'UDP tunnels opened (2xx sent)',
+      registers,
+    });
+    this.#tunnelsByTransport = new Counter({
+      name: `${p}tunnels_by_transport_total`,
+      help: 'UDP tunnels opened, by the HTTP version carrying them (h3, h2, h1)',
+      labelNames: ['transport'],
       registers,
     });
     this.#tunnelsActive = new Gauge({
@@ -195,6 +202,11 @@ export class ProxyMetrics {
   tunnelOpened(): void {
     this.#tunnelsOpened.inc();
     this.#tunnelsActive.inc();
+  }
+
+  /** A tunnel opened over `transport` (besides {@link tunnelOpened}'s totals). */
+  tunnelOpenedOver(transport: 'h3' | 'h2' | 'h1'): void {
+    this.#tunnelsByTransport.inc({ transport });
   }
 
   /** A tunnel ended. */

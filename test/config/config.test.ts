@@ -53,7 +53,7 @@ describe('parseConfig defaults', () => {
         maxUnackedAssigns: 8,
         wire: 'auto',
       },
-      http2: { enabled: true },
+      http2: { enabled: true, http1: true },
       quicAware: {
         enabled: true,
         forwarding: true,

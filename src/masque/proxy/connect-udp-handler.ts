@@ -62,10 +62,10 @@ export interface ConnectUdpRequest extends TunnelSession {
   readonly remoteAddress: string;
   /**
    * The HTTP version carrying it (default HTTP/3). QUIC-aware proxying is defined for HTTP/3
-   * only (quic-proxy §6: forwarded packets share the QUIC 4-tuple); over HTTP/2 its header is
-   * ignored and the request is served as plain connect-udp.
+   * only (quic-proxy §6: forwarded packets share the QUIC 4-tuple); over HTTP/2 and HTTP/1.1 its
+   * header is ignored and the request is served as plain connect-udp.
    */
-  readonly transport?: 'h3' | 'h2';
+  readonly transport?: 'h3' | 'h2' | 'h1';
   /** Answers 2xx (`capsule-protocol: ?1` is added when the Capsule Protocol is in use). */
   accept(headers?: Array<[string, string]>): void;
   /** Answers a final non-2xx status and ends the stream. */
@@ -219,6 +219,8 @@ export interface ConnectUdpStats {
 /** What the access log says of a running tunnel. */
 interface TunnelRecord {
   readonly client: string;
+  /** The HTTP version carrying the tunnel. */
+  readonly transport: 'h3' | 'h2' | 'h1';
   readonly target: string;
   readonly nextHop: string;
   readonly mode: RelayMode;
@@ -499,7 +501,8 @@ export class ConnectUdpHandler {
       this.#reject(s, admitted);
       return;
     }
-    if (admitted.mode === 'quic-aware' && s.transport === 'h2') {
+    const transport = s.transport ?? 'h3';
+    if (admitted.mode === 'quic-aware' && transport !== 'h3') {
       admitted = { ...admitted, mode: 'plain', fellBack: true };
     }
     const target = targetText(admitted.target);
@@ -555,6 +558,7 @@ export class ConnectUdpHandler {
     this.#relays.add(relay);
     const record: TunnelRecord = {
       client: key,
+      transport,
       target,
       nextHop: prepared.describe,
       mode: admitted.mode,
@@ -565,6 +569,7 @@ export class ConnectUdpHandler {
     };
     this.#records.set(relay, record);
     this.#flusher.opened(relay);
+    this.#metrics?.tunnelOpenedOver(transport);
     if (this.#accessLog) {
       this.#logger.info(
         {
@@ -621,26 +626,65 @@ export class ConnectUdpHandler {
 
   /** `target`: the admitted target; before admission the request's `:path` is logged instead. */
   #reject(s: ConnectUdpRequest, r: Refusal, target?: string): void {
-    this.#rejected.set(r.reason, (this.#rejected.get(r.reason) ?? 0) + 1);
-    this.#metrics?.tunnelRejected(r.reason);
     const headers = rejectionResponseHeaders(r.status, {
       headers: r.headers,
       proxyStatus: r.proxyStatus,
     }).filter(([name]) => name !== ':status');
-    this.#logger.info(
+    this.#refused(
       {
-        log: 'access',
-        event: 'refused',
         client: s.remoteAddress,
+        transport: s.transport ?? 'h3',
         ...(target === undefined ? { path: header(s.headers, ':path') } : { target }),
-        status: r.status,
-        proxyStatus: header(headers, 'proxy-status'),
-        reason: r.reason,
       },
-      'request refused',
+      r.status,
+      r.reason,
+      header(headers, 'proxy-status'),
     );
     if (s.closeInfo !== undefined) return;
     s.reject(r.status, headers);
+  }
+
+  /**
+   * Counts and logs a request its transport refused before the handler saw it (an HTTP/1.1
+   * request malformed by RFC 9298 §3.3), as the handler's own refusals are, and returns the
+   * fields to answer with (our Proxy-Status, http_request_error).
+   */
+  recordRefusal(r: {
+    client: string;
+    transport: 'h3' | 'h2' | 'h1';
+    path: string | undefined;
+    status: number;
+    reason: string;
+  }): Array<[string, string]> {
+    const headers = rejectionResponseHeaders(r.status, {
+      proxyStatus: {
+        proxy: this.#proxyName,
+        error: 'http_request_error',
+        statusCode: r.status,
+        details: r.reason,
+      },
+    }).filter(([name]) => name !== ':status');
+    this.#refused(
+      { client: r.client, transport: r.transport, path: r.path },
+      r.status,
+      r.reason,
+      header(headers, 'proxy-status'),
+    );
+    return headers;
+  }
+
+  #refused(
+    who: { client: string; transport: string; path?: string; target?: string },
+    status: number,
+    reason: string,
+    proxyStatus: string | undefined,
+  ): void {
+    this.#rejected.set(reason, (this.#rejected.get(reason) ?? 0) + 1);
+    this.#metrics?.tunnelRejected(reason);
+    this.#logger.info(
+      { log: 'access', event: 'refused', ...who, status, proxyStatus, reason },
+      'request refused',
+    );
   }
 }
 

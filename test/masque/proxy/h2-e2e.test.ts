@@ -5,6 +5,7 @@
  */
 import { type ClientHttp2Session, connect } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
+import { datagramCapsule, capsuleReader as reader } from '../../support/capsule-frames.js';
 import { waitFor } from '../../support/wait.js';
 import { echoServer, startTestProxy, type TestProxy, testCert } from './loopback.js';
 
@@ -12,43 +13,6 @@ const cleanup: Array<() => Promise<unknown> | undefined> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-function varint(n: number): number[] {
-  if (n < 0x40) return [n];
-  if (n < 0x4000) return [0x40 | (n >> 8), n & 0xff];
-  return [0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
-}
-/** A DATAGRAM capsule (type 0) carrying Context ID 0 and `payload`. */
-const datagramCapsule = (payload: number[]): Buffer =>
-  Buffer.from([0x00, ...varint(payload.length + 1), 0x00, ...payload]);
-
-/** Splits a capsule stream into DATAGRAM payloads (after the Context ID). */
-function reader() {
-  let buf = Buffer.alloc(0);
-  const payloads: number[][] = [];
-  const read = (at: number): { v: number; n: number } | undefined => {
-    if (buf.length <= at) return undefined;
-    const len = 1 << (buf[at] >> 6);
-    if (buf.length < at + len) return undefined;
-    let v = buf[at] & 0x3f;
-    for (let i = 1; i < len; i++) v = v * 256 + buf[at + i];
-    return { v, n: at + len };
-  };
-  return {
-    payloads,
-    push(chunk: Buffer) {
-      buf = Buffer.concat([buf, chunk]);
-      for (;;) {
-        const t = read(0);
-        const l = t && read(t.n);
-        if (t === undefined || l === undefined || buf.length < l.n + l.v) return;
-        const value = buf.subarray(l.n, l.n + l.v);
-        if (t.v === 0) payloads.push([...value.subarray(1)]);
-        buf = buf.subarray(l.n + l.v);
-      }
-    },
-  };
-}
 
 async function h2(proxy: TestProxy): Promise<ClientHttp2Session> {
   const port = proxy.proxy.h2Port as number;

@@ -1,0 +1,110 @@
+/**
+ * The proxy's TCP listener for networks that block UDP: TLS with ALPN (RFC 7301) choosing the
+ * HTTP version per connection, on the same port number as the UDP listener by default and with
+ * the same certificate. `h2` goes to HTTP/2 (extended CONNECT, RFC 8441); `http/1.1`, or no ALPN
+ * at all (HTTP/1.1 is TLS's default, RFC 9112 §1), goes to HTTP/1.1 (Upgrade, RFC 9298 §3.3) when
+ * it is on. Each side turns connect-udp requests into sessions for the one connect-udp handler.
+ */
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { H1ConnectUdpSession } from '../h1/h1-connect-session.js';
+import { createH1Server, type H1Refusal } from '../h1/h1-server.js';
+import type { H2ConnectUdpSession } from '../h2/h2-connect-session.js';
+import { createH2Server } from '../h2/h2-listener.js';
+
+export interface TcpListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** Serve HTTP/1.1 beside HTTP/2. */
+  readonly http1: boolean;
+  /** The UDP port HTTP/3 is served on (Alt-Svc). */
+  readonly h3Port: number;
+  /** Capsule types the connect-udp strategies need delivered. */
+  readonly knownCapsules: Iterable<readonly [number, number]>;
+  readonly onConnectUdp: (session: H2ConnectUdpSession | H1ConnectUdpSession) => void;
+  /** HTTP/1.1 connect-udp requests refused for their framing (RFC 9298 §3.3): answer fields. */
+  readonly onRefused: (r: H1Refusal) => Array<[string, string]>;
+  readonly logger: Logger;
+}
+
+export interface TcpListener {
+  readonly port: number;
+  /** Connect-udp requests received over HTTP/2. */
+  readonly requests: number;
+  /** Connect-udp requests received over HTTP/1.1. */
+  readonly requestsH1: number;
+  close(): Promise<void>;
+}
+
+/** "ip:port" ("[ip]:port" for IPv6) of a connection's peer. */
+export function remoteOf(sock: Socket): string {
+  return sock.remoteFamily === 'IPv6'
+    ? `[${sock.remoteAddress}]:${sock.remotePort}`
+    : `${sock.remoteAddress}:${sock.remotePort}`;
+}
+
+export async function listenTcp(opts: TcpListenerOptions): Promise<TcpListener> {
+  const h2 = createH2Server({
+    h3Port: opts.h3Port,
+    knownCapsules: opts.knownCapsules,
+    onConnectUdp: opts.onConnectUdp,
+    remoteOf,
+    logger: opts.logger,
+  });
+  const h1 = opts.http1
+    ? createH1Server({
+        h3Port: opts.h3Port,
+        knownCapsules: opts.knownCapsules,
+        onConnectUdp: opts.onConnectUdp,
+        onRefused: opts.onRefused,
+        remoteOf,
+      })
+    : undefined;
+  const sockets = new Set<TLSSocket>();
+  const server = createServer({
+    cert: opts.certPem,
+    key: opts.keyPem,
+    ALPNProtocols: h1 === undefined ? ['h2'] : ['h2', 'http/1.1'],
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const alpn = socket.alpnProtocol;
+    if (alpn === 'h2') h2.accept(socket);
+    else if (h1 !== undefined && (alpn === 'http/1.1' || alpn === false)) h1.accept(socket);
+    else socket.destroy();
+  });
+  server.on('tlsClientError', (err) => opts.logger.debug({ err }, 'TLS handshake failed'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    get requests() {
+      return h2.requests;
+    },
+    get requestsH1() {
+      return h1?.requests ?? 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Open connections keep the server alive: HTTP/2 sessions end with GOAWAY, idle
+        // HTTP/1.1 ones at once; what still runs (tunnels the handler did not end) is cut.
+        h2.close();
+        h1?.close();
+        const cut = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 1000);
+        cut.unref();
+      }),
+  };
+}
