@@ -22,6 +22,7 @@ export async function startBenchProxy(
         connectionsPerSource: 1_000_000,
         halfOpenConnections: 1_000_000,
         halfOpenPerSource: 1_000_000,
+        initialsPerSecondPerSource: 1_000_000,
       },
       ...config,
     }),

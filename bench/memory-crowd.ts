@@ -58,6 +58,8 @@ export class MemoryCrowd {
     this.server = new QuicEndpoint<QuicConnection, ClientCfg>({
       random: new SeededRandom(1),
       retry: 'never',
+      // One client address opens the whole crowd at once.
+      initialRatePerSource: { perSecond: 1e9, burst: 1e9 },
       createServerConnection: factory,
     });
     this.#client = clientEndpoint(3);

@@ -38,6 +38,7 @@ const CONFIG = {
     connectionsPerSource: 1_000_000,
     halfOpenConnections: 1_000_000,
     halfOpenPerSource: 1_000_000,
+    initialsPerSecondPerSource: 1_000_000,
     tunnelsPerConnection: PER_CLIENT,
     tunnelsTotal: 1_000_000,
   },

@@ -7,7 +7,11 @@
  *
  * Kinds: random bytes (no QUIC invariant), a short header for no connection (answered with a
  * stateless reset, rate-limited), a long header of an unknown version (Version Negotiation, RFC
- * 9000 §6), an Initial too small to be a client's first (RFC 9000 §14.1: dropped).
+ * 9000 §6), an Initial too small to be a client's first (RFC 9000 §14.1: dropped), and a
+ * well-formed 1200-byte Initial that does not decrypt: once with the per-source Initial rate lifted
+ * (every one costs an Initial-key derivation and a failed decryption), once under the default
+ * rate (`limits.initialsPerSecondPerSource`, 100/s, burst 200: past the burst, one source's
+ * Initials are dropped before any crypto).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -53,6 +57,19 @@ function kinds(): Array<[string, () => Uint8Array]> {
       },
     ],
   ];
+}
+
+/** A well-formed Initial of 1200 B for no connection that does not decrypt (forged). */
+function forgedInitial(): () => Uint8Array {
+  let n = 0;
+  return () => {
+    const b = new Uint8Array(1200).fill(0x5a);
+    // Long header, version 1, an 8-byte DCID of its own, no SCID, no token, Length 1182 (§17.2.2).
+    b.set([0xc0, 0, 0, 0, 1, 8], 0);
+    new DataView(b.buffer).setUint32(6, n++);
+    b.set([0, 0, 0x44, 0x9e], 14);
+    return b;
+  };
 }
 
 /**
@@ -112,8 +129,23 @@ const bench: BenchModule = {
         const r = await burst(sender, proxy.port, make, () => ep.stats().received);
         rows.push(row(name, r));
       }
+      const r = await burst(sender, proxy.port, forgedInitial(), () => ep.stats().received);
+      rows.push(row('forged Initial, 1200 B, rate lifted (key derivation, failed decryption)', r));
     } finally {
       await proxy.close({ timeout: 500 });
+    }
+    const limited = await startBenchProxy(undefined, {
+      limits: { initialsPerSecondPerSource: 100 },
+    });
+    try {
+      const ep = limited.proxy.server.endpoint.endpoint;
+      const r = await burst(sender, limited.proxy.port, forgedInitial(), () => ep.stats().received);
+      const dropped = ep.stats().dropped['initial-rate-limited'] ?? 0;
+      const name = 'forged Initial, 1200 B, one source over 100/s (dropped before any crypto)';
+      rows.push(row(name, r));
+      rows[rows.length - 1].note += `; ${dropped} rate-limited`;
+    } finally {
+      await limited.proxy.close({ timeout: 500 });
       await closeAll([sender]);
     }
     const b = rows[0].nsPerOp;

@@ -312,6 +312,10 @@ export async function startProxy(
       maxConnectionsPerSource: config.limits.connectionsPerSource,
       maxHalfOpen: config.limits.halfOpenConnections,
       maxHalfOpenPerSource: config.limits.halfOpenPerSource,
+      initialRatePerSource: {
+        perSecond: config.limits.initialsPerSecondPerSource,
+        burst: 2 * config.limits.initialsPerSecondPerSource,
+      },
     },
   });
   const port = server.port;
@@ -411,6 +415,8 @@ export async function startProxy(
         knownCapsules: handler.knownCapsules,
         onConnectUdp: (s) => void handler.handle(s),
         onRefused: (r) => handler.recordRefusal({ ...r, transport: 'h1' }),
+        maxConnections: config.limits.connections,
+        maxConnectionsPerSource: config.limits.connectionsPerSource,
         logger: logger.child({ component: 'http2' }),
       });
     } catch (err) {
@@ -444,6 +450,7 @@ export async function startProxy(
     handler.flushMetrics();
     metrics.observeEndpoint(server.endpoint.endpoint.stats());
     metrics.observeHeaders(st);
+    if (h2 !== undefined) metrics.observeTcp(h2.connections, h2.refusals);
   };
   const timer = setInterval(tick, options.metricsIntervalMs ?? 1000);
   timer.unref();
@@ -455,6 +462,10 @@ export async function startProxy(
   logger.info(
     {
       listen: `${server.address} (HTTP/3, UDP)`,
+      tcp:
+        h2 === undefined
+          ? undefined
+          : `${hostPort(server.address.slice(0, server.address.lastIndexOf(':')).replace(/^\[|\]$/g, ''), h2.port)} (${config.http2.http1 ? 'HTTP/2, HTTP/1.1' : 'HTTP/2'}, TCP)`,
       template,
       devCert,
       modes: [...handler.modes],
@@ -495,6 +506,7 @@ export async function startProxy(
     if (pem !== undefined && pem.certPem !== presented) {
       try {
         server.setCertificate(pem.certPem, pem.keyPem);
+        h2?.setCertificate(pem.certPem, pem.keyPem);
       } catch (err) {
         const field = next.certificate === undefined ? 'certificate' : 'certificate.key';
         throw new ConfigError([`${field}: ${(err as Error).message}`]);

@@ -211,6 +211,10 @@ export const proxyConfigSchema = z.strictObject({
       connectionsPerSource: int(1, 10_000_000, 'connections').default(256),
       halfOpenConnections: int(1, 10_000_000, 'connections').default(1024),
       halfOpenPerSource: int(1, 10_000_000, 'connections').default(64),
+      // New-connection Initials per second from one client IP address, checked before they are
+      // decrypted (burst: twice as many at once); beyond it they are dropped and counted
+      // (initial-rate-limited). 100/s lets a NAT fill its 256 connections within seconds.
+      initialsPerSecondPerSource: int(1, 10_000_000, 'Initials per second').default(100),
     })
     .prefault({}),
   /** connect-udp-bind (draft-ietf-masque-connect-udp-listen). */

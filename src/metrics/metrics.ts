@@ -61,6 +61,8 @@ export class ProxyMetrics {
   readonly #forwarded: Counter<'direction'>;
   readonly #endpointReceived: Counter;
   readonly #endpointDrops: Counter<'reason'>;
+  readonly #tcpConnections: Gauge;
+  readonly #tcpRefused: Counter<'reason'>;
   readonly #endpointSent: Counter<'kind'>;
   readonly #endpointEvents: Counter<'event'>;
   readonly #endpointConnections: Gauge;
@@ -89,6 +91,17 @@ export class ProxyMetrics {
     this.#tunnelsOpened = new Counter({
       name: `${p}tunnels_opened_total`,
       help: 'UDP tunnels opened (2xx sent)',
+      registers,
+    });
+    this.#tcpConnections = new Gauge({
+      name: `${p}tcp_connections`,
+      help: 'TCP connections open on the HTTP/2 and HTTP/1.1 listener',
+      registers,
+    });
+    this.#tcpRefused = new Counter({
+      name: `${p}tcp_connections_refused_total`,
+      help: 'TCP connections closed at once (connection_limit, source_limit) or whose TLS handshake failed or timed out (tls_handshake)',
+      labelNames: ['reason'],
       registers,
     });
     this.#tunnelsByTransport = new Counter({
@@ -276,6 +289,24 @@ export class ProxyMetrics {
       const key = `header:${reason}`;
       const delta = value - (this.#endpointSeen.get(key) ?? 0);
       if (delta > 0) this.#headerRefusals.inc({ reason }, delta);
+      this.#endpointSeen.set(key, value);
+    }
+  }
+
+  /** Brings the TCP listener's figures (HTTP/2 and HTTP/1.1) into the metrics. */
+  observeTcp(
+    connections: number,
+    refusals: { total: number; perSource: number; handshake: number },
+  ): void {
+    this.#tcpConnections.set(connections);
+    for (const [reason, value] of [
+      ['connection_limit', refusals.total],
+      ['source_limit', refusals.perSource],
+      ['tls_handshake', refusals.handshake],
+    ] as const) {
+      const key = `tcp:${reason}`;
+      const delta = value - (this.#endpointSeen.get(key) ?? 0);
+      if (delta > 0) this.#tcpRefused.inc({ reason }, delta);
       this.#endpointSeen.set(key, value);
     }
   }

@@ -42,6 +42,7 @@ describe('parseConfig defaults', () => {
         connectionsPerSource: 256,
         halfOpenConnections: 1024,
         halfOpenPerSource: 64,
+        initialsPerSecondPerSource: 100,
       },
       bind: {
         enabled: true,

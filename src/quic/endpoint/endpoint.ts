@@ -47,6 +47,7 @@ import { addressHost, judgeInitialToken } from './address-validation.js';
 import { Admission, type AdmissionRefusal } from './admission.js';
 import { TokenBucket } from './rate-limiter.js';
 import { cidKey, RoutingTable } from './routing.js';
+import { SourceBuckets, type SourceRate } from './source-buckets.js';
 import { buildInitialClose, buildRetry, buildVersionNegotiation } from './stateless-packets.js';
 import {
   type ClaimedCidHandler,
@@ -103,6 +104,13 @@ export interface QuicEndpointOptions<C extends EndpointConnection, ClientConfig 
   versionNegotiationRate?: { perSecond: number; burst: number };
   /** Stateless resets allowed per second and in a burst (default 100/s, burst 20). */
   resetRate?: { perSecond: number; burst: number };
+  /**
+   * Initials for no connection accepted per source IP address (any port), per second and in a
+   * burst, before they are decrypted: each costs a key derivation and a decryption, then a
+   * Retry, a refusal or a handshake. Over it they are dropped (`initial-rate-limited`); the
+   * client's retransmissions come later. Default 100/s, burst 200 (sources behind one NAT share it).
+   */
+  initialRatePerSource?: SourceRate;
   /** Connections at once; further Initials are refused with CONNECTION_REFUSED (default unlimited). */
   maxConnections?: number;
   /**
@@ -137,6 +145,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   readonly #resetKey: StatelessResetKey | undefined;
   readonly #resetBucket: TokenBucket;
   readonly #vnBucket: TokenBucket;
+  readonly #initialBuckets: SourceBuckets;
   readonly #admission: Admission<C>;
   readonly #claim: ClaimHook | undefined;
 
@@ -175,6 +184,9 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     this.#resetBucket = new TokenBucket(rate.perSecond, rate.burst);
     const vn = options.versionNegotiationRate ?? { perSecond: 100, burst: 20 };
     this.#vnBucket = new TokenBucket(vn.perSecond, vn.burst);
+    this.#initialBuckets = new SourceBuckets(
+      options.initialRatePerSource ?? { perSecond: 100, burst: 200 },
+    );
     this.#admission = new Admission({
       maxConnections: options.maxConnections,
       maxConnectionsPerSource: options.maxConnectionsPerSource,
@@ -508,6 +520,12 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       this.#drop(DropReason.InitialShortDcid);
       return;
     }
+    // What follows costs crypto: a source over its rate stops here (issue 10, point 5).
+    const source = addressHost(remote);
+    if (!this.#initialBuckets.take(source, now)) {
+      this.#drop(DropReason.InitialRateLimited);
+      return;
+    }
     // No state for an Initial we cannot authenticate: forged or corrupted Initials would
     // otherwise each hold a half-open connection (and its TLS and HTTP/3 state) until timeout.
     if (!initialDecrypts(datagram, h)) {
@@ -522,7 +540,6 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       this.#drop(DropReason.InvalidRetryToken);
       return;
     }
-    const source = addressHost(remote);
     const admission = this.#admission;
     const full = admission.connectionRefusal(source, this.#slots.size);
     if (full !== undefined) {

@@ -137,6 +137,8 @@ export const DropReason = {
   InitialShortDcid: 'initial-short-dcid',
   /** A client Initial that does not decrypt under the keys its DCID implies (RFC 9001 §5.2). */
   InitialUndecryptable: 'initial-undecryptable',
+  /** An Initial for no connection from a source over its rate (`initialRatePerSource`). */
+  InitialRateLimited: 'initial-rate-limited',
   /** A client Initial at an endpoint that does not accept connections. */
   NotAccepting: 'not-accepting',
   /** A client Initial carrying a Retry token that failed validation (RFC 9000 §8.1.2). */

@@ -133,6 +133,8 @@ export interface ConnectionLimits {
   maxConnectionsPerSource?: number;
   maxHalfOpen?: number;
   maxHalfOpenPerSource?: number;
+  /** New-connection Initials per source address (see QuicEndpointOptions.initialRatePerSource). */
+  initialRatePerSource?: { perSecond: number; burst: number };
 }
 
 /** Options of {@link H3Server.close}. */

@@ -27,7 +27,25 @@ export interface TcpListenerOptions {
   readonly onConnectUdp: (session: H2ConnectUdpSession | H1ConnectUdpSession) => void;
   /** HTTP/1.1 connect-udp requests refused for their framing (RFC 9298 §3.3): answer fields. */
   readonly onRefused: (r: H1Refusal) => Array<[string, string]>;
+  /**
+   * TCP connections held at once, in total and per source address (the UDP listener's limits,
+   * issue 10): one more is closed as soon as it is accepted, before any TLS, and counted.
+   */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerSource: number;
+  /** A TLS handshake not done within this many ms is abandoned (default 10,000). */
+  readonly handshakeTimeoutMs?: number;
   readonly logger: Logger;
+}
+
+/** TCP connections the listener closed at once, by reason. */
+export interface TcpRefusals {
+  /** Over `maxConnections`. */
+  readonly total: number;
+  /** Over `maxConnectionsPerSource`. */
+  readonly perSource: number;
+  /** TLS handshakes that failed or timed out. */
+  readonly handshake: number;
 }
 
 export interface TcpListener {
@@ -36,6 +54,11 @@ export interface TcpListener {
   readonly requests: number;
   /** Connect-udp requests received over HTTP/1.1. */
   readonly requestsH1: number;
+  /** TCP connections open now. */
+  readonly connections: number;
+  readonly refusals: TcpRefusals;
+  /** Presents this certificate to new connections (reload, renewal); throws if it is unusable. */
+  setCertificate(certPem: string, keyPem: string): void;
   close(): Promise<void>;
 }
 
@@ -68,6 +91,29 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<TcpListener> 
     cert: opts.certPem,
     key: opts.keyPem,
     ALPNProtocols: h1 === undefined ? ['h2'] : ['h2', 'http/1.1'],
+    handshakeTimeout: opts.handshakeTimeoutMs ?? 10_000,
+  });
+  // Admission before TLS: a connection over a limit costs an accept and a close, no handshake.
+  const perSource = new Map<string, number>();
+  let open = 0;
+  const refusals = { total: 0, perSource: 0, handshake: 0 };
+  server.on('connection', (raw: Socket) => {
+    const source = raw.remoteAddress ?? '';
+    const held = perSource.get(source) ?? 0;
+    if (open >= opts.maxConnections || held >= opts.maxConnectionsPerSource) {
+      if (open >= opts.maxConnections) refusals.total++;
+      else refusals.perSource++;
+      raw.destroy();
+      return;
+    }
+    open++;
+    perSource.set(source, held + 1);
+    raw.once('close', () => {
+      open--;
+      const n = (perSource.get(source) ?? 1) - 1;
+      if (n === 0) perSource.delete(source);
+      else perSource.set(source, n);
+    });
   });
   server.on('secureConnection', (socket: TLSSocket) => {
     sockets.add(socket);
@@ -77,7 +123,10 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<TcpListener> 
     else if (h1 !== undefined && (alpn === 'http/1.1' || alpn === false)) h1.accept(socket);
     else socket.destroy();
   });
-  server.on('tlsClientError', (err) => opts.logger.debug({ err }, 'TLS handshake failed'));
+  server.on('tlsClientError', (err) => {
+    refusals.handshake++;
+    opts.logger.debug({ err }, 'TLS handshake failed');
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -93,6 +142,13 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<TcpListener> 
     },
     get requestsH1() {
       return h1?.requests ?? 0;
+    },
+    get connections() {
+      return open;
+    },
+    refusals,
+    setCertificate(certPem: string, keyPem: string) {
+      server.setSecureContext({ cert: certPem, key: keyPem });
     },
     close: () =>
       new Promise<void>((resolve) => {

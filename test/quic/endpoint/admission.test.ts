@@ -39,6 +39,8 @@ describe('admission limits (RFC 9000 §8, §21.1.1.1)', () => {
       retryLoadThreshold: 4,
       maxHalfOpen: 100,
       maxHalfOpenPerSource: 8,
+      // The flood below is 400 Initials in one instant: this test is about the half-open limits.
+      initialRatePerSource: { perSecond: 1e9, burst: 1e9 },
     });
     let retries = 0;
     // Every Initial from a new port; the tokens are bound to host:port, which the flood answers.

@@ -129,6 +129,8 @@ beforeAll(() => {
   server = new QuicEndpoint<QuicConnection, ClientCfg>({
     random: new SeededRandom(1),
     retry: 'never',
+    // One client address opens the whole crowd at once.
+    initialRatePerSource: { perSecond: 1e9, burst: 1e9 },
     createServerConnection: (info, remote, at, ctx) => {
       const work: Work = { calls: 0 };
       const conn = counted(factory(info, remote, at, ctx), work);
