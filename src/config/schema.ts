@@ -18,6 +18,9 @@
  *   "logLevel": "info"
  * }
  * ```
+ *
+ * Secrets (auth tokens, passwords, scrypt hashes, the QUIC-LB key) may also be given as
+ * `{ "file": PATH }` or `{ "env": NAME }`; `secrets.ts` substitutes them before this schema runs.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
