@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { formatPath } from './path.js';
 import { type ProxyConfig, proxyConfigSchema } from './schema.js';
-import { resolveSecrets } from './secrets.js';
+import { resolveSecrets, secretFileWarning } from './secrets.js';
 
 /** Thrown for an unreadable, unparsable or invalid configuration. */
 export class ConfigError extends Error {
@@ -71,7 +71,6 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): P
     );
   }
   const config = r.data;
-  if (secrets.warnings.length > 0) loadWarnings.set(config, secrets.warnings);
   if (config.certificate !== undefined && options.baseDir !== undefined) {
     const base = options.baseDir;
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
@@ -80,6 +79,11 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): P
   if (config.statelessResetKeyFile !== undefined && options.baseDir !== undefined) {
     config.statelessResetKeyFile = resolve(options.baseDir, config.statelessResetKeyFile);
   }
+  if (config.statelessResetKeyFile !== undefined) {
+    const w = secretFileWarning('statelessResetKeyFile', resolve(config.statelessResetKeyFile));
+    if (w !== undefined) secrets.warnings.push(w);
+  }
+  if (secrets.warnings.length > 0) loadWarnings.set(config, secrets.warnings);
   return config;
 }
 

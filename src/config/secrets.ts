@@ -95,12 +95,28 @@ function fromFile(raw: string, src: SecretSources, warnings: string[], field: st
   }
   const value = chompOnce(text);
   if (value === '') return { ok: false, problem: `the secret file ${path} is empty` };
-  if ((mode & 0o044) !== 0) {
-    warnings.push(
-      `${field}: the secret file ${path} is readable by ${mode & 0o004 ? 'every user' : 'its group'} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`,
-    );
-  }
+  const w = modeWarning(field, path, mode);
+  if (w !== undefined) warnings.push(w);
   return { ok: true, value, origin: `file ${path}` };
+}
+
+function modeWarning(field: string, path: string, mode: number): string | undefined {
+  if ((mode & 0o044) === 0) return undefined;
+  const who = mode & 0o004 ? 'every user' : 'its group';
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  return `${field}: the secret file ${path} is readable by ${who} (mode ${octal}); chmod 600 it`;
+}
+
+/**
+ * The warning for a secret file (such as `statelessResetKeyFile`) that the group or others may
+ * read, if it is one; nothing for a file that cannot be read (its reader reports that).
+ */
+export function secretFileWarning(field: string, path: string): string | undefined {
+  try {
+    return modeWarning(field, path, statSync(path).mode);
+  } catch {
+    return undefined;
+  }
 }
 
 function fromEnv(name: string, src: SecretSources): Outcome {
@@ -155,7 +171,9 @@ export function resolveSecrets(value: unknown, src: SecretSources): ResolvedSecr
       if (!r.ok) {
         out.problems.push(`${field}: ${r.problem}`);
         out.failed.add(field);
-        return undefined;
+        // Left as it was: the schema's "must be a string" for it is dropped, and a rule of the
+        // enclosing object (a password or a scrypt hash) still sees a value there.
+        return node;
       }
       out.origins.set(field, r.origin);
       return r.value;

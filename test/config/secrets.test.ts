@@ -122,6 +122,12 @@ describe('secrets in the configuration', () => {
     ]);
   });
 
+  it('reports an unreadable password once, not also as a missing one', () => {
+    expect(
+      problems({ auth: { mode: 'basic', users: [{ user: 'u', password: { env: 'UNSET' } }] } }),
+    ).toEqual(['auth.users[0].password: the environment variable UNSET is not set']);
+  });
+
   it('validates a secret from a file like a literal, saying where it came from', async () => {
     const path = await secretFile('bad-token', 'not a token68\n');
     expect(problems(bearer({ file: path }))).toEqual([
@@ -145,6 +151,15 @@ describe('secrets in the configuration', () => {
       `auth.tokens[0]: the secret file ${group} is readable by its group (mode 0640); chmod 600 it`,
     );
     expect(warnings(tight).filter((w) => w.includes('secret file'))).toEqual([]);
+    // The stateless reset key is a secret file too.
+    expect(configWarnings(parseConfig({ statelessResetKeyFile: open }, { env: {} }))).toContain(
+      `statelessResetKeyFile: the secret file ${open} is readable by every user (mode 0644); chmod 600 it`,
+    );
+    expect(
+      configWarnings(parseConfig({ statelessResetKeyFile: tight }, { env: {} })).filter((w) =>
+        w.includes('secret file'),
+      ),
+    ).toEqual([]);
   });
 
   it('reads the secret file again on reload: the rotated token is the one accepted', async () => {
