@@ -5,7 +5,7 @@
  * SHOULD send details using an appropriate Proxy-Status header field."
  *
  * Resolution goes through an injected {@link Resolver}; the adapter owns timeouts
- * (`resolver-node.ts`), this module only maps outcomes. A and AAAA are asked in parallel (for
+ * (`resolver-system.ts`, `resolver-node.ts`), this module only maps outcomes. A and AAAA are asked in parallel (for
  * the families the proxy can route), every answer goes through the policy, and the allowed
  * addresses come back ordered by family preference, families alternating (default IPv6 first,
  * the Happy Eyeballs order of RFC 8305 §4; a failing family is simply skipped when the other one
