@@ -13,6 +13,8 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -x /usr/bin/gtlsclient ] || need+=(ngtcp2-client)
 [ -x /usr/sbin/gtlsserver ] || need+=(ngtcp2-server)
 [ -x /usr/bin/tshark ] || need+=(tshark)
+# systemd-analyze checks deploy/masque.service (test/deploy); installing it starts no init.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""

@@ -15,6 +15,7 @@ export { UdpForwarder, type UdpForwardOptions } from './cli/udp-forward.js';
 // The client SDK: UDP tunnels through a MASQUE proxy (RFC 9298) and bound sockets on it
 // (connect-udp-bind).
 export {
+  type AddressLookup,
   type BoundAddressInfo,
   type BoundMessage,
   type MasqueAuth,

@@ -24,7 +24,6 @@ import type { ProxyConfig } from '../config/schema.js';
 import { authConfig, targetRules } from '../config/schema.js';
 import { TargetPolicy } from '../masque/connect-udp/policy.js';
 import type { Resolver } from '../masque/connect-udp/resolve.js';
-import { createNodeResolver } from '../masque/connect-udp/resolver-node.js';
 import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
 import type { BoundSocketFactory } from '../masque/proxy/bound-socket.js';
 import { ConnectUdpHandler } from '../masque/proxy/connect-udp-handler.js';
@@ -35,13 +34,14 @@ import { H3Server } from '../runtime/server/server.js';
 import { listenTcp, type TcpListener } from '../runtime/tcp/tcp-listener.js';
 import { generateDevCert } from '../tls/certs/dev-cert.js';
 import { loadServerCredential } from '../tls/handshake/index.js';
+import { resolverFor } from './resolver.js';
 
 /** Options of {@link startProxy} that a configuration file cannot carry. */
 export interface StartProxyOptions {
   /** Certificate chain and key (PEM), over `config.certificate`. */
   certPem?: string;
   keyPem?: string;
-  /** DNS (default: Node's resolver with the configured timeout and servers). */
+  /** DNS (default: as `config.dns` says, `resolver.ts`). */
   resolver?: Resolver;
   /** Tunnel sockets (default: connected node:dgram sockets). */
   socketFactory?: UdpSocketFactory;
@@ -328,14 +328,9 @@ export async function startProxy(
     proxyName: config.proxyName,
     auth: authConfig(config),
     policy: new TargetPolicy(targetRules(config), { allowSpecial: config.targets.allowSpecial }),
-    resolver:
-      options.resolver ??
-      createNodeResolver({
-        timeoutMs: config.dns.timeoutMs,
-        tries: config.dns.tries,
-        servers: config.dns.servers,
-      }),
+    resolver: options.resolver ?? resolverFor(config.dns),
     prefer: config.dns.prefer,
+    fallback: config.dns.fallback,
     strictAuthority: config.request.strictAuthority,
     requireCapsuleProtocol: config.request.requireCapsuleProtocol,
     limits: {
@@ -494,11 +489,7 @@ export async function startProxy(
     const resolver =
       JSON.stringify(next.dns) === JSON.stringify(current.dns) || options.resolver !== undefined
         ? undefined
-        : createNodeResolver({
-            timeoutMs: next.dns.timeoutMs,
-            tries: next.dns.tries,
-            servers: next.dns.servers,
-          });
+        : resolverFor(next.dns);
     const changed = changedSettings(current, next);
     const applied = changed.filter((k) => RELOADABLE.has(k) || k === 'limits.tunnelsTotal');
     const restartNeeded = changed.filter((k) => !applied.includes(k) && k !== 'certificate');
@@ -519,6 +510,7 @@ export async function startProxy(
       policy,
       resolver,
       prefer: next.dns.prefer,
+      fallback: next.dns.fallback,
       strictAuthority: next.request.strictAuthority,
       requireCapsuleProtocol: next.request.requireCapsuleProtocol,
       tunnelsTotal: next.limits.tunnelsTotal,

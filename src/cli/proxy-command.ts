@@ -79,8 +79,11 @@ export interface ProxyCommand {
   close(): Promise<void>;
 }
 
-/** The configuration the flags and the file describe; throws {@link ConfigError}. */
-async function buildConfig(flags: ProxyFlags): Promise<ProxyConfig> {
+/**
+ * The configuration the flags and the file describe, secrets read from their files and `env`
+ * (again at every reload); throws {@link ConfigError}.
+ */
+async function buildConfig(flags: ProxyFlags, env: NodeJS.ProcessEnv): Promise<ProxyConfig> {
   const raw = flags.config === undefined ? {} : await readConfigFile(flags.config);
   if (flags.listen !== undefined) raw.listen = flags.listen;
   if (flags.template !== undefined) raw.template = flags.template;
@@ -95,8 +98,8 @@ async function buildConfig(flags: ProxyFlags): Promise<ProxyConfig> {
   return parseConfig(
     raw,
     flags.config === undefined
-      ? { source: 'command line' }
-      : { baseDir: dirname(resolve(flags.config)), source: flags.config },
+      ? { source: 'command line', env }
+      : { baseDir: dirname(resolve(flags.config)), source: flags.config, env },
   );
 }
 
@@ -105,7 +108,7 @@ const DEV_CERT_CHECK_MS = 3_600_000;
 
 /** Starts the proxy; a configuration problem throws {@link ConfigError}. */
 export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<ProxyCommand> {
-  const config = await buildConfig(flags);
+  const config = await buildConfig(flags, io.env);
   let certPem: string | undefined;
   let keyPem: string | undefined;
   let certFile = config.certificate?.cert;
@@ -166,7 +169,7 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<ProxyComma
   let reloading = Promise.resolve<ReloadOutcome | undefined>(undefined);
   const reloadOnce = async (): Promise<ReloadOutcome | undefined> => {
     try {
-      const next = await buildConfig(flags);
+      const next = await buildConfig(flags, io.env);
       next.statelessResetKeyFile ??= proxy.config.statelessResetKeyFile;
       const dev =
         next.certificate === undefined ? await devCertificate(cacheDir(io.env)) : undefined;

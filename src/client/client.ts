@@ -18,6 +18,7 @@
  * No silent reconnection: when the connection closes, every socket emits `error`
  * (MASQUE_CONNECTION_CLOSED) then `close`, and `client.closed` settles.
  */
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import {
   createTransform,
@@ -45,13 +46,18 @@ import {
   parseProxyQuicForwarding,
 } from '../masque/headers/proxy-quic-forwarding.js';
 import type { QuicCloseInfo } from '../quic/api.js';
-import { type ClientConnectOptions, H3Client } from '../runtime/client/client.js';
+import {
+  type ClientConnectOptions,
+  H3Client,
+  type H3ClientOptions,
+} from '../runtime/client/client.js';
 import type { ClientResponse } from '../runtime/client/exchange.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
 import { type HeadersInit, headerValues } from '../runtime/h3/headers.js';
 import { formatAddress } from '../runtime/udp/address.js';
 import type { PacketSeam } from '../runtime/udp/packet-seam.js';
 import { type Random, randomBytes, systemRandom } from '../util/random.js';
+import { CONNECTION_ATTEMPT_DELAY_MS, raceAttempts } from './attempts.js';
 import {
   type BindTunnelStream,
   type MasqueBindOptions,
@@ -60,6 +66,7 @@ import {
 import { MasqueError, MasqueErrorCode } from './errors.js';
 import { H1Link } from './h1-link.js';
 import { H2Link } from './h2-link.js';
+import { type AddressLookup, proxyAddresses } from './proxy-addresses.js';
 import { type ClientForwarding, QuicAwareSocket } from './quic-aware-socket.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 import { MasqueUdpSocket, type MasqueUdpSocketOptions } from './udp-socket.js';
@@ -120,6 +127,16 @@ export interface MasqueClientOptions {
   transport?: 'h3' | 'h2' | 'h1' | 'auto';
   /** With `transport: 'auto'`: how long HTTP/3 goes alone first (ms). Default 300. */
   h3HeadStart?: number;
+  /**
+   * A proxy named by a host name with IPv6 and IPv4 addresses: QUIC handshakes to its addresses
+   * race RFC 8305 §5 style. The first address (of the `prefer`red family, default IPv6) goes
+   * alone for `attemptDelayMs` (default 250, RFC 8305 §8), then the next (of the other family)
+   * starts beside it, and so on; a failed attempt starts the next at once; the first handshake
+   * to complete wins and the others are closed. `false`: one address, the first the system gives.
+   */
+  happyEyeballs?: false | { prefer?: 'ipv6' | 'ipv4'; attemptDelayMs?: number };
+  /** How the proxy's host name is resolved (default the system's resolver, `getaddrinfo`). */
+  lookup?: AddressLookup;
   logger?: Logger;
 }
 
@@ -292,7 +309,7 @@ export class MasqueClient {
         : /^[0-9.]+$/.test(host) || host.includes(':')
           ? formatAddress(host, port)
           : '192.0.2.1:443';
-    return await H3Client.connect(url, {
+    const common: H3ClientOptions = {
       ...(options.via !== undefined && tunnel !== undefined
         ? options.via instanceof QuicAwareSocket
           ? // A QUIC-aware tunnel to proxy B: the connection to B is itself forwarded by A.
@@ -310,7 +327,25 @@ export class MasqueClient {
       qlogDir: options.qlogDir,
       // RFC 9297 §2.1.1: without our SETTINGS_H3_DATAGRAM neither side may send datagrams.
       settings: { h3Datagram: options.datagrams !== 'capsule' },
-    });
+    };
+    const connect = (address?: string): Promise<H3Client> =>
+      H3Client.connect(url, address === undefined ? common : { ...common, address });
+    // A host name with both families: RFC 8305 §5 staggered handshakes (`attempts.ts`).
+    const he = options.happyEyeballs;
+    if (options.via === undefined && he !== false && isIP(host) === 0) {
+      const addresses = await proxyAddresses(host, options.lookup, he?.prefer);
+      if (new Set(addresses.map((a) => a.family)).size > 1) {
+        return await raceAttempts(
+          addresses.map((a) => () => connect(a.address)),
+          {
+            delayMs: he?.attemptDelayMs ?? CONNECTION_ATTEMPT_DELAY_MS,
+            dispose: (late) => void late.close(),
+          },
+        );
+      }
+      if (addresses.length > 0) return await connect(addresses[0].address);
+    }
+    return await connect();
   }
 
   /** True when QUIC DATAGRAM frames carry the tunnels' datagrams (else DATAGRAM capsules). */
@@ -672,40 +707,14 @@ function translate(err: unknown, what: string): MasqueError {
 }
 
 /**
- * HTTP/3 first; if it has not connected within `headStart` ms, HTTP/2 races beside it (RFC 8305
- * style); the first to connect wins and the other is closed once it connects. Fails only when
- * both fail (with the last error).
+ * HTTP/3 first; if it has not connected within `headStart` ms (or has failed), HTTP/2 races
+ * beside it (RFC 8305 style, `attempts.ts`); the first to connect wins and the other is closed
+ * once it connects. Fails only when both fail (with the last error).
  */
-async function happyEyeballs(
+function happyEyeballs(
   h3: () => Promise<H3Link>,
   h2: () => Promise<H3Link>,
   headStart: number,
 ): Promise<H3Link> {
-  const first = h3();
-  const early = await Promise.race([
-    first.then(
-      (l) => l,
-      () => undefined,
-    ),
-    new Promise<undefined>((r) => setTimeout(() => r(undefined), headStart).unref()),
-  ]);
-  if (early !== undefined) return early;
-  const second = h2();
-  return await new Promise<H3Link>((resolve, reject) => {
-    let done = false;
-    let failures = 0;
-    const win = (l: H3Link): void => {
-      if (done) {
-        void l.close(); // the slower one
-        return;
-      }
-      done = true;
-      resolve(l);
-    };
-    const lose = (err: unknown): void => {
-      if (++failures === 2) reject(err);
-    };
-    first.then(win, lose);
-    second.then(win, lose);
-  });
+  return raceAttempts([h3, h2], { delayMs: headStart, dispose: (l) => void l.close() });
 }

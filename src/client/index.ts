@@ -10,6 +10,7 @@ export {
 } from './bound-socket.js';
 export { type MasqueAuth, MasqueClient, type MasqueClientOptions } from './client.js';
 export { MasqueError, MasqueErrorCode, type MasqueErrorCodeValue } from './errors.js';
+export type { AddressLookup } from './proxy-addresses.js';
 export { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 export {
   MasqueUdpSocket,

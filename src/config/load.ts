@@ -6,7 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { formatPath } from './path.js';
 import { type ProxyConfig, proxyConfigSchema } from './schema.js';
+import { resolveSecrets, secretFileWarning } from './secrets.js';
 
 /** Thrown for an unreadable, unparsable or invalid configuration. */
 export class ConfigError extends Error {
@@ -22,23 +24,21 @@ export class ConfigError extends Error {
   }
 }
 
-/** `targets.allow[2]` from `['targets', 'allow', 2]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
+export { formatPath };
 
-function describe(issue: z.core.$ZodIssue): string {
+function describe(issue: z.core.$ZodIssue, origins: ReadonlyMap<string, string>): string {
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length === 0 ? '' : `${formatPath(issue.path)}: `;
     return `${where}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
-  return `${formatPath(issue.path)}: ${issue.message}`;
+  const field = formatPath(issue.path);
+  // A secret's own value is never echoed; where it came from is what the operator must fix.
+  const origin = origins.get(field);
+  return `${field}${origin === undefined ? '' : ` (from ${origin})`}: ${issue.message}`;
 }
+
+/** Warnings found while loading (secret files others may read), for {@link configWarnings}. */
+const loadWarnings = new WeakMap<ProxyConfig, readonly string[]>();
 
 /** Options of {@link parseConfig}. */
 export interface ParseConfigOptions {
@@ -46,12 +46,30 @@ export interface ParseConfigOptions {
   baseDir?: string;
   /** Where the value came from, for the error message. */
   source?: string;
+  /** Environment of `{ "env": NAME }` secrets (see `secrets.ts`); default `process.env`. */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Validates an already-parsed JSON value; throws {@link ConfigError}. */
+/**
+ * Validates an already-parsed JSON value, secrets read from their files and the environment
+ * first (`secrets.ts`: small files, read synchronously once per load); throws {@link ConfigError}
+ * with every problem at once.
+ */
 export function parseConfig(value: unknown, options: ParseConfigOptions = {}): ProxyConfig {
-  const r = proxyConfigSchema.safeParse(value);
-  if (!r.success) throw new ConfigError(r.error.issues.map(describe), options.source);
+  const secrets = resolveSecrets(value, {
+    env: options.env ?? process.env,
+    baseDir: options.baseDir,
+  });
+  const r = proxyConfigSchema.safeParse(secrets.value);
+  if (!r.success || secrets.problems.length > 0) {
+    // A secret that could not be read is reported once, not again as "must be a string".
+    const issues = r.success ? [] : r.error.issues;
+    const rest = issues.filter((i) => !secrets.failed.has(formatPath(i.path)));
+    throw new ConfigError(
+      [...secrets.problems, ...rest.map((i) => describe(i, secrets.origins))],
+      options.source,
+    );
+  }
   const config = r.data;
   if (config.certificate !== undefined && options.baseDir !== undefined) {
     const base = options.baseDir;
@@ -61,6 +79,11 @@ export function parseConfig(value: unknown, options: ParseConfigOptions = {}): P
   if (config.statelessResetKeyFile !== undefined && options.baseDir !== undefined) {
     config.statelessResetKeyFile = resolve(options.baseDir, config.statelessResetKeyFile);
   }
+  if (config.statelessResetKeyFile !== undefined) {
+    const w = secretFileWarning('statelessResetKeyFile', resolve(config.statelessResetKeyFile));
+    if (w !== undefined) secrets.warnings.push(w);
+  }
+  if (secrets.warnings.length > 0) loadWarnings.set(config, secrets.warnings);
   return config;
 }
 
@@ -82,12 +105,12 @@ export async function loadConfig(path: string): Promise<ProxyConfig> {
 }
 
 /**
- * Legal but doubtful settings, one line each: an idle timeout under two minutes (RFC 9298 §3.1:
+ * Legal but doubtful settings, one line each: secret files others may read, an idle timeout under two minutes (RFC 9298 §3.1:
  * "SHOULD NOT use a period lower than two minutes"), no authentication on a non-loopback
  * address, special-purpose destinations allowed.
  */
 export function configWarnings(config: ProxyConfig): string[] {
-  const out: string[] = [];
+  const out: string[] = [...(loadWarnings.get(config) ?? [])];
   if (config.limits.tunnelIdleTimeoutMs < 120_000) {
     out.push('limits.tunnelIdleTimeoutMs: below two minutes (RFC 9298 §3.1 SHOULD NOT)');
   }

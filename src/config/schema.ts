@@ -18,6 +18,9 @@
  *   "logLevel": "info"
  * }
  * ```
+ *
+ * Secrets (auth tokens, passwords, scrypt hashes, the QUIC-LB key) may also be given as
+ * `{ "file": PATH }` or `{ "env": NAME }`; `secrets.ts` substitutes them before this schema runs.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
@@ -181,13 +184,32 @@ export const proxyConfigSchema = z.strictObject({
       allowSpecial: z.boolean({ error: 'must be true or false' }).default(false),
     })
     .prefault({}),
+  /**
+   * How target names become addresses. `mode`: "system" (getaddrinfo: /etc/hosts, nsswitch, as
+   * every program on the host resolves) or "dns" (c-ares: asks DNS `servers` directly, or the
+   * system's name servers, `tries` times); default "dns" when `servers` is given, else "system".
+   * `prefer`: the family tried first (RFC 8305 §4, families alternating); `fallback`: a tunnel
+   * whose socket cannot open to one address tries the next (drafts/rfc8305.md).
+   */
   dns: z
     .strictObject({
+      mode: z.enum(['system', 'dns'], { error: 'must be "system" or "dns"' }).optional(),
       timeoutMs: int(1, 60_000, 'milliseconds').default(5000),
       tries: int(1, 10, 'attempts').default(2),
       servers: z.array(nonEmpty('DNS server address')).optional(),
       prefer: z.enum(['ipv6', 'ipv4'], { error: 'must be "ipv6" or "ipv4"' }).default('ipv6'),
+      fallback: z.boolean({ error: 'must be true or false' }).default(true),
     })
+    .superRefine((d, ctx) => {
+      if (d.mode === 'system' && d.servers !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['servers'],
+          message: 'the system resolver asks the servers of /etc/resolv.conf; use "mode": "dns"',
+        });
+      }
+    })
+    .transform((d) => ({ ...d, mode: d.mode ?? (d.servers === undefined ? 'system' : 'dns') }))
     .prefault({}),
   request: z
     .strictObject({

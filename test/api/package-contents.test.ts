@@ -1,6 +1,7 @@
 /**
- * What `npm pack` ships: the built library and command, its types, README and LICENSE; no tests,
- * benches, Go sources, TypeScript sources or source maps. (The list comes from `files` in
+ * What `npm pack` ships: the built library and command, its types, README, LICENSE and the
+ * systemd unit (deploy/masque.service); no tests, benches, Go sources, TypeScript sources or
+ * source maps. (The list comes from `files` in
  * package.json; dist/ is built by `npm ci` through the `prepare` script.)
  */
 import { execFile } from 'node:child_process';
@@ -28,11 +29,12 @@ describe('the npm package', () => {
         'dist/src/index.d.ts',
         'dist/src/http3-api.js',
         'dist/src/cli/main.js',
+        'deploy/masque.service',
       ]),
     );
     const stray = files.filter(
       (f) =>
-        !['LICENSE', 'README.md', 'package.json'].includes(f) &&
+        !['LICENSE', 'README.md', 'package.json', 'deploy/masque.service'].includes(f) &&
         !/^dist\/(src|transforms)\/.*\.(js|d\.ts)$/.test(f),
     );
     expect(stray).toEqual([]);

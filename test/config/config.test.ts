@@ -31,7 +31,7 @@ describe('parseConfig defaults', () => {
       shutdownGraceMs: 10_000,
       auth: { mode: 'none' },
       targets: { deny: [], allow: [], allowSpecial: false },
-      dns: { timeoutMs: 5000, tries: 2, prefer: 'ipv6' },
+      dns: { mode: 'system', timeoutMs: 5000, tries: 2, prefer: 'ipv6', fallback: true },
       request: { strictAuthority: false, requireCapsuleProtocol: false },
       limits: {
         tunnelsPerConnection: 64,
@@ -114,6 +114,15 @@ describe('parseConfig defaults', () => {
       logLevel: 'debug',
     });
     expect(c.listen).toEqual({ host: '::', port: 443 });
+    // Servers given: the c-ares resolver that asks them, unless a mode says otherwise.
+    expect(c.dns).toEqual({
+      mode: 'dns',
+      timeoutMs: 100,
+      tries: 1,
+      servers: ['127.0.0.1:53'],
+      prefer: 'ipv4',
+      fallback: true,
+    });
     expect(c.metrics?.listen).toEqual({ host: 'localhost', port: 9464 });
     expect(targetRules(c).map((r) => `${r.action} ${r.cidr}`)).toEqual([
       'deny 2001:db8::/32',
@@ -202,6 +211,12 @@ describe('parseConfig error messages (path: what is wrong)', () => {
     [{ dns: { tries: 11 } }, 'dns.tries: must be at most 10 (attempts)'],
     [{ dns: { servers: [''] } }, 'dns.servers[0]: must not be empty (DNS server address)'],
     [{ dns: { prefer: 'both' } }, 'dns.prefer: must be "ipv6" or "ipv4"'],
+    [{ dns: { mode: 'hosts' } }, 'dns.mode: must be "system" or "dns"'],
+    [{ dns: { fallback: 'yes' } }, 'dns.fallback: must be true or false'],
+    [
+      { dns: { mode: 'system', servers: ['192.0.2.53'] } },
+      'dns.servers: the system resolver asks the servers of /etc/resolv.conf; use "mode": "dns"',
+    ],
     [{ request: { strictAuthority: 1 } }, 'request.strictAuthority: must be true or false'],
     [
       { request: { requireCapsuleProtocol: 'no' } },

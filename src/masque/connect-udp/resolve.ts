@@ -5,14 +5,16 @@
  * SHOULD send details using an appropriate Proxy-Status header field."
  *
  * Resolution goes through an injected {@link Resolver}; the adapter owns timeouts
- * (`resolver-node.ts`), this module only maps outcomes. A and AAAA are asked in parallel (for
+ * (`resolver-system.ts`, `resolver-node.ts`), this module only maps outcomes. A and AAAA are asked in parallel (for
  * the families the proxy can route), every answer goes through the policy, and the allowed
- * addresses come back ordered by family preference (default IPv6 first, the Happy Eyeballs
- * preference of RFC 8305 §4; a failing family is simply skipped when the other one answered).
+ * addresses come back ordered by family preference, families alternating (default IPv6 first,
+ * the Happy Eyeballs order of RFC 8305 §4; a failing family is simply skipped when the other one
+ * answered). The relays try them in that order (`open-target.ts`).
  *
  * Failures, with RFC 9209 §2.3 error types and their recommended status codes:
  *   NXDOMAIN / SERVFAIL / REFUSED / FORMERR / NOTIMP  dns_error, rcode="..."   502
  *   no A or AAAA records (NODATA)                     dns_error, rcode="NOERROR" 502
+ *   getaddrinfo found no address (EAI_NONAME)         dns_error, no rcode        502
  *   resolver timeout                                  dns_timeout               504
  *   every address denied by policy                    destination_ip_prohibited 502
  *   only addresses of a family the proxy cannot use   destination_ip_unroutable 502
@@ -36,8 +38,11 @@ export interface Resolver {
 
 /** A resolver failure, classified. */
 export interface DnsFailure {
-  /** `nxdomain` and `rcode` carry an RCODE; `nodata` is NOERROR without addresses. */
-  kind: 'nxdomain' | 'rcode' | 'nodata' | 'timeout' | 'other';
+  /**
+   * `nxdomain` and `rcode` carry an RCODE; `nodata` is NOERROR without addresses; `noname` is
+   * getaddrinfo's "no address", which does not tell NXDOMAIN from NODATA.
+   */
+  kind: 'nxdomain' | 'noname' | 'rcode' | 'nodata' | 'timeout' | 'other';
   /** The DNS RCODE name (RFC 8499 §3), when known. */
   rcode?: string;
   /** RFC 8914 INFO-CODE, when the resolver supplied one. */
@@ -68,6 +73,7 @@ export function classifyDnsError(err: unknown): DnsFailure {
       ? { infoCode: e.infoCode }
       : {};
   if (code === 'ETIMEOUT') return { kind: 'timeout', detail };
+  if (code === 'EAI_NONAME') return { kind: 'noname', detail, ...infoCode };
   if (code === 'ENODATA') return { kind: 'nodata', rcode: 'NOERROR', detail, ...infoCode };
   if (code !== undefined && code in RCODES) {
     const rcode = RCODES[code];
@@ -78,7 +84,8 @@ export function classifyDnsError(err: unknown): DnsFailure {
 
 // Which failure explains an empty answer best when both families failed.
 const RANK: Record<DnsFailure['kind'], number> = {
-  nxdomain: 4,
+  nxdomain: 5,
+  noname: 4,
   rcode: 3,
   timeout: 2,
   other: 1,
@@ -176,6 +183,7 @@ export async function resolveTarget(target: Target, opts: ResolveOptions): Promi
       if (worst.rcode !== undefined) extra.rcode = worst.rcode;
       if (worst.infoCode !== undefined) extra.infoCode = worst.infoCode;
       if (worst.kind === 'other') extra.details = worst.detail;
+      if (worst.kind === 'noname') extra.details = 'no address for the name';
       return fail(proxy, 'dns_error', `DNS error for ${name}: ${worst.detail}`, extra);
     }
   }
@@ -210,12 +218,30 @@ export async function resolveTarget(target: Target, opts: ResolveOptions): Promi
   if (routable.length === 0) {
     return fail(proxy, 'destination_ip_unroutable', `${where}: no address in a usable family`);
   }
-  const first = opts.prefer === 'ipv4' ? 4 : 6;
-  routable.sort((x, y) => (x.family === first ? 0 : 1) - (y.family === first ? 0 : 1));
-  const top = routable[0];
+  const ordered = interleaveFamilies(routable, opts.prefer === 'ipv4' ? 4 : 6);
+  const top = ordered[0];
   const nextHop = formatHostPort(
     { kind: 'ip', family: top.family, address: top.address },
     target.port,
   );
-  return { ok: true, addresses: routable, proxyStatus: { proxy, nextHop } };
+  return { ok: true, addresses: ordered, proxyStatus: { proxy, nextHop } };
+}
+
+/**
+ * RFC 8305 §4: "Whichever address family is first in the list should be followed by an address
+ * of the other address family" — alternating, a First Address Family Count of 1 — each family
+ * keeping its own order. An attempt that fails then moves to the other family at once.
+ */
+export function interleaveFamilies(
+  addresses: readonly ResolvedAddress[],
+  first: 4 | 6,
+): ResolvedAddress[] {
+  const a = addresses.filter((x) => x.family === first);
+  const b = addresses.filter((x) => x.family !== first);
+  const out: ResolvedAddress[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) out.push(a[i]);
+    if (i < b.length) out.push(b[i]);
+  }
+  return out;
 }

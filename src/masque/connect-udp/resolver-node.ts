@@ -1,6 +1,7 @@
 /**
- * The default {@link Resolver}: Node's c-ares stub resolver (`node:dns/promises` `Resolver`),
- * which queries DNS servers directly (no /etc/hosts, no getaddrinfo) and owns the timeout.
+ * The {@link Resolver} of `dns.mode: "dns"`: Node's c-ares stub resolver (`node:dns/promises`
+ * `Resolver`), which queries DNS servers directly (no /etc/hosts, no getaddrinfo) and owns the
+ * timeout; it knows RCODEs, which getaddrinfo does not. The default is `resolver-system.ts`.
  * Its rejections carry Node's DNS error codes, which `classifyDnsError` maps.
  */
 import { Resolver as DnsResolver } from 'node:dns/promises';

@@ -37,6 +37,11 @@ export interface AdmissionContext {
   readonly policy: TargetPolicy;
   readonly resolver: Resolver;
   readonly prefer?: 'ipv4' | 'ipv6';
+  /**
+   * Pass on every allowed address, so a relay whose socket cannot open to one tries the next
+   * (RFC 8305 §4 order, `open-target.ts`); false: the first address only. Default true.
+   */
+  readonly fallback?: boolean;
   readonly families?: { ipv4?: boolean; ipv6?: boolean };
   readonly strictAuthority?: boolean;
   readonly requireCapsuleProtocol?: boolean;
@@ -129,5 +134,6 @@ export async function admit(
     families: ctx.families,
   });
   if (!r.ok) return refusal(r.status, r.error, r.proxyStatus);
-  return { ...base, target, addresses: r.addresses };
+  const addresses = ctx.fallback === false ? r.addresses.slice(0, 1) : r.addresses;
+  return { ...base, target, addresses };
 }

@@ -36,7 +36,7 @@ import { QUIC_PROXY_PROFILES, type QuicProxyProfile } from '../capsules/quic-pro
 import { type AuthConfig, Authenticator, type AuthResult } from '../connect-udp/auth.js';
 import { TargetPolicy } from '../connect-udp/policy.js';
 import type { Resolver } from '../connect-udp/resolve.js';
-import { createNodeResolver } from '../connect-udp/resolver-node.js';
+import { createSystemResolver } from '../connect-udp/resolver-system.js';
 import { rejectionResponseHeaders } from '../connect-udp/response.js';
 import type { Target } from '../connect-udp/target.js';
 import type { UriTemplate } from '../connect-udp/uri-template.js';
@@ -148,10 +148,12 @@ export interface ConnectUdpHandlerOptions {
   auth?: AuthConfig | Authenticator;
   /** Target access control. Default: special-purpose ranges denied. */
   policy?: TargetPolicy;
-  /** DNS. Default: Node's c-ares resolver with a 5 s timeout. */
+  /** DNS. Default: the system's resolver (getaddrinfo) with a 5 s timeout. */
   resolver?: Resolver;
   /** Family tried first. Default 'ipv6'. */
   prefer?: 'ipv4' | 'ipv6';
+  /** When a target socket cannot be opened, try the target's next address. Default true. */
+  fallback?: boolean;
   /** Families the proxy may send on. Default both. */
   families?: { ipv4?: boolean; ipv6?: boolean };
   /** `:authority` must equal the template's (421 otherwise). */
@@ -191,6 +193,7 @@ export interface HandlerReconfiguration {
   policy?: TargetPolicy;
   resolver?: Resolver;
   prefer?: 'ipv4' | 'ipv6';
+  fallback?: boolean;
   strictAuthority?: boolean;
   requireCapsuleProtocol?: boolean;
   tunnelsPerConnection?: number;
@@ -373,8 +376,9 @@ export class ConnectUdpHandler {
           ? options.auth
           : new Authenticator(options.auth ?? { mode: 'none' }),
       policy,
-      resolver: options.resolver ?? createNodeResolver(),
+      resolver: options.resolver ?? createSystemResolver(),
       prefer: options.prefer,
+      fallback: options.fallback,
       families: options.families,
       strictAuthority: options.strictAuthority,
       requireCapsuleProtocol: options.requireCapsuleProtocol,
@@ -404,6 +408,7 @@ export class ConnectUdpHandler {
       policy: o.policy ?? a.policy,
       resolver: o.resolver ?? a.resolver,
       prefer: o.prefer ?? a.prefer,
+      fallback: o.fallback ?? a.fallback,
       strictAuthority: o.strictAuthority ?? a.strictAuthority,
       requireCapsuleProtocol: o.requireCapsuleProtocol ?? a.requireCapsuleProtocol,
     };

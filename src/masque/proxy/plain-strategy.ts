@@ -1,16 +1,26 @@
 /**
  * Plain connect-udp (RFC 9298): one connected UDP socket to the request's target, Context ID 0
  * relayed both ways by a {@link UdpTunnel}. The 2xx carries a Proxy-Status with `next-hop`
- * (RFC 9298 §3.5: "SHOULD include ... the IP address and port"); when no socket opens to any of
- * the target's addresses: 502 destination_ip_unroutable.
+ * (RFC 9298 §3.5: "SHOULD include ... the IP address and port"). The target's addresses are
+ * tried in turn (`open-target.ts`, RFC 8305 §4 order); when no socket opens to any of them: 502
+ * destination_ip_unroutable.
  */
 import type { Logger } from 'pino';
 import { successResponseHeaders } from '../connect-udp/response.js';
 import { formatHostPort } from '../connect-udp/target.js';
 import { type Admitted, type Refusal, refusal } from './admission.js';
+import { describeAttempts, openFirstReachable } from './open-target.js';
 import type { PreparedRelay, RelayContext, RelayStrategy } from './strategy.js';
 import { type TunnelSession, UdpTunnel } from './tunnel.js';
-import type { TunnelSocket, UdpSocketFactory, UdpTarget } from './udp-socket.js';
+import type { UdpSocketFactory, UdpTarget } from './udp-socket.js';
+
+/** "[2001:db8::1]:53" / "192.0.2.1:53". */
+function formatUdpTarget(target: UdpTarget): string {
+  return formatHostPort(
+    { kind: 'ip', family: target.family, address: target.address },
+    target.port,
+  );
+}
 
 /** Per-tunnel settings of plain connect-udp. */
 export interface PlainRelayOptions {
@@ -38,29 +48,28 @@ export class PlainStrategy implements RelayStrategy {
 
   async prepare(admitted: Admitted): Promise<PreparedRelay | Refusal> {
     const port = admitted.target?.port ?? 0;
-    let opened: { socket: TunnelSocket; target: UdpTarget } | undefined;
-    for (const a of admitted.addresses) {
-      const target: UdpTarget = { address: a.address, family: a.family, port };
-      try {
-        opened = { socket: await this.#opts.socketFactory.open(target), target };
-        break;
-      } catch (err) {
-        this.#opts.logger.debug({ err, target: a.address }, 'tunnel socket failed');
-      }
-    }
-    if (opened === undefined) {
+    const o = this.#opts;
+    const r = await openFirstReachable(admitted.addresses, port, (target) =>
+      o.socketFactory.open(target),
+    );
+    if (!r.ok) {
+      o.logger.debug({ attempts: describeAttempts(r.failed) }, 'no tunnel socket opened');
       return refusal(502, 'SOCKET_FAILED', {
-        proxy: this.#opts.proxyName,
+        proxy: o.proxyName,
         error: 'destination_ip_unroutable',
         details: 'no socket could be opened to the target',
       });
     }
+    const { value: socket, target } = r;
+    if (r.failed.length > 0) {
+      // Not silent: a family that fails on this host is worth an operator's look.
+      o.logger.info(
+        { attempts: describeAttempts(r.failed), nextHop: formatUdpTarget(target) },
+        'target reached on a later address',
+      );
+    }
     this.#socketsOpen++;
-    const { socket, target } = opened;
-    const nextHop = formatHostPort(
-      { kind: 'ip', family: target.family, address: target.address },
-      target.port,
-    );
+    const nextHop = formatUdpTarget(target);
     const headers = successResponseHeaders({ proxyName: this.#opts.proxyName, nextHop }).filter(
       ([name]) => !name.startsWith(':') && name !== 'capsule-protocol',
     );
@@ -70,7 +79,6 @@ export class PlainStrategy implements RelayStrategy {
       released = true;
       this.#socketsOpen--;
     };
-    const o = this.#opts;
     return {
       ok: true,
       headers,

@@ -36,11 +36,12 @@ import { formatProxyQuicPortSharing } from '../headers/proxy-quic-port-sharing.j
 import { CidMappingTable } from '../quic-aware/cid-table.js';
 import type { VcidGenerator } from '../quic-aware/vcid.js';
 import { type Admitted, type Refusal, refusal } from './admission.js';
+import { describeAttempts, openFirstReachable } from './open-target.js';
 import { type ForwardingTransforms, QuicAwareTunnel } from './quic-aware-tunnel.js';
 import type { PreparedRelay, RelayContext, RelayStrategy } from './strategy.js';
 import { TargetLinks } from './target-link.js';
 import type { TunnelSession } from './tunnel.js';
-import type { UdpSocketFactory, UdpTarget } from './udp-socket.js';
+import type { UdpSocketFactory } from './udp-socket.js';
 
 /** What the strategy needs from the server it serves on. */
 export interface QuicAwareServerSide {
@@ -111,20 +112,16 @@ export class QuicAwareStrategy implements RelayStrategy {
   async prepare(admitted: Admitted): Promise<PreparedRelay | Refusal> {
     const o = this.#o;
     const server = this.#server;
-    const first = admitted.addresses[0];
-    if (server === undefined || admitted.target === undefined || first === undefined) {
+    if (server === undefined || admitted.target === undefined || admitted.addresses.length === 0) {
       return refusal(503, 'QUIC_AWARE_UNAVAILABLE', {
         proxy: o.proxyName,
         error: 'proxy_internal_error',
         details: 'QUIC-aware proxying is not attached to a server',
       });
     }
-    const target: UdpTarget = {
-      address: first.address,
-      family: first.family,
-      port: admitted.target.port,
-    };
-    if (server.isOwnAddress(target.address, target.port)) {
+    const port = admitted.target.port;
+    // A name that resolves to us is a loop whichever of its addresses would be tried.
+    if (admitted.addresses.some((a) => server.isOwnAddress(a.address, port))) {
       return refusal(502, 'LOOP', {
         proxy: o.proxyName,
         error: 'proxy_loop_detected',
@@ -143,16 +140,32 @@ export class QuicAwareStrategy implements RelayStrategy {
       },
       linkFailed: (err: Error) => tunnel?.linkFailed(err),
     };
-    let link: Awaited<ReturnType<TargetLinks['acquire']>>;
-    try {
-      link = await this.#links.acquire(target, share, user);
-    } catch (err) {
-      o.logger.debug({ err, target: target.address }, 'QUIC-aware target socket failed');
+    const opened = await openFirstReachable(admitted.addresses, port, (t) =>
+      this.#links.acquire(t, share, user),
+    );
+    if (!opened.ok) {
+      o.logger.debug(
+        { attempts: describeAttempts(opened.failed) },
+        'QUIC-aware target socket failed',
+      );
       return refusal(502, 'SOCKET_FAILED', {
         proxy: o.proxyName,
         error: 'destination_ip_unroutable',
         details: 'no socket could be opened to the target',
       });
+    }
+    const { value: link, target } = opened;
+    if (opened.failed.length > 0) {
+      o.logger.info(
+        {
+          attempts: describeAttempts(opened.failed),
+          nextHop: formatHostPort(
+            { kind: 'ip', family: target.family, address: target.address },
+            port,
+          ),
+        },
+        'target reached on a later address',
+      );
     }
     if (share) link.route = (msg) => this.#route(link.key, msg);
     const nextHop = formatHostPort(

@@ -73,6 +73,11 @@ export interface H3ClientOptions {
   socket?: DatagramSocket;
   /** With `socket`: the server's address label ("ip:port"); the target is not resolved. */
   remote?: string;
+  /**
+   * The server's IP address, chosen by the caller (the target's host is then not resolved; TLS
+   * and `:authority` still use it).
+   */
+  address?: string;
   /** Handshake + SETTINGS deadline in ms. Default 10 s. */
   connectTimeout?: number;
   logger?: Logger;
@@ -157,7 +162,7 @@ export class H3Client {
     if ((options.socket === undefined) !== (options.remote === undefined)) {
       throw new RangeError('socket and remote go together');
     }
-    const t = await resolveTarget(target, options.remote);
+    const t = await resolveTarget(target, options.remote, options.address);
     let driver: SessionDriver | undefined;
     const udp = await UdpEndpoint.bind<QuicConnection, ClientCfg>({
       ...(options.socket !== undefined

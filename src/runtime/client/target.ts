@@ -24,11 +24,14 @@ export interface ResolvedTarget {
 /**
  * Parses and resolves a target (DNS only when the host is a name). With `remote`, nothing is
  * looked up: the caller's socket delivers datagrams itself (a connect-udp tunnel, where the proxy
- * resolves the name) and `remote` is only the address label the connection uses.
+ * resolves the name) and `remote` is only the address label the connection uses. With
+ * `address` (an IP literal), nothing is looked up either: the caller chose the address (RFC 8305
+ * attempts), while TLS and `:authority` keep the host.
  */
 export async function resolveTarget(
   target: ClientTarget,
   remote?: string,
+  address?: string,
 ): Promise<ResolvedTarget> {
   let host: string;
   let port: number;
@@ -57,7 +60,11 @@ export async function resolveTarget(
       authority: port === 443 ? hostPart : `${hostPart}:${port}`,
     };
   }
-  if (family === 0) {
+  if (address !== undefined) {
+    family = isIP(address);
+    if (family === 0) throw new RangeError(`address ${address} is not an IP address`);
+    ip = address;
+  } else if (family === 0) {
     const r = await lookup(host);
     ip = r.address;
     family = r.family;

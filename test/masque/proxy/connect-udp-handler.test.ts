@@ -86,6 +86,19 @@ describe('a connect-udp request that succeeds', () => {
     expect(proxyStatus(s).nextHop).toBe('127.0.0.2:7');
   });
 
+  it('with fallback off only the first address is tried: 502 when it fails', async () => {
+    const { handler, sockets } = setup({ fallback: false });
+    sockets.refuse.add('::1');
+    const s = await request(handler, path('echo.test', 7));
+    expect(s.status).toBe(502);
+    expect(proxyStatus(s)).toMatchObject({ error: 'destination_ip_unroutable' });
+    expect(sockets.sockets).toEqual([]);
+    // A reload turns it back on for new requests.
+    handler.reconfigure({ fallback: true });
+    const again = await request(handler, path('echo.test', 7));
+    expect(proxyStatus(again).nextHop).toBe('127.0.0.2:7');
+  });
+
   it('percent-encoded IPv6 targets are decoded (RFC 9298 §3)', async () => {
     const { handler, sockets } = setup();
     const s = await request(handler, path('%3A%3A1', 9));
