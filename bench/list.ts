@@ -21,3 +21,25 @@ export const BENCHES: Array<[string, Loader]> = [
   ['refusal', () => import('./refusal.bench.js')],
   ['memory', () => import('./memory.bench.js')],
 ];
+
+/**
+ * The rows `npm run bench` repeats at the end in one summary table (issue 13's figures), each
+ * with its throughput as a share of the plain relay measured by the same module in the same run:
+ * [module, row name, label in the summary].
+ */
+export const SUMMARY: Array<[string, string, string]> = [
+  ['connect-udp', 'plain node:dgram relay, 1 flow', 'plain node:dgram relay (1 flow)'],
+  ['connect-udp', 'connect-udp, 1 tunnel', 'tunnelled connect-udp, HTTP/3, 1 tunnel'],
+  ['connect-udp', 'connect-udp, 10 tunnels', 'tunnelled connect-udp, HTTP/3, 10 tunnels'],
+  ['connect-udp', 'connect-udp, 1 tunnel, HTTP/2 (TCP)', 'tunnelled connect-udp, HTTP/2'],
+  [
+    'connect-udp',
+    'connect-udp, 1 tunnel, HTTP/1.1 Upgrade (TCP)',
+    'tunnelled connect-udp, HTTP/1.1',
+  ],
+  ['quic-aware', 'forwarded, identity', 'QUIC-aware forwarded, identity'],
+  ['quic-aware', 'forwarded, scramble-dt', 'QUIC-aware forwarded, scramble-dt'],
+  ['quic', 'quic handshake, sequential, new connection each', 'QUIC handshakes'],
+  ['memory', 'idle QUIC connection (HTTP/3): heap + external', 'memory per idle connection'],
+  ['memory', 'idle connect-udp tunnel: heap + external', 'memory per idle tunnel'],
+];

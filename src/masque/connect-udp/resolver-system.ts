@@ -13,7 +13,10 @@
  *
  * getaddrinfo has no timeout of its own and cannot be cancelled: a lookup that hangs keeps one
  * libuv thread-pool thread (4 by default, `UV_THREADPOOL_SIZE`) until the system resolver gives
- * up; the request is answered 504 at `timeoutMs` regardless.
+ * up; the request is answered 504 at `timeoutMs` regardless. So that clients asking for names
+ * that hang cannot take every thread from the rest of the proxy (files, scrypt for basic auth),
+ * at most `maxInFlight` lookups run at once (default 2); the others wait their turn within their
+ * own `timeoutMs`, and one that times out waiting is never started.
  */
 import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
@@ -31,6 +34,8 @@ export interface SystemResolverOptions {
   timeoutMs?: number;
   /** The lookup (tests inject one); default `dns.promises.lookup`. */
   lookup?: SystemLookup;
+  /** Lookups running at once (default 2: half of libuv's default thread pool). */
+  maxInFlight?: number;
 }
 
 function relabel(err: unknown): unknown {
@@ -48,26 +53,47 @@ function relabel(err: unknown): unknown {
 export function createSystemResolver(options: SystemResolverOptions = {}): Resolver {
   const timeoutMs = options.timeoutMs ?? 5000;
   const lookup: SystemLookup = options.lookup ?? ((name, o) => dnsLookup(name, o));
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+  let inFlight = 0;
+  const waiting: Array<() => void> = [];
+  const release = (): void => {
+    inFlight--;
+    waiting.shift()?.();
+  };
   const ask = (name: string, family: 4 | 6): Promise<string[]> =>
     new Promise<string[]>((resolve, reject) => {
+      let done = false;
       const timer = setTimeout(() => {
+        done = true;
         reject(
           Object.assign(new Error(`getaddrinfo ${name}: no answer within ${timeoutMs} ms`), {
             code: 'ETIMEOUT',
           }),
         );
       }, timeoutMs);
-      lookup(name, { all: true, family }).then(
-        (list) => {
-          clearTimeout(timer);
-          // getaddrinfo may list an address once per socket type; the family is what was asked.
-          resolve([...new Set(list.filter((a) => a.family === family).map((a) => a.address))]);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(relabel(err));
-        },
-      );
+      const start = (): void => {
+        // Timed out while waiting: give the turn to the next one without running.
+        if (done) {
+          waiting.shift()?.();
+          return;
+        }
+        inFlight++;
+        lookup(name, { all: true, family }).then(
+          (list) => {
+            release();
+            clearTimeout(timer);
+            // getaddrinfo may list an address once per socket type; the family is what was asked.
+            resolve([...new Set(list.filter((a) => a.family === family).map((a) => a.address))]);
+          },
+          (err: unknown) => {
+            release();
+            clearTimeout(timer);
+            reject(relabel(err));
+          },
+        );
+      };
+      if (inFlight < maxInFlight) start();
+      else waiting.push(start);
     });
   return { resolve4: (name) => ask(name, 4), resolve6: (name) => ask(name, 6) };
 }

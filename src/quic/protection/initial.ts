@@ -43,9 +43,26 @@ export function initialKeys(
   dcid: Uint8Array,
   salt: Uint8Array = QUIC_V1_INITIAL_SALT,
 ): { client: PacketKeys; server: PacketKeys } {
+  // The server derives them twice for each new connection: once to check that the Initial
+  // decrypts before keeping any state, once in the connection it then creates. The last result
+  // is kept (the keys are public: anyone who sees the DCID can derive them, RFC 9001 §5.2).
+  const last = lastInitial;
+  if (last !== undefined && last.salt === salt && equalBytes(last.dcid, dcid)) return last.keys;
   const s = initialSecrets(dcid, salt);
-  return {
+  const keys = {
     client: deriveKeys(s.client, INITIAL_SUITE),
     server: deriveKeys(s.server, INITIAL_SUITE),
   };
+  lastInitial = { dcid: dcid.slice(), salt, keys };
+  return keys;
+}
+
+let lastInitial:
+  | { dcid: Uint8Array; salt: Uint8Array; keys: { client: PacketKeys; server: PacketKeys } }
+  | undefined;
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -100,4 +100,34 @@ describe('createSystemResolver', () => {
     await rejected;
     expect(await pending).toMatchObject({ ok: false, status: 504, error: 'dns_timeout' });
   });
+
+  it('runs at most maxInFlight lookups at once; one that times out waiting never starts', async () => {
+    vi.useFakeTimers();
+    const started: string[] = [];
+    const answers = new Map<string, (a: LookupAddress[]) => void>();
+    const lookup: SystemLookup = (name) =>
+      new Promise<LookupAddress[]>((resolve) => {
+        started.push(name);
+        answers.set(name, resolve);
+      });
+    const r = createSystemResolver({ lookup, timeoutMs: 1000, maxInFlight: 2 });
+    const a = r.resolve4('a.test');
+    const b = r.resolve4('b.test');
+    const c = r.resolve4('c.test');
+    const d = r.resolve4('d.test');
+    expect(started).toEqual(['a.test', 'b.test']);
+    answers.get('a.test')?.([{ address: '192.0.2.1', family: 4 }]);
+    expect(await a).toEqual(['192.0.2.1']);
+    expect(started).toEqual(['a.test', 'b.test', 'c.test']);
+    const cRejects = expect(c).rejects.toMatchObject({ code: 'ETIMEOUT' });
+    const dRejects = expect(d).rejects.toMatchObject({ code: 'ETIMEOUT' });
+    const bRejects = expect(b).rejects.toMatchObject({ code: 'ETIMEOUT' });
+    await vi.advanceTimersByTimeAsync(1000);
+    await Promise.all([bRejects, cRejects, dRejects]);
+    // b and c hang on in getaddrinfo; d timed out waiting and was never started.
+    expect(started).toEqual(['a.test', 'b.test', 'c.test']);
+    answers.get('b.test')?.([]);
+    await Promise.resolve();
+    expect(started).toEqual(['a.test', 'b.test', 'c.test']);
+  });
 });

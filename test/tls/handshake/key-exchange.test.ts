@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TlsAlertError } from '../../../src/tls/alert.js';
 import { generateKeyShare, isSupportedGroup } from '../../../src/tls/handshake/index.js';
 import type { Random } from '../../../src/util/random.js';
-import { SeededRandom } from '../../../src/util/random.js';
+import { SeededRandom, systemRandom } from '../../../src/util/random.js';
 import { toHex } from '../../../src/wire/index.js';
 import { simple } from './rfc8448.js';
 
@@ -24,6 +24,20 @@ describe('key shares', () => {
     expect(toHex(server.publicKey)).toBe(toHex(simple.serverPublicKey));
     expect(toHex(client.computeSecret(server.publicKey))).toBe(toHex(simple.sharedSecret));
     expect(toHex(server.computeSecret(client.publicKey))).toBe(toHex(simple.sharedSecret));
+  });
+
+  it('x25519 with the system random: OpenSSL makes the key; shares agree with seeded ones and differ each time', () => {
+    const sys = generateKeyShare(0x1d, systemRandom);
+    const again = generateKeyShare(0x1d, systemRandom);
+    const seeded = generateKeyShare(0x1d, new SeededRandom(9));
+    expect(sys.publicKey.length).toBe(32);
+    expect(toHex(sys.publicKey)).not.toBe(toHex(again.publicKey));
+    expect(toHex(sys.computeSecret(seeded.publicKey))).toBe(
+      toHex(seeded.computeSecret(sys.publicKey)),
+    );
+    expect(toHex(sys.computeSecret(again.publicKey))).toBe(
+      toHex(again.computeSecret(sys.publicKey)),
+    );
   });
 
   it('secp256r1 shares are uncompressed points and agree', () => {
