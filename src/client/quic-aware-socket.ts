@@ -255,6 +255,10 @@ export class QuicAwareSocket implements DatagramSocket {
     cid: Uint8Array,
     seen: Set<string>,
   ): void {
+    // quic-proxy §3: without Proxy-QUIC-Forwarding in the answer "the client SHALL assume that the
+    // proxy does not support this extension": no capsules of it (a proxy may treat unknown capsule
+    // types as an error; the Go reference proxy's tunnel stopped delivering after one).
+    if (!this.supported) return;
     const key = hex(cid);
     if (seen.has(key)) return;
     seen.add(key);

@@ -47,6 +47,7 @@ describe('the interop kit against the Go reference proxy', () => {
         'udp-small',
         'udp-1200',
         'udp-many-tunnels',
+        'udp-h3-in-tunnel',
         'bind-uncompressed',
         'quic-registration',
       ]),
@@ -56,6 +57,10 @@ describe('the interop kit against the Go reference proxy', () => {
       'udp-small': 'pass',
       'udp-1200': 'pass',
       'udp-many-tunnels': 'pass',
+      // HTTP/3 inside its tunnel: quic-go 0.29 closed the whole connection (INTERNAL_ERROR,
+      // "PacketPacker BUG: packet too large") when the target's 1452-byte PMTU probe did not fit a
+      // DATAGRAM frame; our inner connection now asks for 1200-byte packets at most.
+      'udp-h3-in-tunnel': 'pass',
       'bind-uncompressed': 'unsupported',
       'quic-registration': 'unsupported',
     });

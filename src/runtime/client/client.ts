@@ -40,6 +40,9 @@ import { type ClientTarget, type ResolvedTarget, resolveTarget } from './target.
 
 type ClientCfg = Parameters<ReturnType<typeof quicClientFactory>>[0];
 
+/** max_udp_payload_size and PMTU ceiling of a connection inside a tunnel (see `connect`). */
+const TUNNELLED_UDP_PAYLOAD = 1200;
+
 /** Options of {@link H3Client.connect}. */
 export interface H3ClientOptions {
   /** Extra trust anchors (PEM), added to the system roots. */
@@ -175,11 +178,22 @@ export class H3Client {
       // One connection: whatever woke the endpoint concerns it.
       onWake: () => driver?.pump(),
     });
+    // QUIC inside a tunnel (RFC 9298 §"MTU Considerations"): a UDP payload the proxy cannot fit
+    // in a QUIC DATAGRAM frame is dropped by the proxy (SHOULD), and a proxy may do worse (quic-go
+    // 0.29 closes its connection on one). How much the proxy can send us is not knowable here,
+    // so the connection asks for no more than 1200 bytes (max_udp_payload_size, RFC 9000 §18.2)
+    // and probes no higher: every packet, the peer's PMTU probes included, then fits a DATAGRAM
+    // frame on any outer path that carries QUIC at all. `transport` and `maxUdpPayload` override.
+    const tunnelled = options.socket !== undefined;
     const config: ClientCfg = {
       random,
       alpn: options.alpn ?? ['h3'],
-      transport: { maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE, ...options.transport },
-      maxUdpPayload: options.maxUdpPayload,
+      transport: {
+        maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE,
+        ...(tunnelled ? { maxUdpPayloadSize: TUNNELLED_UDP_PAYLOAD } : {}),
+        ...options.transport,
+      },
+      maxUdpPayload: options.maxUdpPayload ?? (tunnelled ? TUNNELLED_UDP_PAYLOAD : undefined),
       keepAlive: options.keepAlive,
       tls: {
         serverName: options.serverName ?? t.host,
