@@ -9,6 +9,7 @@ type Loader = () => Promise<{ default: BenchModule }>;
 export const BENCHES: Array<[string, Loader]> = [
   ['crypto', () => import('./crypto.bench.js')],
   ['quic', () => import('./quic.bench.js')],
+  ['handshake', () => import('./handshake.bench.js')],
   ['scramble', () => import('./scramble.bench.js')],
   ['h3', () => import('./h3.bench.js')],
   ['connect-udp', () => import('./connect-udp.bench.js')],
@@ -39,7 +40,17 @@ export const SUMMARY: Array<[string, string, string]> = [
   ],
   ['quic-aware', 'forwarded, identity', 'QUIC-aware forwarded, identity'],
   ['quic-aware', 'forwarded, scramble-dt', 'QUIC-aware forwarded, scramble-dt'],
-  ['quic', 'quic handshake, sequential, new connection each', 'QUIC handshakes'],
+  [
+    'quic',
+    'quic handshake, sequential, new connection each',
+    'QUIC handshakes over loopback (client and server in one process)',
+  ],
+  [
+    'handshake',
+    'full handshake (certificate, ECDSA P-256 signature, x25519)',
+    'server CPU per full handshake',
+  ],
+  ['handshake', 'resumed handshake (session ticket)', 'server CPU per resumed handshake'],
   ['memory', 'idle QUIC connection (HTTP/3): heap + external', 'memory per idle connection'],
   ['memory', 'idle connect-udp tunnel: heap + external', 'memory per idle tunnel'],
 ];

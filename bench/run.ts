@@ -28,6 +28,6 @@ for (const [name, load] of BENCHES) {
     summary.push({ ...r, name: label, note: [share, r.note].filter((s) => s).join('; ') });
   }
 }
-if (summary.length > 1 && !json) {
+if (filter === undefined && !json) {
   printTable('Summary (issue 13): each row beside its own module’s relay, one run', summary);
 }
