@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import type { QuicConnection } from '../../../src/quic/connection/index.js';
 import { encodeFrames, type Frame } from '../../../src/quic/frames/index.js';
 import { Delay, Network } from '../../../src/sim/index.js';
-import { ClientNode, clientConfig, SERVER_ADDR, ServerNode, serverConfig, T0 } from './harness.js';
+import {
+  ClientNode,
+  clientConfig,
+  forgeOneRtt,
+  SERVER_ADDR,
+  ServerNode,
+  serverConfig,
+  T0,
+} from './harness.js';
 
 function setup(serverOverrides: Parameters<typeof serverConfig>[1] = {}): {
   net: Network;
@@ -26,23 +34,6 @@ function setup(serverOverrides: Parameters<typeof serverConfig>[1] = {}): {
   return { net, client, server };
 }
 
-/** A 1-RTT packet from `conn` with this payload, sealed with its current keys. */
-function forge(conn: QuicConnection, payload: Uint8Array, reservedBits = 0): Uint8Array {
-  const c = conn.internals;
-  const keys = c.oneRtt;
-  const dcid = c.peerCids.current?.cid;
-  if (keys === undefined || dcid === undefined) throw new Error('no 1-RTT keys');
-  const pn = c.appSpace.nextPn++;
-  const pnOffset = 1 + dcid.length;
-  const buf = new Uint8Array(pnOffset + 4 + payload.length + 16);
-  // 0 1 S RR K PP: short header, fixed bit, reserved bits as asked, 4-byte packet number.
-  buf[0] = 0x40 | (reservedBits << 3) | (keys.writePhase << 2) | 0x03;
-  buf.set(dcid, 1);
-  buf.set(payload, pnOffset + 4);
-  keys.writer.seal(buf, pnOffset, 4, pn, payload.length);
-  return buf;
-}
-
 function inject(
   net: Network,
   client: ClientNode,
@@ -54,7 +45,7 @@ function inject(
   net.send({
     from: client.address,
     to: SERVER_ADDR,
-    data: forge(client.conn, payload, reservedBits),
+    data: forgeOneRtt(client.conn, payload, reservedBits),
   });
   net.run({ until: net.now + 100 });
   return serverConn;
@@ -164,7 +155,7 @@ describe('protocol errors close the connection with the RFC code', () => {
 
   it('an undecryptable packet is dropped silently and counted', () => {
     const { net, client, server } = setup();
-    const bad = forge(client.conn, frames({ kind: 'PING' }, { kind: 'PADDING', length: 30 }));
+    const bad = forgeOneRtt(client.conn, frames({ kind: 'PING' }, { kind: 'PADDING', length: 30 }));
     bad[bad.length - 1] ^= 1;
     const conn = server.conn;
     net.send({ from: client.address, to: SERVER_ADDR, data: bad });

@@ -303,3 +303,27 @@ export class VariableMtu implements LinkElement {
     return [[0, d]];
   }
 }
+
+/**
+ * A 1-RTT packet from `conn` carrying `payload`, sealed with its current keys: a peer that breaks
+ * a rule, with packets that still pass decryption and reach the rule under test.
+ */
+export function forgeOneRtt(
+  conn: QuicConnection,
+  payload: Uint8Array,
+  reservedBits = 0,
+): Uint8Array {
+  const c = conn.internals;
+  const keys = c.oneRtt;
+  const dcid = c.peerCids.current?.cid;
+  if (keys === undefined || dcid === undefined) throw new Error('no 1-RTT keys');
+  const pn = c.appSpace.nextPn++;
+  const pnOffset = 1 + dcid.length;
+  const buf = new Uint8Array(pnOffset + 4 + payload.length + 16);
+  // 0 1 S RR K PP: short header, fixed bit, reserved bits as asked, 4-byte packet number.
+  buf[0] = 0x40 | (reservedBits << 3) | (keys.writePhase << 2) | 0x03;
+  buf.set(dcid, 1);
+  buf.set(payload, pnOffset + 4);
+  keys.writer.seal(buf, pnOffset, 4, pn, payload.length);
+  return buf;
+}

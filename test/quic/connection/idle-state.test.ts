@@ -5,13 +5,20 @@
  * answer a misbehaving peer as the RFC says.
  */
 import { describe, expect, it } from 'vitest';
-import type { QuicConnection } from '../../../src/quic/connection/index.js';
 import { DatagramBuilder } from '../../../src/quic/connection/packet-builder.js';
 import { SERVER_TLS_DONE } from '../../../src/quic/connection/tls-adapter.js';
 import { encodeFrames } from '../../../src/quic/frames/index.js';
 import { PacketSpace } from '../../../src/quic/recovery/index.js';
 import { Delay, Network } from '../../../src/sim/index.js';
-import { ClientNode, clientConfig, SERVER_ADDR, ServerNode, serverConfig, T0 } from './harness.js';
+import {
+  ClientNode,
+  clientConfig,
+  forgeOneRtt,
+  SERVER_ADDR,
+  ServerNode,
+  serverConfig,
+  T0,
+} from './harness.js';
 
 function setup(seed = 1): { net: Network; client: ClientNode; server: ServerNode } {
   const net = new Network();
@@ -26,22 +33,6 @@ function setup(seed = 1): { net: Network; client: ClientNode; server: ServerNode
   return { net, client, server };
 }
 
-/** A 1-RTT packet from the client carrying `payload`, sealed with its current keys. */
-function forge(conn: QuicConnection, payload: Uint8Array): Uint8Array {
-  const c = conn.internals;
-  const keys = c.oneRtt;
-  const dcid = c.peerCids.current?.cid;
-  if (keys === undefined || dcid === undefined) throw new Error('no 1-RTT keys');
-  const pn = c.appSpace.nextPn++;
-  const pnOffset = 1 + dcid.length;
-  const buf = new Uint8Array(pnOffset + 4 + payload.length + 16);
-  buf[0] = 0x40 | (keys.writePhase << 2) | 0x03;
-  buf.set(dcid, 1);
-  buf.set(payload, pnOffset + 4);
-  keys.writer.seal(buf, pnOffset, 4, pn, payload.length);
-  return buf;
-}
-
 function closeCodeAfterCrypto(data: Uint8Array): number | undefined {
   const { net, client, server } = setup();
   const conn = server.conn;
@@ -49,7 +40,7 @@ function closeCodeAfterCrypto(data: Uint8Array): number | undefined {
     { kind: 'CRYPTO', offset: 0, data },
     { kind: 'PADDING', length: 4 },
   ]);
-  net.send({ from: client.address, to: SERVER_ADDR, data: forge(client.conn, payload) });
+  net.send({ from: client.address, to: SERVER_ADDR, data: forgeOneRtt(client.conn, payload) });
   net.run({ until: net.now + 100 });
   return server.logs.get(conn)?.of('connection-closed')[0]?.info.errorCode;
 }
