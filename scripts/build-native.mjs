@@ -13,9 +13,9 @@
  * Environment: MASQUE_NATIVE=0 skips the build; MASQUE_NODE_GYP names a node-gyp.js to use.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +41,15 @@ function findNodeGyp() {
     candidates.push(
       join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
     );
+  }
+  // The npm on PATH (bin/npm links to npm's bin/npm-cli.js), e.g. when another Node runs this.
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      const cli = realpathSync(join(dir, 'npm'));
+      candidates.push(join(dirname(cli), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+    } catch {
+      // no npm here
+    }
   }
   const prefix = dirname(dirname(process.execPath));
   for (const lib of ['lib/node_modules', 'node_modules']) {

@@ -37,7 +37,10 @@
  * created once per key, each packet only re-initialised with its nonce, sealed in place, opened
  * through a scratch buffer that reaches the output only after the tag verified. Same interface,
  * same errors, byte-identical output (test/crypto/native.test.ts); `MASQUE_NATIVE=0` keeps
- * node:crypto. Figures in bench/README.md ("Native accelerator").
+ * node:crypto. Measured (same bench, 3 runs, loaded VM): AES-128-GCM seal 1200 B 675-863 ns
+ * against 5,900-7,400 for node:crypto, 50 B 412-415 against 3,800-4,900; ChaCha20-Poly1305 1200 B
+ * 1,154-1,574 against 4,300-4,800. About 400 ns of each call is the N-API boundary. More in
+ * bench/README.md ("Native accelerator").
  *
  * Failure policy: `open`/`openInto` THROW {@link AeadError} when authentication fails (they do
  * not return null), and never write unauthenticated plaintext to the output.

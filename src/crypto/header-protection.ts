@@ -14,6 +14,10 @@
  *   noble also rejects the block counter 0xffffffff, which a sample holds once in 2^32 packets.
  *   The own block is checked against the RFC 8439 §2.3.2 block and against node:crypto for
  *   random keys and samples in test/crypto/header-protection.test.ts.
+ * - With the native addon (issue 13, native.ts): AES apply + remove 307-310 ns against 990-1,800
+ *   for the reused node:crypto context (no Buffer per mask), so AES uses it where it is built;
+ *   ChaCha20 through the addon costs 560-575 ns against 215-330 for the own block, so ChaCha20
+ *   stays in JavaScript on both backends.
  */
 import { type Cipher, createCipheriv, createSecretKey } from 'node:crypto';
 import { chacha20KeyWords, chacha20Mask5 } from './chacha20-block.js';
