@@ -14,6 +14,10 @@
  *                                             not verify (then `out` is left untouched)
  *   new HeaderProtection(suite, hpKey)        RFC 9001 §5.4.3 (AES-ECB) / §5.4.4 (ChaCha20)
  *     .mask(buf, sampleOffset, out, outOffset) writes the 5-byte mask of buf[sampleOffset..+16]
+ *   sendmmsg(fd, datagrams, hosts, ports, start, count)   Linux only (absent elsewhere): sends
+ *                                             datagrams[start..count) (at most 64) from a UDP
+ *                                             socket's fd in one system call; returns how many
+ *                                             left, or -errno when the first one failed
  *   openssl                                   the OpenSSL version string
  *
  * Every argument is checked (type, lengths, offsets) and a bad one throws a TypeError or
@@ -21,6 +25,9 @@
  * beyond what N-API does, except openInto of a ciphertext above SCRATCH_SIZE (never a QUIC
  * packet: a UDP payload is at most 65,527 bytes), which uses a temporary heap buffer.
  */
+#ifdef __linux__
+#define _GNU_SOURCE /* sendmmsg(2) */
+#endif
 #define NAPI_VERSION 8
 #include <node_api.h>
 
@@ -28,6 +35,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __linux__
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#endif
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -402,6 +416,121 @@ static napi_value hp_mask(napi_env env, napi_callback_info info) {
   return NULL; /* undefined */
 }
 
+/* ---------------------------------------------------------------- batched UDP send (Linux) */
+
+#ifdef __linux__
+/* Datagrams per sendmmsg call; the caller loops for more. */
+#define BATCH_MAX 64
+/* Longest host string accepted ("ffff:...:255.255.255.255" is 45 characters). */
+#define HOST_MAX 64
+
+static int get_element(napi_env env, napi_value array, uint32_t i, napi_value *out) {
+  if (napi_get_element(env, array, i, out) != napi_ok) return throw_type(env, "array read failed");
+  return 1;
+}
+
+static int get_array(napi_env env, napi_value v, const char *msg, uint32_t *len) {
+  bool is_array = false;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, v, len) != napi_ok) {
+    return throw_type(env, msg);
+  }
+  return 1;
+}
+
+/*
+ * sendmmsg(fd, datagrams: Uint8Array[], hosts: string[], ports: number[], start, count):
+ * sends datagrams[start .. min(count, start + 64)) in one sendmmsg(2) with MSG_DONTWAIT. Hosts
+ * are IP literals (an IPv4 one goes out as AF_INET, anything with ':' as AF_INET6, so a
+ * dual-stack socket is given "::ffff:a.b.c.d"). Returns the number the kernel took; when the
+ * first one fails (EAGAIN, EMSGSIZE, an unparsable host...) returns -errno, and the caller sends
+ * the rest its usual way. Arguments of the wrong type or out of range throw.
+ */
+static napi_value udp_sendmmsg(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  size_t fd_value, start, count;
+  uint32_t n_data, n_hosts, n_ports;
+  if (!get_offset(env, argv[0], "fd must be a non-negative integer", INT_MAX, &fd_value) ||
+      !get_array(env, argv[1], "datagrams must be an array", &n_data) ||
+      !get_array(env, argv[2], "hosts must be an array", &n_hosts) ||
+      !get_array(env, argv[3], "ports must be an array", &n_ports) ||
+      !get_offset(env, argv[5], "count must be an integer within the arrays", n_data, &count) ||
+      !get_offset(env, argv[4], "start must be an integer up to count", count, &start)) {
+    return NULL;
+  }
+  if (count > n_hosts || count > n_ports) {
+    throw_range(env, "count must be an integer within the arrays");
+    return NULL;
+  }
+  size_t batch = count - start;
+  if (batch > BATCH_MAX) batch = BATCH_MAX;
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iov[BATCH_MAX];
+  struct sockaddr_in6 addrs[BATCH_MAX]; /* large enough for either family */
+  memset(msgs, 0, sizeof(struct mmsghdr) * batch);
+  size_t usable = batch; /* stops at the first host that does not parse */
+  for (size_t i = 0; i < batch; i++) {
+    napi_value d, h, p;
+    uint8_t *data;
+    size_t len;
+    if (!get_element(env, argv[1], (uint32_t)(start + i), &d) ||
+        !get_bytes(env, d, "datagrams must hold Uint8Arrays", &data, &len) ||
+        !get_element(env, argv[2], (uint32_t)(start + i), &h) ||
+        !get_element(env, argv[3], (uint32_t)(start + i), &p)) {
+      return NULL;
+    }
+    napi_valuetype t;
+    char host[HOST_MAX];
+    size_t host_len = 0;
+    size_t port;
+    if (napi_typeof(env, h, &t) != napi_ok || t != napi_string) {
+      throw_type(env, "hosts must hold strings");
+      return NULL;
+    }
+    if (napi_get_value_string_utf8(env, h, host, sizeof host, &host_len) != napi_ok) return NULL;
+    if (!get_offset(env, p, "ports must hold integers 0-65535", 65535, &port)) return NULL;
+    if (usable < batch) continue; /* arguments still checked, nothing more prepared */
+    memset(&addrs[i], 0, sizeof addrs[i]);
+    int ok;
+    if (memchr(host, ':', host_len) != NULL) {
+      addrs[i].sin6_family = AF_INET6;
+      addrs[i].sin6_port = htons((uint16_t)port);
+      ok = host_len < HOST_MAX - 1 && inet_pton(AF_INET6, host, &addrs[i].sin6_addr) == 1;
+      msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in6);
+    } else {
+      struct sockaddr_in *a4 = (struct sockaddr_in *)&addrs[i];
+      a4->sin_family = AF_INET;
+      a4->sin_port = htons((uint16_t)port);
+      ok = host_len < HOST_MAX - 1 && inet_pton(AF_INET, host, &a4->sin_addr) == 1;
+      msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+    }
+    if (!ok) {
+      usable = i;
+      continue;
+    }
+    iov[i].iov_base = data;
+    iov[i].iov_len = len;
+    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int sent;
+  if (usable == 0) {
+    sent = -EINVAL;
+  } else {
+    do {
+      sent = sendmmsg((int)fd_value, msgs, (unsigned int)usable, MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) sent = -errno;
+  }
+  napi_value result;
+  napi_create_int32(env, sent, &result);
+  return result;
+}
+#endif
+
 /* ---------------------------------------------------------------- module */
 
 static void instance_finalize(napi_env env, void *data, void *hint) {
@@ -438,6 +567,14 @@ static napi_value init(napi_env env, napi_value exports) {
       napi_set_named_property(env, exports, "openssl", version) != napi_ok) {
     return NULL;
   }
+#ifdef __linux__
+  napi_value send_fn;
+  if (napi_create_function(env, "sendmmsg", NAPI_AUTO_LENGTH, udp_sendmmsg, NULL, &send_fn) !=
+          napi_ok ||
+      napi_set_named_property(env, exports, "sendmmsg", send_fn) != napi_ok) {
+    return NULL;
+  }
+#endif
   return exports;
 }
 

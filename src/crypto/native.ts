@@ -1,9 +1,10 @@
 /**
  * The optional native accelerator (issue 13): an N-API addon (native/masque_native.c, built by
  * scripts/build-native.mjs at install) holding OpenSSL EVP contexts per key, so a packet's AEAD
- * only re-inits a context with its nonce instead of creating a Cipheriv. This module only finds
- * and loads it; aead.ts and header-protection.ts choose it when it is here, behind the same
- * `Aead` / `HeaderProtection` interfaces, so protocol code does not know which is below.
+ * only re-inits a context with its nonce instead of creating a Cipheriv (and, on Linux, a batched
+ * UDP send the runtime's socket uses). This module only finds and loads it; aead.ts and
+ * header-protection.ts choose it when it is here, behind the same `Aead` / `HeaderProtection`
+ * interfaces, so protocol code does not know which is below.
  *
  * The addon is looked for in `native/build/Release/` of the package root, the first directory
  * above this file with the package's package.json (two levels up from `src/crypto`, three from
@@ -53,6 +54,19 @@ export interface NativeBinding {
   readonly HeaderProtection: new (suite: number, hpKey: Uint8Array) => NativeHeaderProtectionHandle;
   /** OpenSSL version string of the OpenSSL the addon runs on (Node's own). */
   readonly openssl: string;
+  /**
+   * Linux only: sends `datagrams[start ..]` (at most 64, up to `count`) to `hosts[i]:ports[i]`
+   * from the UDP socket `fd` in one sendmmsg(2); returns how many the kernel took, or -errno
+   * when the first failed. Used by src/runtime/udp/datagram-socket.ts.
+   */
+  readonly sendmmsg?: (
+    fd: number,
+    datagrams: readonly Uint8Array[],
+    hosts: readonly string[],
+    ports: readonly number[],
+    start: number,
+    count: number,
+  ) => number;
 }
 
 /** Which implementation seals and opens packets. */
