@@ -1,5 +1,6 @@
 import type { RunningProxy } from '../src/app/index.js';
 import { MasqueClient, type MasqueUdpSocket } from '../src/client/index.js';
+import { cryptoBackend } from '../src/crypto/native.js';
 import { startBenchProxy } from './bench-proxy.js';
 import type { BenchRow } from './harness.js';
 import type { BenchModule } from './types.js';
@@ -71,7 +72,8 @@ async function throughProxy(
 }
 
 const bench: BenchModule = {
-  title: 'connect-udp relay, 1200-byte echoes over loopback (window 32)',
+  // The crypto backend is chosen once per process: run again with MASQUE_NATIVE=0 for node:crypto.
+  title: `connect-udp relay, 1200-byte echoes over loopback (window 32; crypto: ${cryptoBackend()})`,
   baseline: 'plain node:dgram relay, 1 flow',
   async run() {
     const target = await echoTarget();

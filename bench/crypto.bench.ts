@@ -1,8 +1,10 @@
 /**
- * Crypto choices by measurement: node:crypto vs @noble/ciphers for each AEAD at 1200 and 50
- * bytes, header-protection masks (reused AES-ECB context vs per-packet Cipheriv vs noble; own
- * ChaCha20 block vs node vs noble), full packet protect / unprotect with the chosen primitives,
- * and HKDF-Expand-Label. The figures are recorded in the headers of src/crypto/*.ts.
+ * Crypto choices by measurement: node:crypto vs the native addon (issue 13, when built) vs
+ * @noble/ciphers for each AEAD at 1200 and 50 bytes, header-protection masks (reused AES-ECB
+ * context vs per-packet Cipheriv vs noble vs the addon; own ChaCha20 block vs node vs noble vs the
+ * addon), full packet protect / unprotect on the backend this process chose (MASQUE_NATIVE=0 for
+ * node:crypto), and HKDF-Expand-Label. The figures are recorded in the headers of src/crypto/*.ts
+ * and in bench/README.md.
  */
 import { createCipheriv, createHmac, createSecretKey } from 'node:crypto';
 import { GHASH } from '@noble/ciphers/_polyval.js';
@@ -10,9 +12,10 @@ import { ecb, gcm } from '@noble/ciphers/aes.js';
 import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { expand as nobleExpand } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { createAead } from '../src/crypto/aead.js';
-import { createHeaderProtection } from '../src/crypto/header-protection.js';
+import { createAeadOn } from '../src/crypto/aead.js';
+import { createHeaderProtectionOn } from '../src/crypto/header-protection.js';
 import { hkdfExpandLabel, hkdfLabel } from '../src/crypto/hkdf.js';
+import { cryptoBackend, loadNativeAddon } from '../src/crypto/native.js';
 import { CipherSuite } from '../src/crypto/suites.js';
 import { PacketProtector } from '../src/quic/protection/packet-protector.js';
 import { type BenchRow, type MeasureOptions, measure } from './harness.js';
@@ -22,6 +25,8 @@ const SLOW: MeasureOptions = { batch: 200, rounds: 9, warmup: 200 };
 const AES128 = CipherSuite.TLS_AES_128_GCM_SHA256;
 const AES256 = CipherSuite.TLS_AES_256_GCM_SHA384;
 const CHACHA = CipherSuite.TLS_CHACHA20_POLY1305_SHA256;
+/** The addon's rows are left out where it is not built. */
+const NATIVE = loadNativeAddon() !== undefined;
 
 function fill(n: number, v: number): Uint8Array {
   return new Uint8Array(n).fill(v);
@@ -90,19 +95,31 @@ function aeadRows(size: number): BenchRow[] {
   const aad = fill(20, 4); // a typical short header with an 8-byte CID and 2-byte pn, rounded up
   const pt = fill(size, 5);
   const out = new Uint8Array(size + 16);
-  const aes128 = createAead(AES128, key16);
-  const aes256 = createAead(AES256, key32);
-  const cc = createAead(CHACHA, key32);
+  const aes128 = createAeadOn('node:crypto', AES128, key16);
+  const aes256 = createAeadOn('node:crypto', AES256, key32);
+  const cc = createAeadOn('node:crypto', CHACHA, key32);
   const rawKey16 = Buffer.from(key16);
   const cachedGcm = new CachedGcm(key16);
   cachedGcm.sealInto(nonce, aad, pt, out);
   if (!Buffer.from(out).equals(Buffer.from(aes128.seal(nonce, aad, pt)))) {
     throw new Error('the cached AES-GCM candidate disagrees with node:crypto');
   }
+  /** The native row beside a node:crypto one, when the addon is built. */
+  const native = (name: string, suite: CipherSuite, key: Uint8Array, op: 'seal' | 'open') => {
+    if (!NATIVE) return [];
+    const aead = createAeadOn('native', suite, key);
+    if (op === 'seal') {
+      return [measure(name, () => void aead.sealInto(nonce, aad, pt, out, 0))];
+    }
+    const sealed = aead.seal(nonce, aad, pt);
+    return [measure(name, () => void aead.openInto(nonce, aad, sealed, out, 0))];
+  };
+  const aes128Sealed = aes128.seal(nonce, aad, pt);
   const rows = [
-    measure(`AES-128-GCM seal ${size} B node:crypto (chosen)`, () => {
+    measure(`AES-128-GCM seal ${size} B node:crypto`, () => {
       aes128.sealInto(nonce, aad, pt, out, 0);
     }),
+    ...native(`AES-128-GCM seal ${size} B native`, AES128, key16, 'seal'),
     measure(
       `AES-128-GCM seal ${size} B @noble/ciphers`,
       () => {
@@ -124,9 +141,14 @@ function aeadRows(size: number): BenchRow[] {
       },
       SLOW,
     ),
-    measure(`ChaCha20-Poly1305 seal ${size} B node:crypto (chosen)`, () => {
+    measure(`AES-128-GCM open ${size} B node:crypto`, () => {
+      aes128.openInto(nonce, aad, aes128Sealed, out, 0);
+    }),
+    ...native(`AES-128-GCM open ${size} B native`, AES128, key16, 'open'),
+    measure(`ChaCha20-Poly1305 seal ${size} B node:crypto`, () => {
       cc.sealInto(nonce, aad, pt, out, 0);
     }),
+    ...native(`ChaCha20-Poly1305 seal ${size} B native`, CHACHA, key32, 'seal'),
     measure(
       `ChaCha20-Poly1305 seal ${size} B @noble/ciphers`,
       () => {
@@ -137,9 +159,10 @@ function aeadRows(size: number): BenchRow[] {
   ];
   if (size === 1200) {
     rows.push(
-      measure(`AES-256-GCM seal ${size} B node:crypto (chosen)`, () => {
+      measure(`AES-256-GCM seal ${size} B node:crypto`, () => {
         aes256.sealInto(nonce, aad, pt, out, 0);
       }),
+      ...native(`AES-256-GCM seal ${size} B native`, AES256, key32, 'seal'),
       measure(
         `AES-256-GCM seal ${size} B @noble/ciphers`,
         () => {
@@ -147,12 +170,6 @@ function aeadRows(size: number): BenchRow[] {
         },
         SLOW,
       ),
-    );
-    const sealed = aes128.seal(nonce, aad, pt);
-    rows.push(
-      measure(`AES-128-GCM open ${size} B node:crypto (chosen)`, () => {
-        aes128.openInto(nonce, aad, sealed, out, 0);
-      }),
     );
   }
   return rows;
@@ -167,14 +184,14 @@ function hpRows(): BenchRow[] {
   const out5 = new Uint8Array(5);
   const keyObject = createSecretKey(key16);
   const reused = createCipheriv('aes-128-ecb', keyObject, null).setAutoPadding(false);
-  const aesHp = createHeaderProtection(AES128, key16);
-  const ccHp = createHeaderProtection(CHACHA, key32);
+  const aesHp = createHeaderProtectionOn('node:crypto', AES128, key16);
+  const ccHp = createHeaderProtectionOn('node:crypto', CHACHA, key32);
   // A short-header packet with an 8-byte CID: apply + remove exercise the whole path.
   const packet = fill(64, 9);
   packet[0] = 0x41;
   const counter = sample[0] | (sample[1] << 8) | (sample[2] << 16) | (sample[3] << 24);
   const nonce = sample.subarray(4);
-  return [
+  const rows = [
     measure('HP AES-128 mask: reused ECB Cipheriv update()', () => {
       reused.update(sample);
     }),
@@ -184,7 +201,7 @@ function hpRows(): BenchRow[] {
     measure('HP AES-128 mask: @noble/ciphers ecb per packet', () => {
       ecb(key16, { disablePadding: true }).encrypt(sample, out16);
     }),
-    measure('HP AES-128 apply+remove (chosen: reused ECB)', () => {
+    measure('HP AES-128 apply+remove node:crypto (reused ECB)', () => {
       aesHp.apply(packet, 9);
       aesHp.remove(packet, 9);
     }),
@@ -199,6 +216,25 @@ function hpRows(): BenchRow[] {
       ccHp.remove(packet, 9);
     }),
   ];
+  if (NATIVE) {
+    const aesNative = createHeaderProtectionOn('native', AES128, key16);
+    const ccNative = createHeaderProtectionOn('native', CHACHA, key32);
+    rows.splice(
+      4,
+      0,
+      measure('HP AES-128 apply+remove native (chosen where built)', () => {
+        aesNative.apply(packet, 9);
+        aesNative.remove(packet, 9);
+      }),
+    );
+    rows.push(
+      measure('HP ChaCha20 apply+remove native (not used: slower than the own block)', () => {
+        ccNative.apply(packet, 9);
+        ccNative.remove(packet, 9);
+      }),
+    );
+  }
+  return rows;
 }
 
 function packetRows(): BenchRow[] {
@@ -216,7 +252,7 @@ function packetRows(): BenchRow[] {
     const payloadLength = 1200 - 9 - 2 - 16;
     let pn = 0;
     rows.push(
-      measure(`packet protect 1200 B ${name} (seal + HP)`, () => {
+      measure(`packet protect 1200 B ${name} (seal + HP), ${cryptoBackend()}`, () => {
         sender.seal(buf, 9, 2, pn++, payloadLength);
       }),
     );
@@ -225,10 +261,13 @@ function packetRows(): BenchRow[] {
     sender.seal(template, 9, 2, 5, payloadLength);
     const work = new Uint8Array(1200);
     rows.push(
-      measure(`packet unprotect 1200 B ${name} (HP + open, incl. 1200 B copy)`, () => {
-        work.set(template);
-        receiver.open(work, 9, 4);
-      }),
+      measure(
+        `packet unprotect 1200 B ${name} (HP + open, incl. 1200 B copy), ${cryptoBackend()}`,
+        () => {
+          work.set(template);
+          receiver.open(work, 9, 4);
+        },
+      ),
     );
   }
   return rows;
@@ -252,12 +291,12 @@ function hkdfRows(): BenchRow[] {
 }
 
 const bench: BenchModule = {
-  title: 'crypto: AEAD, header protection, packet protection, HKDF (node:crypto vs @noble)',
-  baseline: 'AES-128-GCM seal 1200 B node:crypto (chosen)',
+  title: `crypto: AEAD, header protection, packet protection, HKDF (node:crypto vs native vs @noble; packet path on ${cryptoBackend()})`,
+  baseline: 'AES-128-GCM seal 1200 B node:crypto',
   run(): BenchRow[] {
     const rows = [...aeadRows(1200), ...aeadRows(50), ...hpRows(), ...packetRows(), ...hkdfRows()];
     for (const r of rows) {
-      const m = /seal (\d+) B/.exec(r.name) ?? /protect (\d+) B/.exec(r.name);
+      const m = /(?:seal|open) (\d+) B/.exec(r.name) ?? /protect (\d+) B/.exec(r.name);
       if (m) r.note = `${((Number(m[1]) / r.nsPerOp) * 1e3).toFixed(0)} MB/s`;
     }
     return rows;

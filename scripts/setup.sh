@@ -13,6 +13,11 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -x /usr/bin/gtlsclient ] || need+=(ngtcp2-client)
 [ -x /usr/sbin/gtlsserver ] || need+=(ngtcp2-server)
 [ -x /usr/bin/tshark ] || need+=(tshark)
+# The optional native crypto addon (native/, built by `npm ci`): a compiler (node-gyp links with
+# g++), make and python3 for node-gyp; test/crypto/native.test.ts fails if it is not built.
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 # systemd-analyze checks deploy/masque.service (test/deploy); installing it starts no init.
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 

@@ -22,6 +22,7 @@ import { type Logger, pino } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { ProxyConfig } from '../config/schema.js';
 import { authConfig, targetRules } from '../config/schema.js';
+import { cryptoBackend } from '../crypto/native.js';
 import { TargetPolicy } from '../masque/connect-udp/policy.js';
 import type { Resolver } from '../masque/connect-udp/resolve.js';
 import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
@@ -467,6 +468,7 @@ export async function startProxy(
       metrics: metricsAddress === undefined ? undefined : `http://${metricsAddress}/metrics`,
       auth: config.auth.mode,
       accessLog: config.accessLog,
+      crypto: cryptoBackend(),
     },
     'proxy listening',
   );

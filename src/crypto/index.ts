@@ -15,4 +15,5 @@ export {
   hkdfExtract,
   hkdfLabel,
 } from './hkdf.js';
+export { type CryptoBackend, cryptoBackend, nativeLoadError } from './native.js';
 export { CipherSuite, isSupportedSuite, type SuiteParams, suiteParams } from './suites.js';

@@ -1,16 +1,33 @@
 /**
  * The one socket the Node adapter drives, behind a small interface so a batched (sendmmsg/GSO) or
- * native path can replace `node:dgram` later. Socket errors (e.g. ECONNREFUSED after an ICMP port
+ * native path can replace `node:dgram`. Socket errors (e.g. ECONNREFUSED after an ICMP port
  * unreachable) are logged, never thrown: a UDP endpoint must outlive its peers' mistakes.
+ *
+ * Batched send (issue 13): where the native addon is loaded (src/crypto/native.ts, Linux), the
+ * datagrams of one flush leave in one sendmmsg(2) on the socket's own fd instead of one
+ * `socket.send` each (node:dgram has no batched send). Only for two or more datagrams; when
+ * the kernel refuses one (EAGAIN on a full buffer, EMSGSIZE...) that one and the rest go through
+ * node's `send`, which queues, retries and counts errors as before.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
+import { type NativeBinding, nativeBinding } from '../../crypto/native.js';
 import { formatAddress, parseAddress } from './address.js';
 
 /** What the adapter needs from a UDP socket. */
 export interface DatagramSocket {
   /** Sends one datagram; failures are reported to the logger, not thrown. */
   send(data: Uint8Array, port: number, host: string): void;
+  /**
+   * Sends `data[i]` to `hosts[i]:ports[i]` for i below `count`, as that many `send` calls would,
+   * possibly in fewer system calls. The arrays may be longer than `count` (reused by the caller).
+   */
+  sendMany?(
+    data: readonly Uint8Array[],
+    ports: readonly number[],
+    hosts: readonly string[],
+    count: number,
+  ): void;
   /** Sets the receiver of incoming datagrams (`remote` formatted by `formatAddress`). */
   onMessage(handler: (data: Uint8Array, remote: string) => void): void;
   /** The bound local address. */
@@ -19,6 +36,8 @@ export interface DatagramSocket {
   close(): Promise<void>;
   /** Datagrams the kernel refused to send (ENOBUFS, EMSGSIZE, unreachable...), when counted. */
   readonly sendErrors?: number;
+  /** Datagrams that left in a batched system call (sendmmsg), when counted. */
+  readonly batchedSends?: number;
 }
 
 /** Default SO_RCVBUF / SO_SNDBUF of the endpoint's socket (the kernel caps it at *mem_max). */
@@ -54,7 +73,23 @@ export async function bindUdpSocket(
       resolve();
     });
   });
-  return new DgramSocket(socket, family, logger);
+  return new DgramSocket(socket, family, logger, nativeBinding()?.sendmmsg);
+}
+
+/**
+ * The OS socket under a bound node:dgram socket, or undefined. node keeps its UDP handle (whose
+ * `fd` is the descriptor on Unix, -1 elsewhere) in the socket's internal state, under a symbol
+ * described 'state symbol' (lib/internal/dgram.js, Node 20-24); the public `_handle` getter
+ * would print a deprecation warning (DEP0112). Anything unexpected: no batching.
+ */
+function socketFd(socket: Socket): number | undefined {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  if (key === undefined) return undefined;
+  const state = (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[
+    key
+  ];
+  const fd = state?.handle?.fd;
+  return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : undefined;
 }
 
 class DgramSocket implements DatagramSocket {
@@ -65,6 +100,12 @@ class DgramSocket implements DatagramSocket {
   #closed = false;
   #sendErrors = 0;
   #drained: (() => void) | undefined;
+  /** The addon's sendmmsg and the fd it sends on, or undefined: one `send` per datagram. */
+  readonly #sendmmsg: NativeBinding['sendmmsg'];
+  readonly #fd: number;
+  /** Hosts as sent (IPv4-mapped on a dual-stack socket), reused across flushes. */
+  readonly #targets: string[] = [];
+  #batchedSends = 0;
   readonly #onSent = (err: Error | null): void => {
     this.#pending--;
     if (err) {
@@ -74,17 +115,62 @@ class DgramSocket implements DatagramSocket {
     if (this.#pending === 0) this.#drained?.();
   };
 
-  constructor(socket: Socket, family: 4 | 6, logger: Logger) {
+  constructor(
+    socket: Socket,
+    family: 4 | 6,
+    logger: Logger,
+    sendmmsg: NativeBinding['sendmmsg'] = undefined,
+  ) {
     this.#socket = socket;
     this.#v6 = family === 6;
     this.#logger = logger;
+    const fd = sendmmsg === undefined ? undefined : socketFd(socket);
+    this.#sendmmsg = fd === undefined ? undefined : sendmmsg;
+    this.#fd = fd ?? -1;
     socket.on('error', (err) => logger.warn({ err }, 'udp socket error'));
+  }
+
+  /** A dual-stack IPv6 socket reaches IPv4 peers through their IPv4-mapped address. */
+  #target(host: string): string {
+    return this.#v6 && !host.includes(':') ? `::ffff:${host}` : host;
+  }
+
+  sendMany(
+    data: readonly Uint8Array[],
+    ports: readonly number[],
+    hosts: readonly string[],
+    count: number,
+  ): void {
+    if (this.#closed) return;
+    let i = 0;
+    const sendmmsg = this.#sendmmsg;
+    if (sendmmsg !== undefined && count > 1) {
+      const targets = this.#targets;
+      for (let k = 0; k < count; k++) targets[k] = this.#target(hosts[k]);
+      while (i < count) {
+        let sent: number;
+        try {
+          sent = sendmmsg(this.#fd, data, targets, ports, i, count);
+        } catch (err) {
+          this.#logger.debug({ err }, 'sendmmsg rejected its arguments');
+          break;
+        }
+        // -errno (EAGAIN on a full buffer, EMSGSIZE...): node's send takes this one and the rest.
+        if (sent <= 0) break;
+        i += sent;
+        this.#batchedSends += sent;
+      }
+    }
+    for (; i < count; i++) this.send(data[i], ports[i], hosts[i]);
+  }
+
+  get batchedSends(): number {
+    return this.#batchedSends;
   }
 
   send(data: Uint8Array, port: number, host: string): void {
     if (this.#closed) return;
-    // A dual-stack IPv6 socket reaches IPv4 peers through their IPv4-mapped address.
-    const target = this.#v6 && !host.includes(':') ? `::ffff:${host}` : host;
+    const target = this.#target(host);
     this.#pending++;
     try {
       this.#socket.send(data, port, target, this.#onSent);

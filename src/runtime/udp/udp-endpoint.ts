@@ -78,12 +78,23 @@ export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
 
 const defaultClock = (): number => performance.timeOrigin + performance.now();
 
+/** Datagrams handed to the socket at once at most (the addon's sendmmsg takes 64 per call). */
+const SEND_BATCH = 64;
+const EMPTY = new Uint8Array(0);
+
 export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
   implements PacketSeam
 {
   /** The sans-IO endpoint (stats, claims, sendRaw...). */
   readonly endpoint: QuicEndpoint<C, ClientConfig>;
   readonly #socket: DatagramSocket;
+  /** Datagrams of the current flush not yet handed to the socket (reused arrays). */
+  readonly #out = {
+    data: [] as Uint8Array[],
+    ports: [] as number[],
+    hosts: [] as string[],
+    count: 0,
+  };
   readonly #logger: Logger;
   readonly #clock: () => number;
   readonly #qlog: QlogDirectory | undefined;
@@ -243,10 +254,31 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
         this.#logger.warn({ err, to: t.to }, 'dropping a datagram to an unparsable address');
         continue;
       }
-      this.#socket.send(t.data, port, host);
+      if (this.#socket.sendMany === undefined) {
+        this.#socket.send(t.data, port, host);
+        continue;
+      }
+      // Collected, so the socket can send them in one system call (datagram-socket.ts); each
+      // Transmit owns its bytes. Bounded, so a long flush does not hold its first datagram back.
+      const out = this.#out;
+      out.data[out.count] = t.data;
+      out.ports[out.count] = port;
+      out.hosts[out.count] = host;
+      if (++out.count === SEND_BATCH) this.#sendCollected();
     }
+    this.#sendCollected();
     this.#dispatchEvents();
     this.#arm();
+  }
+
+  /** Sends the datagrams collected by {@link #flushNow} and forgets them. */
+  #sendCollected(): void {
+    const out = this.#out;
+    if (out.count === 0) return;
+    if (out.count === 1) this.#socket.send(out.data[0], out.ports[0], out.hosts[0]);
+    else this.#socket.sendMany?.(out.data, out.ports, out.hosts, out.count);
+    out.data.fill(EMPTY, 0, out.count); // let the sent bytes go
+    out.count = 0;
   }
 
   /**

@@ -1,0 +1,581 @@
+/*
+ * masque native accelerator (issue 13): OpenSSL EVP contexts kept per key, for the QUIC packet
+ * hot path. node:crypto has no reusable AES-GCM context, so the pure-JS path pays a new Cipheriv
+ * (about 3 us) per packet; here a context is created once per key and each packet only re-inits
+ * it with its nonce. Plain N-API (ABI-stable: one build loads in every Node with N-API 8), and
+ * the OpenSSL that Node itself links (its headers ship in include/node/openssl, its symbols are
+ * exported by the node binary), so nothing else is linked.
+ *
+ * Exports:
+ *   new Aead(suite, key)                      suite 0x1301 AES-128-GCM, 0x1302 AES-256-GCM,
+ *                                             0x1303 ChaCha20-Poly1305 (RFC 9001 §5.3)
+ *     .sealInto(nonce, aad, input, out, outOffset) -> input.length + 16
+ *     .openInto(nonce, aad, input, out, outOffset) -> input.length - 16, or -1 when the tag does
+ *                                             not verify (then `out` is left untouched)
+ *   new HeaderProtection(suite, hpKey)        RFC 9001 §5.4.3 (AES-ECB) / §5.4.4 (ChaCha20)
+ *     .mask(buf, sampleOffset, out, outOffset) writes the 5-byte mask of buf[sampleOffset..+16]
+ *   sendmmsg(fd, datagrams, hosts, ports, start, count)   Linux only (absent elsewhere): sends
+ *                                             datagrams[start..count) (at most 64) from a UDP
+ *                                             socket's fd in one system call; returns how many
+ *                                             left, or -errno when the first one failed
+ *   openssl                                   the OpenSSL version string
+ *
+ * Every argument is checked (type, lengths, offsets) and a bad one throws a TypeError or
+ * RangeError; nothing here may crash the process on bad input. Per call there is no allocation
+ * beyond what N-API does, except openInto of a ciphertext above SCRATCH_SIZE (never a QUIC
+ * packet: a UDP payload is at most 65,527 bytes), which uses a temporary heap buffer.
+ */
+#ifdef __linux__
+#define _GNU_SOURCE /* sendmmsg(2) */
+#endif
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __linux__
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#endif
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#define TAG_LEN 16
+#define NONCE_LEN 12
+#define SAMPLE_LEN 16
+#define MASK_LEN 5
+/* Opened plaintext goes here first, so a forged packet never reaches the caller's bytes. */
+#define SCRATCH_SIZE 65536
+/* Largest input EVP's int lengths take with the tag added. */
+#define MAX_AEAD_INPUT (INT_MAX - TAG_LEN)
+
+#define SUITE_AES_128_GCM 0x1301
+#define SUITE_AES_256_GCM 0x1302
+#define SUITE_CHACHA20_POLY1305 0x1303
+
+/* Rough heap held by one pair of AEAD contexts, reported to V8 so GC sees it. */
+#define AEAD_EXTERNAL_BYTES 2048
+#define HP_EXTERNAL_BYTES 1024
+
+typedef struct {
+  EVP_CIPHER_CTX *enc;
+  EVP_CIPHER_CTX *dec;
+} Aead;
+
+typedef struct {
+  EVP_CIPHER_CTX *ctx;
+  int chacha;
+} HeaderProtection;
+
+/* Per environment (main thread or worker): the open scratch buffer. */
+typedef struct {
+  uint8_t *scratch;
+} Instance;
+
+/* A valid pointer for zero-length inputs (a detached or empty view may report NULL). */
+static const uint8_t EMPTY[1] = {0};
+static const uint8_t ZEROS[MASK_LEN] = {0};
+
+/* ---------------------------------------------------------------- argument helpers */
+
+static int throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return 0;
+}
+
+static int throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+  return 0;
+}
+
+static napi_value throw_openssl(napi_env env, const char *what) {
+  ERR_clear_error(); /* leave nothing in the queue node:crypto shares */
+  napi_throw_error(env, "ERR_MASQUE_NATIVE", what);
+  return NULL;
+}
+
+/* A Uint8Array (or Buffer) view: pointer to its first byte and its length. */
+static int get_bytes(napi_env env, napi_value v, const char *msg, uint8_t **data, size_t *len) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return throw_type(env, msg);
+  napi_typedarray_type type;
+  void *ptr = NULL;
+  size_t length = 0;
+  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, NULL, NULL) != napi_ok ||
+      type != napi_uint8_array) {
+    return throw_type(env, msg);
+  }
+  *data = (ptr == NULL || length == 0) ? (uint8_t *)EMPTY : (uint8_t *)ptr;
+  *len = ptr == NULL ? 0 : length;
+  return 1;
+}
+
+/* A non-negative integer offset no larger than `max`. */
+static int get_offset(napi_env env, napi_value v, const char *msg, size_t max, size_t *out) {
+  napi_valuetype t;
+  double d;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return throw_type(env, msg);
+  if (napi_get_value_double(env, v, &d) != napi_ok) return throw_type(env, msg);
+  /* NaN fails every comparison, so it lands here too. */
+  if (!(d >= 0 && d <= (double)max) || d != (double)(size_t)d) return throw_range(env, msg);
+  *out = (size_t)d;
+  return 1;
+}
+
+static int get_suite(napi_env env, napi_value v, int32_t *suite) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number ||
+      napi_get_value_int32(env, v, suite) != napi_ok) {
+    return throw_type(env, "suite must be a number");
+  }
+  if (*suite != SUITE_AES_128_GCM && *suite != SUITE_AES_256_GCM &&
+      *suite != SUITE_CHACHA20_POLY1305) {
+    return throw_range(env, "unsupported cipher suite");
+  }
+  return 1;
+}
+
+static int is_construct_call(napi_env env, napi_callback_info info) {
+  napi_value target = NULL;
+  if (napi_get_new_target(env, info, &target) != napi_ok || target == NULL) {
+    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", "constructor needs `new`");
+    return 0;
+  }
+  return 1;
+}
+
+/* ---------------------------------------------------------------- AEAD */
+
+static void aead_free(Aead *a) {
+  EVP_CIPHER_CTX_free(a->enc); /* cleanses the key schedule */
+  EVP_CIPHER_CTX_free(a->dec);
+  free(a);
+}
+
+static void aead_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  aead_free((Aead *)data);
+  int64_t ignored;
+  napi_adjust_external_memory(env, -AEAD_EXTERNAL_BYTES, &ignored);
+}
+
+static napi_value aead_new(napi_env env, napi_callback_info info) {
+  if (!is_construct_call(env, info)) return NULL;
+  size_t argc = 2;
+  napi_value argv[2], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  int32_t suite;
+  uint8_t *key;
+  size_t key_len;
+  if (!get_suite(env, argv[0], &suite)) return NULL;
+  if (!get_bytes(env, argv[1], "key must be a Uint8Array", &key, &key_len)) return NULL;
+  const EVP_CIPHER *cipher = suite == SUITE_AES_128_GCM   ? EVP_aes_128_gcm()
+                             : suite == SUITE_AES_256_GCM ? EVP_aes_256_gcm()
+                                                          : EVP_chacha20_poly1305();
+  if (key_len != (size_t)EVP_CIPHER_key_length(cipher)) {
+    throw_range(env, "key length does not match the suite");
+    return NULL;
+  }
+  Aead *a = calloc(1, sizeof(Aead));
+  if (a == NULL) return throw_openssl(env, "out of memory");
+  a->enc = EVP_CIPHER_CTX_new();
+  a->dec = EVP_CIPHER_CTX_new();
+  /* Cipher first, then the 12-byte IV length (RFC 9001 §5.3: the nonce is the IV's length;
+     also the default of all three), then the key. Packets later only set the IV. */
+  if (a->enc == NULL || a->dec == NULL ||
+      EVP_EncryptInit_ex(a->enc, cipher, NULL, NULL, NULL) != 1 ||
+      EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
+      EVP_EncryptInit_ex(a->enc, NULL, NULL, key, NULL) != 1 ||
+      EVP_DecryptInit_ex(a->dec, cipher, NULL, NULL, NULL) != 1 ||
+      EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
+      EVP_DecryptInit_ex(a->dec, NULL, NULL, key, NULL) != 1) {
+    aead_free(a);
+    return throw_openssl(env, "could not create the AEAD context");
+  }
+  if (napi_wrap(env, self, a, aead_finalize, NULL, NULL) != napi_ok) {
+    aead_free(a);
+    return NULL;
+  }
+  int64_t ignored;
+  napi_adjust_external_memory(env, AEAD_EXTERNAL_BYTES, &ignored);
+  return self;
+}
+
+/* The five arguments common to sealInto and openInto, checked. */
+typedef struct {
+  Aead *aead;
+  uint8_t *nonce, *aad, *in, *out;
+  size_t nonce_len, aad_len, in_len, out_len, out_offset;
+} AeadCall;
+
+static int aead_args(napi_env env, napi_callback_info info, AeadCall *c) {
+  size_t argc = 5;
+  napi_value argv[5], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return 0;
+  void *wrapped = NULL;
+  if (napi_unwrap(env, self, &wrapped) != napi_ok || wrapped == NULL) {
+    return throw_type(env, "not an Aead");
+  }
+  c->aead = (Aead *)wrapped;
+  if (!get_bytes(env, argv[0], "nonce must be a Uint8Array", &c->nonce, &c->nonce_len) ||
+      !get_bytes(env, argv[1], "aad must be a Uint8Array", &c->aad, &c->aad_len) ||
+      !get_bytes(env, argv[2], "input must be a Uint8Array", &c->in, &c->in_len) ||
+      !get_bytes(env, argv[3], "out must be a Uint8Array", &c->out, &c->out_len) ||
+      !get_offset(env, argv[4], "outOffset must be an integer within out", c->out_len,
+                  &c->out_offset)) {
+    return 0;
+  }
+  if (c->nonce_len != NONCE_LEN) return throw_range(env, "nonce must be 12 bytes");
+  if (c->aad_len > INT_MAX) return throw_range(env, "aad too long");
+  if (c->in_len > MAX_AEAD_INPUT) return throw_range(env, "input too long");
+  return 1;
+}
+
+static napi_value aead_seal_into(napi_env env, napi_callback_info info) {
+  AeadCall c;
+  if (!aead_args(env, info, &c)) return NULL;
+  if (c.in_len + TAG_LEN > c.out_len - c.out_offset) {
+    throw_range(env, "out has no room for input + 16 bytes at outOffset");
+    return NULL;
+  }
+  EVP_CIPHER_CTX *ctx = c.aead->enc;
+  uint8_t *dst = c.out + c.out_offset;
+  int n = 0, fin = 0;
+  /* Per packet only the nonce changes (RFC 9001 §5.3); the key schedule stays. AAD first, so
+     an AAD that overlaps the output is read before anything is written. */
+  if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, c.nonce) != 1 ||
+      (c.aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &n, c.aad, (int)c.aad_len) != 1)) {
+    return throw_openssl(env, "AEAD seal failed");
+  }
+  /* EVP encrypts in place only when input and output coincide exactly; memmove handles any
+     other overlap (and is skipped for the in-place packet path). */
+  if (dst != c.in && c.in_len > 0) memmove(dst, c.in, c.in_len);
+  if ((c.in_len > 0 && EVP_EncryptUpdate(ctx, dst, &n, dst, (int)c.in_len) != 1) ||
+      EVP_EncryptFinal_ex(ctx, dst + n, &fin) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, dst + c.in_len) != 1) {
+    return throw_openssl(env, "AEAD seal failed");
+  }
+  napi_value result;
+  napi_create_int32(env, (int32_t)(c.in_len + TAG_LEN), &result);
+  return result;
+}
+
+static napi_value aead_open_into(napi_env env, napi_callback_info info) {
+  AeadCall c;
+  if (!aead_args(env, info, &c)) return NULL;
+  napi_value result;
+  if (c.in_len < TAG_LEN) { /* cannot hold a tag: cannot authenticate */
+    napi_create_int32(env, -1, &result);
+    return result;
+  }
+  size_t pt_len = c.in_len - TAG_LEN;
+  if (pt_len > c.out_len - c.out_offset) {
+    throw_range(env, "out has no room for the plaintext at outOffset");
+    return NULL;
+  }
+  Instance *inst = NULL;
+  if (napi_get_instance_data(env, (void **)&inst) != napi_ok || inst == NULL) {
+    return throw_openssl(env, "addon not initialised");
+  }
+  uint8_t *plain;
+  if (pt_len <= SCRATCH_SIZE) {
+    if (inst->scratch == NULL && (inst->scratch = malloc(SCRATCH_SIZE)) == NULL) {
+      return throw_openssl(env, "out of memory");
+    }
+    plain = inst->scratch;
+  } else if ((plain = malloc(pt_len)) == NULL) {
+    return throw_openssl(env, "out of memory");
+  }
+  EVP_CIPHER_CTX *ctx = c.aead->dec;
+  uint8_t tag[TAG_LEN];
+  memcpy(tag, c.in + pt_len, TAG_LEN);
+  int n = 0, fin = 0, ok;
+  if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, c.nonce) != 1 ||
+      (c.aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &n, c.aad, (int)c.aad_len) != 1) ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, tag) != 1 ||
+      (pt_len > 0 && EVP_DecryptUpdate(ctx, plain, &n, c.in, (int)pt_len) != 1)) {
+    if (plain != inst->scratch) free(plain);
+    return throw_openssl(env, "AEAD open failed");
+  }
+  /* The plaintext is released only once the tag verifies: RFC 9001 §5.3 AEAD_*, whose
+     decryption outputs either the plaintext or an error, never both. */
+  ok = EVP_DecryptFinal_ex(ctx, plain + n, &fin) == 1;
+  if (ok) {
+    memcpy(c.out + c.out_offset, plain, pt_len);
+  } else {
+    ERR_clear_error();
+  }
+  if (plain != inst->scratch) free(plain);
+  napi_create_int32(env, ok ? (int32_t)pt_len : -1, &result);
+  return result;
+}
+
+/* ---------------------------------------------------------------- header protection */
+
+static void hp_free(HeaderProtection *h) {
+  EVP_CIPHER_CTX_free(h->ctx);
+  free(h);
+}
+
+static void hp_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  hp_free((HeaderProtection *)data);
+  int64_t ignored;
+  napi_adjust_external_memory(env, -HP_EXTERNAL_BYTES, &ignored);
+}
+
+static napi_value hp_new(napi_env env, napi_callback_info info) {
+  if (!is_construct_call(env, info)) return NULL;
+  size_t argc = 2;
+  napi_value argv[2], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  int32_t suite;
+  uint8_t *key;
+  size_t key_len;
+  if (!get_suite(env, argv[0], &suite)) return NULL;
+  if (!get_bytes(env, argv[1], "hpKey must be a Uint8Array", &key, &key_len)) return NULL;
+  /* RFC 9001 §5.4.3: AES-ECB with the hp key of the AEAD's size; §5.4.4: ChaCha20, 32 bytes. */
+  const EVP_CIPHER *cipher = suite == SUITE_AES_128_GCM   ? EVP_aes_128_ecb()
+                             : suite == SUITE_AES_256_GCM ? EVP_aes_256_ecb()
+                                                          : EVP_chacha20();
+  if (key_len != (size_t)EVP_CIPHER_key_length(cipher)) {
+    throw_range(env, "hp key length does not match the suite");
+    return NULL;
+  }
+  HeaderProtection *h = calloc(1, sizeof(HeaderProtection));
+  if (h == NULL) return throw_openssl(env, "out of memory");
+  h->chacha = suite == SUITE_CHACHA20_POLY1305;
+  h->ctx = EVP_CIPHER_CTX_new();
+  /* ECB keeps no state between blocks and, with padding off, each 16-byte update yields its
+     block at once: one context serves every packet. */
+  if (h->ctx == NULL || EVP_EncryptInit_ex(h->ctx, cipher, NULL, key, NULL) != 1 ||
+      (!h->chacha && EVP_CIPHER_CTX_set_padding(h->ctx, 0) != 1)) {
+    hp_free(h);
+    return throw_openssl(env, "could not create the header protection context");
+  }
+  if (napi_wrap(env, self, h, hp_finalize, NULL, NULL) != napi_ok) {
+    hp_free(h);
+    return NULL;
+  }
+  int64_t ignored;
+  napi_adjust_external_memory(env, HP_EXTERNAL_BYTES, &ignored);
+  return self;
+}
+
+static napi_value hp_mask(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  void *wrapped = NULL;
+  if (napi_unwrap(env, self, &wrapped) != napi_ok || wrapped == NULL) {
+    throw_type(env, "not a HeaderProtection");
+    return NULL;
+  }
+  HeaderProtection *h = (HeaderProtection *)wrapped;
+  uint8_t *buf, *out;
+  size_t buf_len, out_len, sample_offset, out_offset;
+  if (!get_bytes(env, argv[0], "buf must be a Uint8Array", &buf, &buf_len) ||
+      !get_offset(env, argv[1], "sampleOffset must be an integer within buf", buf_len,
+                  &sample_offset) ||
+      !get_bytes(env, argv[2], "out must be a Uint8Array", &out, &out_len) ||
+      !get_offset(env, argv[3], "outOffset must be an integer within out", out_len,
+                  &out_offset)) {
+    return NULL;
+  }
+  if (SAMPLE_LEN > buf_len - sample_offset) {
+    throw_range(env, "buf has no 16-byte sample at sampleOffset");
+    return NULL;
+  }
+  if (MASK_LEN > out_len - out_offset) {
+    throw_range(env, "out has no room for the 5-byte mask at outOffset");
+    return NULL;
+  }
+  uint8_t block[SAMPLE_LEN];
+  int n = 0;
+  int ok;
+  if (h->chacha) {
+    /* RFC 9001 §5.4.4: counter = sample[0..4] little-endian, nonce = sample[4..16], mask =
+       ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}). OpenSSL's 16-byte ChaCha20 IV is exactly
+       that layout (32-bit LE counter then 96-bit nonce), so the sample is the IV. */
+    ok = EVP_EncryptInit_ex(h->ctx, NULL, NULL, NULL, buf + sample_offset) == 1 &&
+         EVP_EncryptUpdate(h->ctx, block, &n, ZEROS, MASK_LEN) == 1;
+  } else {
+    /* RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). */
+    ok = EVP_EncryptUpdate(h->ctx, block, &n, buf + sample_offset, SAMPLE_LEN) == 1 &&
+         n == SAMPLE_LEN;
+  }
+  if (!ok) return throw_openssl(env, "header protection mask failed");
+  memcpy(out + out_offset, block, MASK_LEN);
+  return NULL; /* undefined */
+}
+
+/* ---------------------------------------------------------------- batched UDP send (Linux) */
+
+#ifdef __linux__
+/* Datagrams per sendmmsg call; the caller loops for more. */
+#define BATCH_MAX 64
+/* Longest host string accepted ("ffff:...:255.255.255.255" is 45 characters). */
+#define HOST_MAX 64
+
+static int get_element(napi_env env, napi_value array, uint32_t i, napi_value *out) {
+  if (napi_get_element(env, array, i, out) != napi_ok) return throw_type(env, "array read failed");
+  return 1;
+}
+
+static int get_array(napi_env env, napi_value v, const char *msg, uint32_t *len) {
+  bool is_array = false;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, v, len) != napi_ok) {
+    return throw_type(env, msg);
+  }
+  return 1;
+}
+
+/*
+ * sendmmsg(fd, datagrams: Uint8Array[], hosts: string[], ports: number[], start, count):
+ * sends datagrams[start .. min(count, start + 64)) in one sendmmsg(2) with MSG_DONTWAIT. Hosts
+ * are IP literals (an IPv4 one goes out as AF_INET, anything with ':' as AF_INET6, so a
+ * dual-stack socket is given "::ffff:a.b.c.d"). Returns the number the kernel took; when the
+ * first one fails (EAGAIN, EMSGSIZE, an unparsable host...) returns -errno, and the caller sends
+ * the rest its usual way. Arguments of the wrong type or out of range throw.
+ */
+static napi_value udp_sendmmsg(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  size_t fd_value, start, count;
+  uint32_t n_data, n_hosts, n_ports;
+  if (!get_offset(env, argv[0], "fd must be a non-negative integer", INT_MAX, &fd_value) ||
+      !get_array(env, argv[1], "datagrams must be an array", &n_data) ||
+      !get_array(env, argv[2], "hosts must be an array", &n_hosts) ||
+      !get_array(env, argv[3], "ports must be an array", &n_ports) ||
+      !get_offset(env, argv[5], "count must be an integer within the arrays", n_data, &count) ||
+      !get_offset(env, argv[4], "start must be an integer up to count", count, &start)) {
+    return NULL;
+  }
+  if (count > n_hosts || count > n_ports) {
+    throw_range(env, "count must be an integer within the arrays");
+    return NULL;
+  }
+  size_t batch = count - start;
+  if (batch > BATCH_MAX) batch = BATCH_MAX;
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iov[BATCH_MAX];
+  struct sockaddr_in6 addrs[BATCH_MAX]; /* large enough for either family */
+  memset(msgs, 0, sizeof(struct mmsghdr) * batch);
+  size_t usable = batch; /* stops at the first host that does not parse */
+  for (size_t i = 0; i < batch; i++) {
+    napi_value d, h, p;
+    uint8_t *data;
+    size_t len;
+    if (!get_element(env, argv[1], (uint32_t)(start + i), &d) ||
+        !get_bytes(env, d, "datagrams must hold Uint8Arrays", &data, &len) ||
+        !get_element(env, argv[2], (uint32_t)(start + i), &h) ||
+        !get_element(env, argv[3], (uint32_t)(start + i), &p)) {
+      return NULL;
+    }
+    napi_valuetype t;
+    char host[HOST_MAX];
+    size_t host_len = 0;
+    size_t port;
+    if (napi_typeof(env, h, &t) != napi_ok || t != napi_string) {
+      throw_type(env, "hosts must hold strings");
+      return NULL;
+    }
+    if (napi_get_value_string_utf8(env, h, host, sizeof host, &host_len) != napi_ok) return NULL;
+    if (!get_offset(env, p, "ports must hold integers 0-65535", 65535, &port)) return NULL;
+    if (usable < batch) continue; /* arguments still checked, nothing more prepared */
+    memset(&addrs[i], 0, sizeof addrs[i]);
+    int ok;
+    if (memchr(host, ':', host_len) != NULL) {
+      addrs[i].sin6_family = AF_INET6;
+      addrs[i].sin6_port = htons((uint16_t)port);
+      ok = host_len < HOST_MAX - 1 && inet_pton(AF_INET6, host, &addrs[i].sin6_addr) == 1;
+      msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in6);
+    } else {
+      struct sockaddr_in *a4 = (struct sockaddr_in *)&addrs[i];
+      a4->sin_family = AF_INET;
+      a4->sin_port = htons((uint16_t)port);
+      ok = host_len < HOST_MAX - 1 && inet_pton(AF_INET, host, &a4->sin_addr) == 1;
+      msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+    }
+    if (!ok) {
+      usable = i;
+      continue;
+    }
+    iov[i].iov_base = data;
+    iov[i].iov_len = len;
+    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int sent;
+  if (usable == 0) {
+    sent = -EINVAL;
+  } else {
+    do {
+      sent = sendmmsg((int)fd_value, msgs, (unsigned int)usable, MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) sent = -errno;
+  }
+  napi_value result;
+  napi_create_int32(env, sent, &result);
+  return result;
+}
+#endif
+
+/* ---------------------------------------------------------------- module */
+
+static void instance_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Instance *inst = (Instance *)data;
+  free(inst->scratch);
+  free(inst);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  Instance *inst = calloc(1, sizeof(Instance));
+  if (inst == NULL || napi_set_instance_data(env, inst, instance_finalize, NULL) != napi_ok) {
+    free(inst);
+    napi_throw_error(env, NULL, "masque native: could not initialise");
+    return NULL;
+  }
+  napi_property_descriptor aead_methods[] = {
+      {"sealInto", NULL, aead_seal_into, NULL, NULL, NULL, napi_default_method, NULL},
+      {"openInto", NULL, aead_open_into, NULL, NULL, NULL, napi_default_method, NULL},
+  };
+  napi_property_descriptor hp_methods[] = {
+      {"mask", NULL, hp_mask, NULL, NULL, NULL, napi_default_method, NULL},
+  };
+  napi_value aead_class, hp_class, version;
+  if (napi_define_class(env, "Aead", NAPI_AUTO_LENGTH, aead_new, NULL, 2, aead_methods,
+                        &aead_class) != napi_ok ||
+      napi_define_class(env, "HeaderProtection", NAPI_AUTO_LENGTH, hp_new, NULL, 1, hp_methods,
+                        &hp_class) != napi_ok ||
+      napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH,
+                              &version) != napi_ok ||
+      napi_set_named_property(env, exports, "Aead", aead_class) != napi_ok ||
+      napi_set_named_property(env, exports, "HeaderProtection", hp_class) != napi_ok ||
+      napi_set_named_property(env, exports, "openssl", version) != napi_ok) {
+    return NULL;
+  }
+#ifdef __linux__
+  napi_value send_fn;
+  if (napi_create_function(env, "sendmmsg", NAPI_AUTO_LENGTH, udp_sendmmsg, NULL, &send_fn) !=
+          napi_ok ||
+      napi_set_named_property(env, exports, "sendmmsg", send_fn) != napi_ok) {
+    return NULL;
+  }
+#endif
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
