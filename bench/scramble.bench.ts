@@ -44,8 +44,26 @@ function inPlace(name: string, t: PacketTransform, dir: 'encode' | 'decode'): Be
 /** [label, implementation, direction]; every scramble row uses the same key and packet. */
 const CASES: Array<[string, () => PacketTransform, 'encode' | 'decode']> = [
   ['identity encode (in place)', () => new IdentityTransform(), 'encode'],
-  ['scramble-dt encode (chosen: long-lived ECB)', () => new ScrambleTransform(key), 'encode'],
-  ['scramble-dt decode (chosen: long-lived ECB)', () => new ScrambleTransform(key), 'decode'],
+  [
+    `scramble-dt encode (chosen: ${new ScrambleTransform(key).native ? 'native addon' : 'node:crypto, long-lived ECB'})`,
+    () => new ScrambleTransform(key),
+    'encode',
+  ],
+  [
+    `scramble-dt decode (chosen: ${new ScrambleTransform(key).native ? 'native addon' : 'node:crypto, long-lived ECB'})`,
+    () => new ScrambleTransform(key),
+    'decode',
+  ],
+  [
+    'scramble-dt encode, node:crypto long-lived ECB',
+    () => new ScrambleTransform(key, false),
+    'encode',
+  ],
+  [
+    'scramble-dt decode, node:crypto long-lived ECB',
+    () => new ScrambleTransform(key, false),
+    'decode',
+  ],
   ['scramble-dt encode, createCipheriv per packet', () => new ScramblePerPacketCtr(key), 'encode'],
   ['scramble-dt encode, noble ctr/ecb per packet', () => new ScrambleNoble(key), 'encode'],
   ['scramble-dt encode, noble cached key schedule', () => new ScrambleNobleCached(key), 'encode'],

@@ -14,6 +14,10 @@
  *                                             not verify (then `out` is left untouched)
  *   new HeaderProtection(suite, hpKey)        RFC 9001 §5.4.3 (AES-ECB) / §5.4.4 (ChaCha20)
  *     .mask(buf, sampleOffset, out, outOffset) writes the 5-byte mask of buf[sampleOffset..+16]
+ *   new Scramble(key)                         draft-ietf-masque-quic-proxy scramble-dt (k1 = key[0..16]
+ *                                             AES-128-CTR, k2 = key[16..32] AES-128-ECB on the IV)
+ *     .apply(decode, packet, cidLength, out)  encodes (decode false) or decodes packet into out
+ *                                             (the same view, or one that does not overlap it)
  *   sendmmsg(fd, datagrams, hosts, ports, start, count)   Linux only (absent elsewhere): sends
  *                                             datagrams[start..count) (at most 64) from a UDP
  *                                             socket's fd in one system call; returns how many
@@ -73,6 +77,12 @@ typedef struct {
   EVP_CIPHER_CTX *ctx;
   int chacha;
 } HeaderProtection;
+
+typedef struct {
+  EVP_CIPHER_CTX *ctr;    /* AES-128-CTR with k1, re-initialised with each packet's IV */
+  EVP_CIPHER_CTX *k2_enc; /* AES-128-ECB with k2, encrypting the IV (encode) */
+  EVP_CIPHER_CTX *k2_dec; /* AES-128-ECB with k2, decrypting it (decode) */
+} Scramble;
 
 /* Per environment (main thread or worker): the open scratch buffer. */
 typedef struct {
@@ -416,6 +426,132 @@ static napi_value hp_mask(napi_env env, napi_callback_info info) {
   return NULL; /* undefined */
 }
 
+/* ---------------------------------------------------------------- scramble-dt transform */
+
+#define SCRAMBLE_KEY_LEN 32
+#define SCRAMBLE_IV_LEN 16
+#define MAX_CID_LEN 255 /* RFC 8999 §5.1: up to 255 in the invariants; v1 uses at most 20 */
+#define SCRAMBLE_EXTERNAL_BYTES 2048
+
+static void scramble_free(Scramble *x) {
+  EVP_CIPHER_CTX_free(x->ctr);
+  EVP_CIPHER_CTX_free(x->k2_enc);
+  EVP_CIPHER_CTX_free(x->k2_dec);
+  free(x);
+}
+
+static void scramble_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  scramble_free((Scramble *)data);
+  int64_t ignored;
+  napi_adjust_external_memory(env, -SCRAMBLE_EXTERNAL_BYTES, &ignored);
+}
+
+static napi_value scramble_new(napi_env env, napi_callback_info info) {
+  if (!is_construct_call(env, info)) return NULL;
+  size_t argc = 1;
+  napi_value argv[1], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  uint8_t *key;
+  size_t key_len;
+  if (!get_bytes(env, argv[0], "key must be a Uint8Array", &key, &key_len)) return NULL;
+  if (key_len != SCRAMBLE_KEY_LEN) {
+    throw_range(env, "a scramble key is 32 bytes");
+    return NULL;
+  }
+  Scramble *x = calloc(1, sizeof(Scramble));
+  if (x == NULL) return throw_openssl(env, "out of memory");
+  x->ctr = EVP_CIPHER_CTX_new();
+  x->k2_enc = EVP_CIPHER_CTX_new();
+  x->k2_dec = EVP_CIPHER_CTX_new();
+  if (x->ctr == NULL || x->k2_enc == NULL || x->k2_dec == NULL ||
+      EVP_EncryptInit_ex(x->ctr, EVP_aes_128_ctr(), NULL, key, NULL) != 1 ||
+      EVP_EncryptInit_ex(x->k2_enc, EVP_aes_128_ecb(), NULL, key + 16, NULL) != 1 ||
+      EVP_CIPHER_CTX_set_padding(x->k2_enc, 0) != 1 ||
+      EVP_DecryptInit_ex(x->k2_dec, EVP_aes_128_ecb(), NULL, key + 16, NULL) != 1 ||
+      EVP_CIPHER_CTX_set_padding(x->k2_dec, 0) != 1) {
+    scramble_free(x);
+    return throw_openssl(env, "could not create the scramble contexts");
+  }
+  if (napi_wrap(env, self, x, scramble_finalize, NULL, NULL) != napi_ok) {
+    scramble_free(x);
+    return NULL;
+  }
+  int64_t ignored;
+  napi_adjust_external_memory(env, SCRAMBLE_EXTERNAL_BYTES, &ignored);
+  return self;
+}
+
+/*
+ * apply(decode, packet, cidLength, out). With L = cidLength, iv = the 16 bytes after the CID and
+ * rest = everything after them: ctr_output = AES-128-CTR(k1, iv, packet[0] || rest); out[0] =
+ * ctr_output[0] & 0x7f (the Header Form bit cleared, RFC 8999 §5.2), out[1..L] = the CID,
+ * out's rest = ctr_output[1..], and the IV goes out encrypted under k2 (encode) or comes back
+ * decrypted (decode, which first recovers the IV the counter starts from).
+ */
+static napi_value scramble_apply(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  void *wrapped = NULL;
+  if (napi_unwrap(env, self, &wrapped) != napi_ok || wrapped == NULL) {
+    throw_type(env, "not a Scramble");
+    return NULL;
+  }
+  Scramble *x = (Scramble *)wrapped;
+  bool decode = false;
+  napi_valuetype t;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_boolean ||
+      napi_get_value_bool(env, argv[0], &decode) != napi_ok) {
+    throw_type(env, "decode must be a boolean");
+    return NULL;
+  }
+  uint8_t *packet, *out;
+  size_t n, out_len, cid_len;
+  if (!get_bytes(env, argv[1], "packet must be a Uint8Array", &packet, &n) ||
+      !get_offset(env, argv[2], "cidLength must be an integer from 0 to 255", MAX_CID_LEN,
+                  &cid_len) ||
+      !get_bytes(env, argv[3], "out must be a Uint8Array", &out, &out_len)) {
+    return NULL;
+  }
+  const size_t iv_off = 1 + cid_len;
+  const size_t rest_off = iv_off + SCRAMBLE_IV_LEN;
+  if (n < rest_off || n > (size_t)INT_MAX) {
+    throw_range(env, "packet is shorter than its first byte, CID and IV");
+    return NULL;
+  }
+  if (out_len < n) {
+    throw_range(env, "out is shorter than packet");
+    return NULL;
+  }
+  /* In place, or into bytes that do not overlap the packet's (OpenSSL allows only these). */
+  if (out != packet && out < packet + n && packet < out + n) {
+    throw_range(env, "out overlaps packet without being it");
+    return NULL;
+  }
+  uint8_t iv_in[SCRAMBLE_IV_LEN], iv[SCRAMBLE_IV_LEN], iv_out[SCRAMBLE_IV_LEN], first;
+  memcpy(iv_in, packet + iv_off, SCRAMBLE_IV_LEN);
+  int m = 0, ok;
+  if (decode) {
+    ok = EVP_DecryptUpdate(x->k2_dec, iv, &m, iv_in, SCRAMBLE_IV_LEN) == 1 && m == SCRAMBLE_IV_LEN;
+    memcpy(iv_out, iv, SCRAMBLE_IV_LEN);
+  } else {
+    memcpy(iv, iv_in, SCRAMBLE_IV_LEN);
+    ok = EVP_EncryptUpdate(x->k2_enc, iv_out, &m, iv_in, SCRAMBLE_IV_LEN) == 1 &&
+         m == SCRAMBLE_IV_LEN;
+  }
+  const size_t rest_len = n - rest_off;
+  ok = ok && EVP_EncryptInit_ex(x->ctr, NULL, NULL, NULL, iv) == 1 &&
+       EVP_EncryptUpdate(x->ctr, &first, &m, packet, 1) == 1 &&
+       (rest_len == 0 ||
+        EVP_EncryptUpdate(x->ctr, out + rest_off, &m, packet + rest_off, (int)rest_len) == 1);
+  if (!ok) return throw_openssl(env, "scramble failed");
+  out[0] = (uint8_t)(first & 0x7f);
+  if (out != packet) memcpy(out + 1, packet + 1, cid_len);
+  memcpy(out + iv_off, iv_out, SCRAMBLE_IV_LEN);
+  return NULL; /* undefined */
+}
+
 /* ---------------------------------------------------------------- batched UDP send (Linux) */
 
 #ifdef __linux__
@@ -555,11 +691,17 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor hp_methods[] = {
       {"mask", NULL, hp_mask, NULL, NULL, NULL, napi_default_method, NULL},
   };
-  napi_value aead_class, hp_class, version;
+  napi_property_descriptor scramble_methods[] = {
+      {"apply", NULL, scramble_apply, NULL, NULL, NULL, napi_default_method, NULL},
+  };
+  napi_value aead_class, hp_class, scramble_class, version;
   if (napi_define_class(env, "Aead", NAPI_AUTO_LENGTH, aead_new, NULL, 2, aead_methods,
                         &aead_class) != napi_ok ||
       napi_define_class(env, "HeaderProtection", NAPI_AUTO_LENGTH, hp_new, NULL, 1, hp_methods,
                         &hp_class) != napi_ok ||
+      napi_define_class(env, "Scramble", NAPI_AUTO_LENGTH, scramble_new, NULL, 1,
+                        scramble_methods, &scramble_class) != napi_ok ||
+      napi_set_named_property(env, exports, "Scramble", scramble_class) != napi_ok ||
       napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH,
                               &version) != napi_ok ||
       napi_set_named_property(env, exports, "Aead", aead_class) != napi_ok ||

@@ -34,6 +34,7 @@
  * and a few small views are allocated.
  */
 import { type Cipher, createCipheriv, createDecipheriv, type Decipher } from 'node:crypto';
+import { type NativeScrambleHandle, nativeBinding } from '../src/crypto/native.js';
 import { checkPacket, type PacketTransform, TransformError } from './types.js';
 
 /** Length of a scramble key: k1 (16 bytes) then k2 (16 bytes). */
@@ -60,6 +61,16 @@ export function checkScrambleKey(key: Uint8Array | undefined): asserts key is Ui
   }
 }
 
+/** True when `out` shares bytes with `packet` without starting at the same byte (OpenSSL allows
+ * in place or disjoint only; such calls keep the JavaScript path). */
+function overlapsElsewhere(packet: Uint8Array, out: Uint8Array): boolean {
+  if (out.buffer !== packet.buffer || out.byteOffset === packet.byteOffset) return false;
+  return (
+    out.byteOffset < packet.byteOffset + packet.length &&
+    packet.byteOffset < out.byteOffset + out.length
+  );
+}
+
 function viewOf(b: Buffer): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -83,9 +94,17 @@ export class ScrambleTransform implements PacketTransform {
   #countersView: DataView = viewOf(this.#counters);
   /** The IV (plain on encode, encrypted on decode) copied out before the packet is overwritten. */
   readonly #ivIn = Buffer.alloc(SCRAMBLE_IV_LENGTH);
+  /**
+   * The native addon's transform when it is loaded (the same bytes, its OpenSSL contexts kept per
+   * key: no keystream buffer or Buffer per packet; issue 13, "scramble <= 2 us per packet").
+   */
+  readonly #native: NativeScrambleHandle | undefined;
 
-  constructor(key: Uint8Array) {
+  /** @param useNative false keeps the node:crypto path even where the addon is loaded (tests). */
+  constructor(key: Uint8Array, useNative = true) {
     checkScrambleKey(key);
+    const Native = useNative ? nativeBinding()?.Scramble : undefined;
+    this.#native = Native === undefined ? undefined : new Native(key);
     const k1 = key.subarray(0, 16);
     const k2 = key.subarray(16, 32);
     this.#k1 = ecbContext(k1);
@@ -98,8 +117,17 @@ export class ScrambleTransform implements PacketTransform {
     return scrambleMinLength(cidLength);
   }
 
+  /** True when the native addon does the work. */
+  get native(): boolean {
+    return this.#native !== undefined;
+  }
+
   encode(packet: Uint8Array, cidLength: number, out: Uint8Array = packet): void {
     checkPacket(packet, cidLength, scrambleMinLength(cidLength), out);
+    if (this.#native !== undefined && !overlapsElsewhere(packet, out)) {
+      this.#native.apply(false, packet, cidLength, out);
+      return;
+    }
     const ivOff = 1 + cidLength;
     const iv = this.#ivIn;
     for (let i = 0; i < SCRAMBLE_IV_LENGTH; i++) iv[i] = packet[ivOff + i];
@@ -110,6 +138,10 @@ export class ScrambleTransform implements PacketTransform {
 
   decode(packet: Uint8Array, cidLength: number, out: Uint8Array = packet): void {
     checkPacket(packet, cidLength, scrambleMinLength(cidLength), out);
+    if (this.#native !== undefined && !overlapsElsewhere(packet, out)) {
+      this.#native.apply(true, packet, cidLength, out);
+      return;
+    }
     const ivOff = 1 + cidLength;
     const encIv = this.#ivIn;
     for (let i = 0; i < SCRAMBLE_IV_LENGTH; i++) encIv[i] = packet[ivOff + i];

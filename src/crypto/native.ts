@@ -48,10 +48,20 @@ export interface NativeHeaderProtectionHandle {
   mask(buf: Uint8Array, sampleOffset: number, out: Uint8Array, outOffset: number): void;
 }
 
+/** The scramble-dt packet transform of one 32-byte key (draft-ietf-masque-quic-proxy). */
+export interface NativeScrambleHandle {
+  /** Encodes (`decode` false) or decodes `packet` into `out` (the same view, or disjoint). */
+  apply(decode: boolean, packet: Uint8Array, cidLength: number, out: Uint8Array): void;
+}
+
 /** What the addon exports. Bad arguments throw TypeError / RangeError, never crash. */
 export interface NativeBinding {
   readonly Aead: new (suite: number, key: Uint8Array) => NativeAeadHandle;
   readonly HeaderProtection: new (suite: number, hpKey: Uint8Array) => NativeHeaderProtectionHandle;
+  /** Absent from an addon built before it; callers then keep their own path. */
+  readonly Scramble?: new (
+    key: Uint8Array,
+  ) => NativeScrambleHandle;
   /** OpenSSL version string of the OpenSSL the addon runs on (Node's own). */
   readonly openssl: string;
   /**

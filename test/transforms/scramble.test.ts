@@ -23,8 +23,15 @@ const KEY = fromHex('f13a915f96fb8919d9d8655488ffea5778cac8cffbc27cd38c173bcbad9
 const L = 20;
 
 type Ctor = new (key: Uint8Array) => PacketTransform;
+/** The chosen transform on node:crypto even where the native addon is loaded. */
+class ScrambleJs extends ScrambleTransform {
+  constructor(key: Uint8Array) {
+    super(key, false);
+  }
+}
 const IMPLS: Array<[string, Ctor]> = [
   ['ScrambleTransform (chosen)', ScrambleTransform],
+  ['ScrambleTransform on node:crypto', ScrambleJs],
   ['ScramblePerPacketCtr', ScramblePerPacketCtr],
   ['ScrambleNoble', ScrambleNoble],
   ['ScrambleNobleCached', ScrambleNobleCached],
@@ -265,5 +272,53 @@ describe('scramble: errors', () => {
     const p = new Uint8Array(20).fill(0x11);
     expect(codeOf(() => t.encode(p, 4))).toBe('PACKET_TOO_SHORT');
     expect(toHex(p)).toBe('11'.repeat(20));
+  });
+});
+
+describe('scramble-dt on the native addon (issue 13)', () => {
+  it('is in use here unless MASQUE_NATIVE=0 (CI builds the addon)', () => {
+    expect(new ScrambleTransform(KEY).native).toBe(process.env.MASQUE_NATIVE !== '0');
+    expect(new ScrambleJs(KEY).native).toBe(false);
+  });
+
+  it("gives the node:crypto path's bytes: in place, into another buffer, into an overlapping view", () => {
+    const native = new ScrambleTransform(KEY);
+    const js = new ScrambleJs(KEY);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 1400 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (cidLength, extra, seed) => {
+          const n = 1 + cidLength + 16 + extra;
+          const packet = Uint8Array.from({ length: n }, (_, i) => (seed + i * 131) & 0xff);
+          packet[0] &= 0x7f;
+          const a = packet.slice();
+          const b = packet.slice();
+          native.encode(a, cidLength);
+          js.encode(b, cidLength);
+          expect(toHex(a)).toBe(toHex(b));
+          const out = new Uint8Array(n);
+          native.decode(a, cidLength, out);
+          expect(toHex(out)).toBe(toHex(packet));
+        },
+      ),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+
+  it('the raw addon refuses bad arguments instead of crashing', async () => {
+    const { loadNativeAddon } = await import('../../src/crypto/native.js');
+    const Native = loadNativeAddon()?.Scramble;
+    expect(Native).toBeDefined();
+    if (Native === undefined) return;
+    expect(() => new Native(new Uint8Array(31))).toThrow(RangeError);
+    const x = new Native(KEY);
+    const p = new Uint8Array(40);
+    expect(() => x.apply(false, p, 30, p)).toThrow(RangeError); // no room for the IV
+    expect(() => x.apply(false, p, 4, new Uint8Array(10))).toThrow(RangeError);
+    expect(() => x.apply(false, p, 256, p)).toThrow(RangeError);
+    expect(() => x.apply(false, p.subarray(0, 30), 4, p.subarray(1, 31))).toThrow(RangeError);
+    expect(() => x.apply(1 as unknown as boolean, p, 4, p)).toThrow(TypeError);
   });
 });
