@@ -61,6 +61,10 @@ export interface StartProxyOptions {
   maxUdpPayload?: number;
   /** Write one qlog file per QUIC connection into this directory (for qvis). */
   qlogDir?: string;
+  /** Bind the UDP socket with SO_REUSEPORT: this process is one of several workers (workers.ts). */
+  reusePort?: boolean;
+  /** Fields on every line of the default logger (a worker's number). */
+  logBindings?: Record<string, unknown>;
   /**
    * Stateless reset key (at least 16 bytes), over `config.statelessResetKeyFile`. Without either,
    * a random key per run: clients then learn of a restart only by their idle timeout.
@@ -258,7 +262,11 @@ export async function startProxy(
   options: StartProxyOptions = {},
 ): Promise<RunningProxy> {
   const level = logLevelFromEnv(process.env) ?? config.logLevel;
-  const logger = options.logger ?? pino({ level, name: 'masque' }, pino.destination(2));
+  const defaultLogger = (): Logger => {
+    const root = pino({ level, name: 'masque' }, pino.destination(2));
+    return options.logBindings === undefined ? root : root.child(options.logBindings);
+  };
+  const logger = options.logger ?? defaultLogger();
   let certPem = options.certPem;
   let keyPem = options.keyPem;
   if ((certPem === undefined || keyPem === undefined) && config.certificate !== undefined) {
@@ -298,6 +306,7 @@ export async function startProxy(
       };
     },
     listen: hostPort(listenHost, config.listen.port),
+    reusePort: options.reusePort,
     certPem: certPem as string,
     keyPem: keyPem as string,
     logger: logger.child({ component: 'h3' }),

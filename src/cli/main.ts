@@ -4,7 +4,17 @@
  * gracefully on SIGINT / SIGTERM (a second signal exits at once) and, when it has a
  * configuration (the proxy), reloads it on SIGHUP.
  */
+import cluster from 'node:cluster';
 import { runCli } from './program.js';
+import { WORKER_ENV } from './workers.js';
+
+/**
+ * A worker of `masque proxy --workers N` (workers.ts) takes its signals from the primary: SIGTERM
+ * drains, SIGHUP reloads. It ignores SIGINT (Ctrl-C reaches the whole process group; the primary
+ * relays it as SIGTERM), a repeated SIGTERM does not cut the drain short (the primary escalates
+ * with SIGKILL), and it stops when the primary is gone.
+ */
+const isWorker = cluster.isWorker && process.env[WORKER_ENV] !== undefined;
 
 const result = await runCli(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
@@ -16,7 +26,10 @@ if ('exitCode' in result) {
 } else {
   let stopping = false;
   const stop = (): void => {
-    if (stopping) process.exit(130);
+    if (stopping) {
+      if (isWorker) return;
+      process.exit(130);
+    }
     stopping = true;
     result.running.close().then(
       () => process.exit(0),
@@ -26,8 +39,9 @@ if ('exitCode' in result) {
       },
     );
   };
-  process.on('SIGINT', stop);
+  process.on('SIGINT', isWorker ? () => {} : stop);
   process.on('SIGTERM', stop);
+  if (isWorker) process.on('disconnect', () => process.exit(0));
   const { reload } = result.running;
   if (reload !== undefined) {
     process.on('SIGHUP', () => {

@@ -52,12 +52,29 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .option('--qlog-dir <dir>', 'write one qlog file per QUIC connection (for qvis)')
     .option(
+      '--workers <n>',
+      'worker processes sharing the UDP port (SO_REUSEPORT, Node >= 22.12; default 1)',
+      parseWorkers,
+    )
+    .option(
       '--max-udp-payload <bytes>',
       'ceiling of path MTU discovery for QUIC packets, 1200-65527 (default 1452); 1200 turns it off',
       parseUdpPayload,
     )
     .action(async (flags) => {
       const cmd = await runProxy(flags, io);
+      if (!('proxy' in cmd)) {
+        // Worker processes (workers.ts): this process only watches them.
+        result = {
+          running: {
+            name: 'proxy',
+            status: () => ({ workers: cmd.workers, workersReady: cmd.ready }),
+            reload: () => cmd.reload(),
+            close: () => cmd.close(),
+          },
+        };
+        return;
+      }
       result = {
         running: {
           name: 'proxy',
@@ -387,6 +404,14 @@ function parseUdpPayload(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1200 || n > 65_527) {
     throw new InvalidArgumentError('must be an integer from 1200 to 65527');
+  }
+  return n;
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n < 1 || n > 256) {
+    throw new InvalidArgumentError('must be an integer from 1 to 256');
   }
   return n;
 }

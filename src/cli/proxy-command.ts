@@ -9,6 +9,7 @@ import { type ReloadOutcome, type RunningProxy, startProxy } from '../app/proxy-
 import { ConfigError, configWarnings, type ProxyConfig, parseConfig } from '../config/index.js';
 import { cacheDir, devCertificate, resetKeyFile } from './dev-cert-cache.js';
 import type { CliIO } from './io.js';
+import { announceWorker, runWorkers, type WorkersCommand, workerId } from './workers.js';
 
 /** Flags of `masque proxy`. */
 export interface ProxyFlags {
@@ -23,6 +24,8 @@ export interface ProxyFlags {
   maxUdpPayload?: number;
   /** Directory for one qlog file per connection. */
   qlogDir?: string;
+  /** Worker processes sharing the UDP port (workers.ts). */
+  workers?: number;
 }
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
@@ -86,8 +89,16 @@ export interface ProxyCommand {
 async function buildConfig(flags: ProxyFlags, env: NodeJS.ProcessEnv): Promise<ProxyConfig> {
   const raw = flags.config === undefined ? {} : await readConfigFile(flags.config);
   if (flags.listen !== undefined) raw.listen = flags.listen;
+  if (flags.workers !== undefined) raw.workers = flags.workers;
+  // A worker (workers.ts): the port the primary chose; /metrics is the primary's.
+  if (workerId(env) !== undefined) {
+    raw.listen = env.MASQUE_WORKER_LISTEN ?? raw.listen;
+    delete raw.metrics;
+  }
   if (flags.template !== undefined) raw.template = flags.template;
-  if (flags.metrics !== undefined) raw.metrics = { listen: flags.metrics };
+  if (flags.metrics !== undefined && workerId(env) === undefined) {
+    raw.metrics = { listen: flags.metrics };
+  }
   if (flags.logLevel !== undefined) raw.logLevel = flags.logLevel;
   if (flags.allowTarget.length > 0 || flags.denyTarget.length > 0) {
     const targets = asObject(raw.targets);
@@ -106,9 +117,23 @@ async function buildConfig(flags: ProxyFlags, env: NodeJS.ProcessEnv): Promise<P
 /** How often the development certificate is checked for renewal (it renews within a day of expiry). */
 const DEV_CERT_CHECK_MS = 3_600_000;
 
-/** Starts the proxy; a configuration problem throws {@link ConfigError}. */
-export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<ProxyCommand> {
+/**
+ * Starts the proxy, or with `workers` > 1 its worker processes (this process then holds none
+ * itself: {@link WorkersCommand}); a configuration problem throws {@link ConfigError}.
+ */
+export async function runProxy(
+  flags: ProxyFlags,
+  io: CliIO,
+): Promise<ProxyCommand | WorkersCommand> {
   const config = await buildConfig(flags, io.env);
+  const worker = workerId(io.env);
+  if (config.workers > 1 && worker === undefined) {
+    // One development certificate and reset key for every worker, made before they start.
+    if (config.certificate === undefined) await devCertificate(cacheDir(io.env));
+    if (config.statelessResetKeyFile === undefined) await resetKeyFile(cacheDir(io.env));
+    for (const w of configWarnings(config)) io.stderr(`warning: ${w}\n`);
+    return runWorkers(config, io);
+  }
   let certPem: string | undefined;
   let keyPem: string | undefined;
   let certFile = config.certificate?.cert;
@@ -119,14 +144,19 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<ProxyComma
   }
   // Resets recognised across restarts (RFC 9000 §10.3): a key kept beside the dev certificate.
   config.statelessResetKeyFile ??= await resetKeyFile(cacheDir(io.env));
-  for (const w of configWarnings(config)) io.stderr(`warning: ${w}\n`);
+  if (worker === undefined) {
+    for (const w of configWarnings(config)) io.stderr(`warning: ${w}\n`);
+  }
   const proxy = await startProxy(config, {
     certPem,
     keyPem,
-    logger: io.logger,
+    logger: worker === undefined ? io.logger : io.logger?.child({ worker }),
     maxUdpPayload: flags.maxUdpPayload,
     qlogDir: flags.qlogDir,
+    reusePort: worker !== undefined,
+    logBindings: worker === undefined ? undefined : { worker },
   });
+  if (worker !== undefined) announceWorker(proxy, worker);
   const trust = `--ca ${shellQuote(certFile ?? 'CA.pem')}`;
   const lines = [
     `masque proxy listening on ${proxy.address} (HTTP/3, UDP)`,
@@ -158,7 +188,8 @@ export async function runProxy(flags: ProxyFlags, io: CliIO): Promise<ProxyComma
       'Private and loopback targets are refused by default; allow some with --allow-target CIDR[:PORTS].',
     );
   }
-  io.stdout(`${lines.join('\n')}\n`);
+  // The primary prints the banner of a worker set.
+  if (worker === undefined) io.stdout(`${lines.join('\n')}\n`);
 
   const log = proxy.logger;
   const devCertNow = async (): Promise<{ certPem: string; keyPem: string } | undefined> => {

@@ -332,6 +332,9 @@ export const proxyConfigSchema = z.strictObject({
    * before the rest are closed (ms). A second signal stops at once.
    */
   shutdownGraceMs: int(0, 86_400_000, 'milliseconds').default(10_000),
+  // Worker processes serving the UDP port together (SO_REUSEPORT, Node >= 22.12; src/cli/workers.ts):
+  // 1 runs the proxy in this process. A change takes a restart.
+  workers: int(1, 256, 'worker processes').default(1),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -9,6 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProxyMetrics } from './metrics.js';
 
+/** What the listener serves at /metrics: one proxy's metrics, or every worker's (workers.ts). */
+export type MetricsSource = Pick<ProxyMetrics, 'metricsText' | 'contentType'>;
+
 /** A running metrics listener. */
 export interface MetricsServer {
   /** The bound address (useful with port 0). */
@@ -27,7 +30,7 @@ const PATHS = new Set(['/metrics', '/healthz', '/readyz']);
 
 /** Starts the listener on `host:port`. */
 export function startMetricsServer(
-  metrics: ProxyMetrics,
+  metrics: MetricsSource,
   listen: { host: string; port: number },
   options: MetricsServerOptions = {},
 ): Promise<MetricsServer> {

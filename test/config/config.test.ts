@@ -29,6 +29,7 @@ describe('parseConfig defaults', () => {
       proxyName: 'masque',
       accessLog: true,
       shutdownGraceMs: 10_000,
+      workers: 1,
       auth: { mode: 'none' },
       targets: { deny: [], allow: [], allowSpecial: false },
       dns: { mode: 'system', timeoutMs: 5000, tries: 2, prefer: 'ipv6', fallback: true },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProxy } from '../../src/cli/proxy-command.js';
+import { type ProxyCommand, runProxy } from '../../src/cli/proxy-command.js';
 import { ConfigError, configWarnings, parseConfig } from '../../src/config/index.js';
 
 /** `${NAME}` as the configuration writes it (not a template placeholder here). */
@@ -173,7 +173,7 @@ describe('secrets in the configuration', () => {
         ...bearer({ file: 'rotating' }),
       }),
     );
-    const cmd = await runProxy(
+    const cmd = (await runProxy(
       { config, allowTarget: [], denyTarget: [] },
       {
         stdout: () => {},
@@ -181,7 +181,7 @@ describe('secrets in the configuration', () => {
         env: { MASQUE_CACHE_DIR: join(dir, 'cache') },
         logger: pino({ level: 'silent' }),
       },
-    );
+    )) as ProxyCommand;
     try {
       const check = (t: string) =>
         cmd.proxy.handler.authenticate([['proxy-authorization', `Bearer ${t}`]]).ok;

@@ -42,6 +42,8 @@ export const DEFAULT_MAX_DATAGRAM_FRAME_SIZE = 65_535;
 export interface H3ServerOptions {
   /** Address to bind, "127.0.0.1:4433" or "[::1]:0". Default "[::]:443". */
   listen?: string;
+  /** Bind the UDP socket with SO_REUSEPORT (one of several worker processes; Node >= 22.12). */
+  reusePort?: boolean;
   /** Certificate chain and private key (PEM). */
   certPem: string;
   keyPem: string;
@@ -212,6 +214,7 @@ export class H3Server {
     let server: H3Server | undefined;
     const udp: UdpEndpoint<QuicConnection> = await UdpEndpoint.bind<QuicConnection>({
       listen: options.listen ?? '[::]:443',
+      reusePort: options.reusePort,
       logger,
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,

@@ -54,6 +54,7 @@ export async function bindUdpSocket(
   listen: string,
   logger: Logger,
   bufferBytes = DEFAULT_ENDPOINT_BUFFER_BYTES,
+  options: { reusePort?: boolean } = {},
 ): Promise<DatagramSocket> {
   const { host, port, family } = parseAddress(listen);
   if (family === 0) throw new RangeError(`listen address "${listen}" must be an IP literal`);
@@ -64,11 +65,16 @@ export async function bindUdpSocket(
     ipv6Only: false,
     recvBufferSize: bufferBytes,
     sendBufferSize: bufferBytes,
+    // SO_REUSEPORT (Node >= 22.12): one socket per worker process on one port, the kernel
+    // spreading datagrams by their 4-tuple (src/cli/workers.ts). Older Node ignores the option:
+    // the workers check the version before they start.
+    ...(options.reusePort === true ? ({ reusePort: true } as object) : {}),
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     socket.once('error', onError);
-    socket.bind(port, host, () => {
+    // `exclusive`: in a cluster worker, a socket of its own instead of the primary's shared handle.
+    socket.bind({ port, address: host, exclusive: options.reusePort === true }, () => {
       socket.off('error', onError);
       resolve();
     });

@@ -49,6 +49,8 @@ export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
   extends Omit<QuicEndpointOptions<C, ClientConfig>, 'random'> {
   /** Local address to bind, "127.0.0.1:0" or "[::1]:4433" (ignored when `socket` is given). */
   listen?: string;
+  /** Bind with SO_REUSEPORT (worker processes sharing one port; Node >= 22.12). */
+  reusePort?: boolean;
   /** Randomness (default: the OS CSPRNG via `systemRandom`). */
   random?: QuicEndpointOptions<C, ClientConfig>['random'];
   /** A ready socket instead of a new `node:dgram` one. */
@@ -173,7 +175,11 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
     options: UdpEndpointOptions<C, ClientConfig>,
   ): Promise<UdpEndpoint<C, ClientConfig>> {
     const logger = options.logger ?? pino({ level: 'silent' });
-    const socket = options.socket ?? (await bindUdpSocket(options.listen ?? '[::]:0', logger));
+    const socket =
+      options.socket ??
+      (await bindUdpSocket(options.listen ?? '[::]:0', logger, undefined, {
+        reusePort: options.reusePort,
+      }));
     return new UdpEndpoint<C, ClientConfig>(
       socket,
       { ...options, logger },
