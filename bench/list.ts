@@ -21,6 +21,7 @@ export const BENCHES: Array<[string, Loader]> = [
   ['endpoint-scale', () => import('./endpoint-scale.bench.js')],
   ['refusal', () => import('./refusal.bench.js')],
   ['memory', () => import('./memory.bench.js')],
+  ['workers', () => import('./workers.bench.js')],
 ];
 
 /**
@@ -52,5 +53,7 @@ export const SUMMARY: Array<[string, string, string]> = [
   ],
   ['handshake', 'resumed handshake (session ticket)', 'server CPU per resumed handshake'],
   ['memory', 'idle QUIC connection (HTTP/3): heap + external', 'memory per idle connection'],
+  ['workers', '1 worker, 32 clients', 'proxy with 1 worker process (32 clients)'],
+  ['workers', '2 workers, 32 clients', 'proxy with 2 worker processes (32 clients)'],
   ['memory', 'idle connect-udp tunnel: heap + external', 'memory per idle tunnel'],
 ];
