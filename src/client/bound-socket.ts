@@ -45,12 +45,8 @@ import { AsyncQueue } from '../runtime/h3/async-queue.js';
 import { decodeVarint, encodeVarint, type VarintResult } from '../wire/varint.js';
 import { DatagramOut } from './datagram-out.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
-import {
-  type MasqueUdpSocketOptions,
-  type RemoteInfo,
-  resetReason,
-  type TunnelStream,
-} from './udp-socket.js';
+import { closedError, closeWithGrace, endError, endQueue, failSend } from './tunnel-lifecycle.js';
+import type { MasqueUdpSocketOptions, RemoteInfo, TunnelStream } from './udp-socket.js';
 
 /** What the bound socket needs of its extended CONNECT session (`ClientConnectSession` fits). */
 export interface BindTunnelStream extends TunnelStream {
@@ -349,20 +345,12 @@ export class MasqueBoundSocket
     cb?: SendCallback,
   ): boolean {
     const callback = typeof portOrCb === 'function' ? portOrCb : cb;
-    if (this.#closing || this.#closed) {
-      const why = this.#error === undefined ? '' : `: ${this.#error.message}`;
-      return this.#sendFailed(
-        new MasqueError(MasqueErrorCode.CLOSED, `the tunnel is closed${why}`, {
-          cause: this.#error,
-          h3Code: this.#error?.h3Code,
-        }),
-        callback,
-      );
-    }
+    if (this.#closing || this.#closed) return failSend(this, closedError(this.#error), callback);
     let peer: BindPeer;
     if (typeof portOrCb !== 'number') {
       if (this.#fallbackPeer === undefined) {
-        return this.#sendFailed(
+        return failSend(
+          this,
           new MasqueError(
             MasqueErrorCode.INVALID_ARGUMENT,
             'send(msg) needs a port and an address without a fallback target',
@@ -373,12 +361,13 @@ export class MasqueBoundSocket
       peer = this.#fallbackPeer;
     } else {
       const p = this.#checkPeer(address ?? '', portOrCb);
-      if (p instanceof MasqueError) return this.#sendFailed(p, callback);
+      if (p instanceof MasqueError) return failSend(this, p, callback);
       peer = p;
     }
     const bytes = typeof msg === 'string' ? encoder.encode(msg) : msg;
     if (bytes.length > MAX_UDP_PAYLOAD) {
-      return this.#sendFailed(
+      return failSend(
+        this,
         new MasqueError(
           MasqueErrorCode.PAYLOAD_TOO_LARGE,
           `a UDP payload is at most ${MAX_UDP_PAYLOAD} bytes, not ${bytes.length}`,
@@ -396,19 +385,13 @@ export class MasqueBoundSocket
     if (this.#closing || this.#closed) return;
     this.#closing = true;
     for (const off of this.#offs.splice(0)) off();
-    const s = this.#stream;
-    s.close();
-    const t = setTimeout(() => {
-      if (s.closeInfo === undefined) s.abort();
-    }, this.#opts.closeGraceMs ?? 5000);
-    t.unref();
-    void s.closed.then(() => clearTimeout(t));
+    closeWithGrace(this.#stream, this.#opts.closeGraceMs ?? 5000);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<BoundMessage> {
     if (this.#queue === undefined) {
       this.#queue = new AsyncQueue<BoundMessage>();
-      if (this.#closed) this.#endQueue();
+      if (this.#closed) endQueue(this.#queue, this.#error);
     }
     return this.#queue[Symbol.asyncIterator]();
   }
@@ -483,18 +466,6 @@ export class MasqueBoundSocket
       at = writeUncompressedBindHeader(SCRATCH, at, ipToBytes(peer.address), peer.port);
     SCRATCH.set(bytes, at);
     return this.#out.send(SCRATCH.subarray(0, at + bytes.length));
-  }
-
-  #sendFailed(err: MasqueError, callback: SendCallback | undefined): false {
-    if (callback !== undefined) {
-      process.nextTick(callback, err);
-      return false;
-    }
-    if (this.listenerCount('error') > 0) {
-      process.nextTick(() => this.emit('error', err));
-      return false;
-    }
-    throw err;
   }
 
   #drop(reason: string): void {
@@ -663,34 +634,14 @@ export class MasqueBoundSocket
     this.#closed = true;
     for (const off of this.#offs.splice(0)) off();
     this.#out.dispose();
-    if (this.#error === undefined && !this.#closing && info.kind !== 'end') {
-      this.#error =
-        info.kind === 'connection'
-          ? new MasqueError(
-              MasqueErrorCode.CONNECTION_CLOSED,
-              'the connection to the proxy closed',
-              {
-                h3Code: info.code,
-              },
-            )
-          : new MasqueError(MasqueErrorCode.TUNNEL_RESET, resetReason(info.code), {
-              h3Code: info.code,
-            });
-    }
+    if (this.#error === undefined && !this.#closing) this.#error = endError(info);
     const err = this.#error;
     this.#rejectReady(
       err ?? new MasqueError(MasqueErrorCode.CLOSED, 'the tunnel closed before the proxy answered'),
     );
     if (err !== undefined && this.listenerCount('error') > 0) this.emit('error', err);
-    this.#endQueue();
+    endQueue(this.#queue, this.#error);
     this.emit('close');
-  }
-
-  #endQueue(): void {
-    const q = this.#queue;
-    if (q === undefined || q.ended) return;
-    if (this.#error !== undefined) q.fail(this.#error);
-    else q.end();
   }
 }
 

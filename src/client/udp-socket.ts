@@ -18,12 +18,12 @@
  * There is no reconnection: that is the caller's decision.
  */
 import { EventEmitter } from 'node:events';
-import { H3ErrorCode, h3ErrorName } from '../http3/errors.js';
 import type { ProxyStatusEntry } from '../masque/headers/index.js';
 import { AsyncQueue } from '../runtime/h3/async-queue.js';
 import { decodeVarint, type VarintResult } from '../wire/varint.js';
 import { DatagramOut } from './datagram-out.js';
 import { MasqueError, MasqueErrorCode } from './errors.js';
+import { closedError, closeWithGrace, endError, endQueue, failSend } from './tunnel-lifecycle.js';
 
 /** The parts of an extended CONNECT session the socket uses (`ClientConnectSession` fits). */
 export interface TunnelStream {
@@ -191,19 +191,11 @@ export class MasqueUdpSocket
    * error that ended the tunnel, if one did); MASQUE_PAYLOAD_TOO_LARGE above 65527 bytes.
    */
   send(data: Uint8Array | string, callback?: (err: MasqueError | null) => void): boolean {
-    if (this.#closing || this.#closed) {
-      const why = this.#error === undefined ? '' : `: ${this.#error.message}`;
-      return this.#sendFailed(
-        new MasqueError(MasqueErrorCode.CLOSED, `the tunnel is closed${why}`, {
-          cause: this.#error,
-          h3Code: this.#error?.h3Code,
-        }),
-        callback,
-      );
-    }
+    if (this.#closing || this.#closed) return failSend(this, closedError(this.#error), callback);
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;
     if (bytes.length > MAX_UDP_PAYLOAD) {
-      return this.#sendFailed(
+      return failSend(
+        this,
         new MasqueError(
           MasqueErrorCode.PAYLOAD_TOO_LARGE,
           `a UDP payload is at most ${MAX_UDP_PAYLOAD} bytes, not ${bytes.length}`,
@@ -214,18 +206,6 @@ export class MasqueUdpSocket
     const ok = this.#send(bytes);
     if (callback !== undefined) process.nextTick(callback, null);
     return ok;
-  }
-
-  #sendFailed(err: MasqueError, callback: ((err: MasqueError | null) => void) | undefined): false {
-    if (callback !== undefined) {
-      process.nextTick(callback, err);
-      return false;
-    }
-    if (this.listenerCount('error') > 0) {
-      process.nextTick(() => this.emit('error', err));
-      return false;
-    }
-    throw err;
   }
 
   #send(bytes: Uint8Array): boolean {
@@ -239,19 +219,13 @@ export class MasqueUdpSocket
     if (this.#closing || this.#closed) return;
     this.#closing = true;
     this.#unsubscribe();
-    const s = this.#stream;
-    s.close();
-    const t = setTimeout(() => {
-      if (s.closeInfo === undefined) s.abort();
-    }, this.#opts.closeGraceMs ?? 5000);
-    t.unref();
-    void s.closed.then(() => clearTimeout(t));
+    closeWithGrace(this.#stream, this.#opts.closeGraceMs ?? 5000);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     if (this.#queue === undefined) {
       this.#queue = new AsyncQueue<Buffer>();
-      if (this.#closed) this.#endQueue();
+      if (this.#closed) endQueue(this.#queue, this.#error);
     }
     return this.#queue[Symbol.asyncIterator]();
   }
@@ -297,51 +271,13 @@ export class MasqueUdpSocket
     this.#closed = true;
     this.#unsubscribe();
     this.#out.dispose();
-    if (!this.#closing && info.kind !== 'end') {
-      this.#error =
-        info.kind === 'connection'
-          ? new MasqueError(
-              MasqueErrorCode.CONNECTION_CLOSED,
-              'the connection to the proxy closed',
-              {
-                h3Code: info.code,
-              },
-            )
-          : new MasqueError(MasqueErrorCode.TUNNEL_RESET, resetReason(info.code), {
-              h3Code: info.code,
-            });
-      if (this.listenerCount('error') > 0) this.emit('error', this.#error);
+    if (!this.#closing) {
+      this.#error = endError(info);
+      if (this.#error !== undefined && this.listenerCount('error') > 0) {
+        this.emit('error', this.#error);
+      }
     }
-    this.#endQueue();
+    endQueue(this.#queue, this.#error);
     this.emit('close');
-  }
-
-  #endQueue(): void {
-    const q = this.#queue;
-    if (q === undefined || q.ended) return;
-    if (this.#error !== undefined) q.fail(this.#error);
-    else q.end();
-  }
-}
-
-/** Why the proxy reset a tunnel, in words, from its HTTP/3 error code. */
-export function resetReason(code: number | undefined): string {
-  if (code === undefined) return 'the proxy reset the tunnel';
-  const named = h3ErrorName(code);
-  const name = named.startsWith('0x') ? named : `${named} (0x${code.toString(16)})`;
-  switch (code) {
-    case H3ErrorCode.H3_CONNECT_ERROR:
-      // RFC 9114 §8.1: "The TCP connection established in response to a CONNECT request was
-      // reset or abnormally closed"; our proxy (and RFC 9298 §3.1's "MUST close the request
-      // stream") uses it when the target's socket fails, e.g. on ICMP port unreachable.
-      return `the proxy reset the tunnel with ${name}: the target is unreachable (e.g. ICMP port or host unreachable)`;
-    case H3ErrorCode.H3_DATAGRAM_ERROR:
-      return `the proxy reset the tunnel with ${name}: it found a malformed datagram or capsule`;
-    case H3ErrorCode.H3_REQUEST_CANCELLED:
-      return `the proxy reset the tunnel with ${name}: it cancelled the tunnel`;
-    case H3ErrorCode.H3_EXCESSIVE_LOAD:
-      return `the proxy reset the tunnel with ${name}: too much was buffered`;
-    default:
-      return `the proxy reset the tunnel with ${name}`;
   }
 }
