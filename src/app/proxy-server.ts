@@ -416,6 +416,7 @@ export async function startProxy(
         certPem: certPem as string,
         keyPem: keyPem as string,
         http1: config.http2.http1,
+        h2: config.http2.h2,
         h3Port: port,
         knownCapsules: handler.knownCapsules,
         onConnectUdp: (s) => void handler.handle(s),
@@ -470,7 +471,7 @@ export async function startProxy(
       tcp:
         h2 === undefined
           ? undefined
-          : `${hostPort(server.address.slice(0, server.address.lastIndexOf(':')).replace(/^\[|\]$/g, ''), h2.port)} (${config.http2.http1 ? 'HTTP/2, HTTP/1.1' : 'HTTP/2'}, TCP)`,
+          : `${hostPort(server.address.slice(0, server.address.lastIndexOf(':')).replace(/^\[|\]$/g, ''), h2.port)} (${[config.http2.h2 ? 'HTTP/2' : '', config.http2.http1 ? 'HTTP/1.1' : ''].filter((v) => v !== '').join(', ')}, TCP)`,
       template,
       devCert,
       modes: [...handler.modes],

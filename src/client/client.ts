@@ -68,6 +68,7 @@ import { H1Link } from './h1-link.js';
 import { H2Link } from './h2-link.js';
 import { type AddressLookup, proxyAddresses } from './proxy-addresses.js';
 import { type ClientForwarding, QuicAwareSocket } from './quic-aware-socket.js';
+import { alpnOf, dialTls } from './tls-dial.js';
 import { TunnelDatagramSocket } from './tunnel-datagram-socket.js';
 import { MasqueUdpSocket, type MasqueUdpSocketOptions } from './udp-socket.js';
 
@@ -264,6 +265,14 @@ export class MasqueClient {
         serverName: options.serverName,
         connectTimeout: timeout,
       });
+    // `auto`'s TCP side: one TLS connection offering both; the proxy's ALPN choice decides.
+    const viaTcp = async (): Promise<H3Link> => {
+      const tls = { ca: options.ca, insecure: options.insecure, serverName: options.serverName };
+      const socket = await dialTls(url, { ...tls, connectTimeout: timeout }, ['h2', 'http/1.1']);
+      return alpnOf(socket) === 'h2'
+        ? H2Link.connect(url, { ...tls, connectTimeout: timeout, socket })
+        : H1Link.fromSocket(url, { ...tls, connectTimeout: timeout }, socket);
+    };
     let h3: H3Link;
     try {
       h3 =
@@ -273,7 +282,7 @@ export class MasqueClient {
             ? await viaH2()
             : transport === 'h1'
               ? await viaH1()
-              : await happyEyeballs(viaH3, viaH2, options.h3HeadStart ?? 300);
+              : await happyEyeballs(viaH3, viaTcp, options.h3HeadStart ?? 300);
     } catch (err) {
       if (err instanceof H3HttpError && err.code === 'TIMEOUT') {
         throw new MasqueError(MasqueErrorCode.TIMEOUT, err.message, { cause: err });
@@ -707,14 +716,15 @@ function translate(err: unknown, what: string): MasqueError {
 }
 
 /**
- * HTTP/3 first; if it has not connected within `headStart` ms (or has failed), HTTP/2 races
- * beside it (RFC 8305 style, `attempts.ts`); the first to connect wins and the other is closed
- * once it connects. Fails only when both fail (with the last error).
+ * HTTP/3 first; if it has not connected within `headStart` ms (or has failed), TCP races beside
+ * it (HTTP/2, or HTTP/1.1 when that is all the proxy offers; RFC 8305 style, `attempts.ts`); the
+ * first to connect wins and the other is closed once it connects. Fails only when both fail
+ * (with the last error).
  */
 function happyEyeballs(
   h3: () => Promise<H3Link>,
-  h2: () => Promise<H3Link>,
+  tcp: () => Promise<H3Link>,
   headStart: number,
 ): Promise<H3Link> {
-  return raceAttempts([h3, h2], { delayMs: headStart, dispose: (l) => void l.close() });
+  return raceAttempts([h3, tcp], { delayMs: headStart, dispose: (l) => void l.close() });
 }

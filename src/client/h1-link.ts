@@ -8,14 +8,15 @@
  * HTTP/1.1, and keeps it for the first tunnel.
  */
 import { type IncomingMessage, request } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { H3ErrorCode } from '../http3/errors.js';
 import type { QuicCloseInfo } from '../quic/api.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
 import { type HeadersInit, toFields } from '../runtime/h3/headers.js';
 import { StreamClientTunnel } from './stream-tunnel.js';
+import { dialTls } from './tls-dial.js';
 
 /** Options of {@link H1Link.connect}. */
 export interface H1LinkOptions {
@@ -82,6 +83,11 @@ export class H1Link {
   /** Opens one TLS connection (ALPN http/1.1) to `url`, kept for the first tunnel. */
   static async connect(url: URL, opts: H1LinkOptions): Promise<H1Link> {
     const socket = await dial(url, opts);
+    return new H1Link(url, opts, socket);
+  }
+
+  /** A link whose first connection is `socket`, already connected with ALPN http/1.1. */
+  static fromSocket(url: URL, opts: H1LinkOptions, socket: TLSSocket): H1Link {
     return new H1Link(url, opts, socket);
   }
 
@@ -184,40 +190,5 @@ function fieldsOf(res: IncomingMessage): Array<[string, string]> {
 
 /** TLS to the proxy with ALPN http/1.1; fails if the proxy picks another protocol. */
 function dial(url: URL, opts: H1LinkOptions): Promise<TLSSocket> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  // RFC 6066 §3: no IP literals in SNI.
-  const servername = opts.serverName ?? (isIP(host) === 0 ? host : undefined);
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host,
-      port: url.port === '' ? 443 : Number(url.port),
-      ...(servername === undefined ? {} : { servername }),
-      ca: opts.ca,
-      rejectUnauthorized: opts.insecure !== true,
-      ALPNProtocols: ['http/1.1'],
-    });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(
-        new H3HttpError(
-          'TIMEOUT',
-          `no TLS connection with ${url.host} within ${opts.connectTimeout} ms`,
-        ),
-      );
-    }, opts.connectTimeout);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      // No ALPN at all is HTTP/1.1 too (the TLS default); anything else is not ours to speak.
-      if (socket.alpnProtocol !== 'http/1.1' && socket.alpnProtocol !== false) {
-        socket.destroy();
-        reject(new Error(`the proxy chose ALPN ${socket.alpnProtocol}, not http/1.1`));
-        return;
-      }
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+  return dialTls(url, opts, ['http/1.1']);
 }

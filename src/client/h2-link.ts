@@ -7,6 +7,7 @@
  * Backpressure: see `StreamClientTunnel`.
  */
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import type { QuicCloseInfo } from '../quic/api.js';
 import { H2ErrorCode, h2CodeOf, h3CodeOf } from '../runtime/h2/error-codes.js';
 import { H3HttpError } from '../runtime/h3/errors.js';
@@ -39,6 +40,8 @@ export interface H2LinkOptions {
   readonly insecure?: true;
   readonly serverName?: string;
   readonly connectTimeout: number;
+  /** A TLS connection to the proxy that already chose ALPN h2 (`auto`): used instead of a new one. */
+  readonly socket?: TLSSocket;
 }
 
 /** A connection to the proxy over HTTP/2, offering what the SDK asks of an HTTP/3 one. */
@@ -63,10 +66,12 @@ export class H2Link {
 
   /** Opens TLS + HTTP/2 to `url` and waits for SETTINGS allowing extended CONNECT. */
   static async connect(url: URL, opts: H2LinkOptions): Promise<H2Link> {
+    const socket = opts.socket;
     const session = connect(url.origin, {
       ca: opts.ca,
       rejectUnauthorized: opts.insecure !== true,
       servername: opts.serverName ?? url.hostname.replace(/^\[|\]$/g, ''),
+      ...(socket === undefined ? {} : { createConnection: () => socket }),
     });
     try {
       await new Promise<void>((resolve, reject) => {

@@ -273,8 +273,13 @@ export const proxyConfigSchema = z.strictObject({
       enabled: z.boolean({ error: 'must be true or false' }).default(true),
       /** Also serve HTTP/1.1 (ALPN http/1.1, or none) on this listener. */
       http1: z.boolean({ error: 'must be true or false' }).default(true),
+      /** Serve HTTP/2 on this listener (false: HTTP/1.1 alone). */
+      h2: z.boolean({ error: 'must be true or false' }).default(true),
       /** Default: the UDP listener's address and port number. */
       listen: listen.optional(),
+    })
+    .refine((h) => !h.enabled || h.h2 || h.http1, {
+      error: 'h2 and http1 are both false: nothing to serve over TCP (set enabled: false instead)',
     })
     .prefault({}),
   /** QUIC-aware proxying (draft-ietf-masque-quic-proxy). */

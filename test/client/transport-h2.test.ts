@@ -90,6 +90,43 @@ describe('MasqueClient over HTTP/2', () => {
     });
   });
 
+  it("transport 'auto' falls back to HTTP/1.1 when UDP goes nowhere and the proxy's TCP side offers only HTTP/1.1", async () => {
+    const tcp = await freePort();
+    const proxy = await startTestProxy({ http2: { listen: `127.0.0.1:${tcp}`, h2: false } });
+    cleanup.push(() => proxy.proxy.close({ timeout: 500 }));
+    const echo = await echoServer();
+    cleanup.push(() => echo.close());
+    const client = await MasqueClient.connect(template(tcp), {
+      ca: [testCert.certPem],
+      serverName: 'localhost',
+      transport: 'auto',
+      h3HeadStart: 100,
+      connectTimeout: 3000,
+    });
+    cleanup.push(() => client.close());
+    // One TLS connection offered h2 and http/1.1; the proxy chose http/1.1.
+    expect(client.transport).toBe('h1');
+    const socks = await Promise.all([0, 1].map(() => client.connectUdp('127.0.0.1', echo.port)));
+    for (const [i, sock] of socks.entries()) {
+      const got: string[] = [];
+      sock.on('message', (m) => got.push(m.toString()));
+      await waitFor(() => {
+        sock.send(`hello ${i}`);
+        return got.length > 0;
+      });
+      expect(got[0]).toBe(`hello ${i}`);
+    }
+    // And a client asking for HTTP/2 alone is told the proxy does not speak it there.
+    await expect(
+      MasqueClient.connect(template(tcp), {
+        ca: [testCert.certPem],
+        serverName: 'localhost',
+        transport: 'h2',
+        connectTimeout: 3000,
+      }),
+    ).rejects.toMatchObject({ code: MasqueErrorCode.CONNECT_FAILED });
+  });
+
   it("transport 'auto' keeps HTTP/3 when it connects within its head start", async () => {
     const proxy = await startTestProxy();
     cleanup.push(() => proxy.proxy.close({ timeout: 500 }));

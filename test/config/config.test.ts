@@ -55,7 +55,7 @@ describe('parseConfig defaults', () => {
         maxUnackedAssigns: 8,
         wire: 'auto',
       },
-      http2: { enabled: true, http1: true },
+      http2: { enabled: true, http1: true, h2: true },
       quicAware: {
         enabled: true,
         forwarding: true,
@@ -89,6 +89,10 @@ describe('parseConfig defaults', () => {
       /bind\.publicAddresses\[0\]: must be an IP address/,
     );
     expect(() => parseConfig({ bind: { egress: { ipv4: '::1' } } })).toThrow(/IPv4/);
+    expect(problems({ http2: { h2: false, http1: false } })).toEqual([
+      'http2: h2 and http1 are both false: nothing to serve over TCP (set enabled: false instead)',
+    ]);
+    expect(() => parseConfig({ http2: { enabled: false, h2: false, http1: false } })).not.toThrow();
   });
 
   it('reads a full configuration', () => {

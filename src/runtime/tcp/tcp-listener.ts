@@ -20,6 +20,8 @@ export interface TcpListenerOptions {
   readonly keyPem: string;
   /** Serve HTTP/1.1 beside HTTP/2. */
   readonly http1: boolean;
+  /** Serve HTTP/2 (default true); false leaves HTTP/1.1 alone (a proxy behind a TLS box that speaks only it). */
+  readonly h2?: boolean;
   /** The UDP port HTTP/3 is served on (Alt-Svc). */
   readonly h3Port: number;
   /** Capsule types the connect-udp strategies need delivered. */
@@ -87,10 +89,11 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<TcpListener> 
       })
     : undefined;
   const sockets = new Set<TLSSocket>();
+  const alpn = [...(opts.h2 === false ? [] : ['h2']), ...(h1 === undefined ? [] : ['http/1.1'])];
   const server = createServer({
     cert: opts.certPem,
     key: opts.keyPem,
-    ALPNProtocols: h1 === undefined ? ['h2'] : ['h2', 'http/1.1'],
+    ALPNProtocols: alpn,
     handshakeTimeout: opts.handshakeTimeoutMs ?? 10_000,
   });
   // Admission before TLS: a connection over a limit costs an accept and a close, no handshake.
@@ -118,9 +121,9 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<TcpListener> 
   server.on('secureConnection', (socket: TLSSocket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    const alpn = socket.alpnProtocol;
-    if (alpn === 'h2') h2.accept(socket);
-    else if (h1 !== undefined && (alpn === 'http/1.1' || alpn === false)) h1.accept(socket);
+    const chosen = socket.alpnProtocol;
+    if (chosen === 'h2' && opts.h2 !== false) h2.accept(socket);
+    else if (h1 !== undefined && (chosen === 'http/1.1' || chosen === false)) h1.accept(socket);
     else socket.destroy();
   });
   server.on('tlsClientError', (err) => {
