@@ -23,7 +23,13 @@ async function sample() {
   globalThis.gc();
   const m = process.memoryUsage();
   const st = proxy.server.stats();
-  return { heap: m.heapUsed, external: m.external, rss: m.rss, connections: st.connections };
+  return {
+    heap: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    rss: m.rss,
+    connections: st.connections,
+  };
 }
 
 process.on('message', async (msg) => {
