@@ -68,9 +68,13 @@
 #define AEAD_EXTERNAL_BYTES 2048
 #define HP_EXTERNAL_BYTES 1024
 
+/* The contexts are made on first use: a key only ever seals (ours) or only opens (the peer's),
+   so one of the two is never made (about 1 KiB of OpenSSL state per key saved; issue 10). */
 typedef struct {
   EVP_CIPHER_CTX *enc;
   EVP_CIPHER_CTX *dec;
+  const EVP_CIPHER *cipher;
+  uint8_t key[32];
 } Aead;
 
 typedef struct {
@@ -166,6 +170,7 @@ static int is_construct_call(napi_env env, napi_callback_info info) {
 static void aead_free(Aead *a) {
   EVP_CIPHER_CTX_free(a->enc); /* cleanses the key schedule */
   EVP_CIPHER_CTX_free(a->dec);
+  OPENSSL_cleanse(a->key, sizeof a->key);
   free(a);
 }
 
@@ -195,20 +200,8 @@ static napi_value aead_new(napi_env env, napi_callback_info info) {
   }
   Aead *a = calloc(1, sizeof(Aead));
   if (a == NULL) return throw_openssl(env, "out of memory");
-  a->enc = EVP_CIPHER_CTX_new();
-  a->dec = EVP_CIPHER_CTX_new();
-  /* Cipher first, then the 12-byte IV length (RFC 9001 §5.3: the nonce is the IV's length;
-     also the default of all three), then the key. Packets later only set the IV. */
-  if (a->enc == NULL || a->dec == NULL ||
-      EVP_EncryptInit_ex(a->enc, cipher, NULL, NULL, NULL) != 1 ||
-      EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
-      EVP_EncryptInit_ex(a->enc, NULL, NULL, key, NULL) != 1 ||
-      EVP_DecryptInit_ex(a->dec, cipher, NULL, NULL, NULL) != 1 ||
-      EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
-      EVP_DecryptInit_ex(a->dec, NULL, NULL, key, NULL) != 1) {
-    aead_free(a);
-    return throw_openssl(env, "could not create the AEAD context");
-  }
+  a->cipher = cipher;
+  memcpy(a->key, key, key_len);
   if (napi_wrap(env, self, a, aead_finalize, NULL, NULL) != napi_ok) {
     aead_free(a);
     return NULL;
@@ -216,6 +209,26 @@ static napi_value aead_new(napi_env env, napi_callback_info info) {
   int64_t ignored;
   napi_adjust_external_memory(env, AEAD_EXTERNAL_BYTES, &ignored);
   return self;
+}
+
+/*
+ * The context of one direction, made on first use: cipher first, then the 12-byte IV length
+ * (RFC 9001 §5.3: the nonce is the IV's length; also the default of all three), then the key.
+ * Packets later only set the IV. NULL (OpenSSL's error queue cleared) if it cannot be made.
+ */
+static EVP_CIPHER_CTX *aead_ctx(Aead *a, int encrypt) {
+  EVP_CIPHER_CTX **slot = encrypt ? &a->enc : &a->dec;
+  if (*slot != NULL) return *slot;
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  if (ctx == NULL || EVP_CipherInit_ex(ctx, a->cipher, NULL, NULL, NULL, encrypt) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
+      EVP_CipherInit_ex(ctx, NULL, NULL, a->key, NULL, encrypt) != 1) {
+    EVP_CIPHER_CTX_free(ctx);
+    ERR_clear_error();
+    return NULL;
+  }
+  *slot = ctx;
+  return ctx;
 }
 
 /* The five arguments common to sealInto and openInto, checked. */
@@ -255,7 +268,8 @@ static napi_value aead_seal_into(napi_env env, napi_callback_info info) {
     throw_range(env, "out has no room for input + 16 bytes at outOffset");
     return NULL;
   }
-  EVP_CIPHER_CTX *ctx = c.aead->enc;
+  EVP_CIPHER_CTX *ctx = aead_ctx(c.aead, 1);
+  if (ctx == NULL) return throw_openssl(env, "could not create the AEAD context");
   uint8_t *dst = c.out + c.out_offset;
   int n = 0, fin = 0;
   /* Per packet only the nonce changes (RFC 9001 §5.3); the key schedule stays. AAD first, so
@@ -290,6 +304,8 @@ static napi_value aead_open_into(napi_env env, napi_callback_info info) {
     throw_range(env, "out has no room for the plaintext at outOffset");
     return NULL;
   }
+  EVP_CIPHER_CTX *ctx = aead_ctx(c.aead, 0);
+  if (ctx == NULL) return throw_openssl(env, "could not create the AEAD context");
   Instance *inst = NULL;
   if (napi_get_instance_data(env, (void **)&inst) != napi_ok || inst == NULL) {
     return throw_openssl(env, "addon not initialised");
@@ -303,7 +319,6 @@ static napi_value aead_open_into(napi_env env, napi_callback_info info) {
   } else if ((plain = malloc(pt_len)) == NULL) {
     return throw_openssl(env, "out of memory");
   }
-  EVP_CIPHER_CTX *ctx = c.aead->dec;
   uint8_t tag[TAG_LEN];
   memcpy(tag, c.in + pt_len, TAG_LEN);
   int n = 0, fin = 0, ok;
