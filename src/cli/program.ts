@@ -97,22 +97,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       };
     });
 
-  program
-    .command('udp-forward')
+  withProxyTrust(program.command('udp-forward'))
     .description('forward a local UDP port through the proxy to one target')
     .requiredOption('--proxy <uri-template>', 'the proxy: its URI template or https://host:port')
     .requiredOption('--target <host:port>', 'where the datagrams go (resolved by the proxy)')
     .option('--listen <host:port>', 'local UDP address', '127.0.0.1:8053')
-    .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
-    .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
-    .option('--insecure', 'accept any certificate (development only)')
-    .option('--bearer <token>', 'proxy credentials: Bearer token (or MASQUE_BEARER)')
-    .option('--bearer-file <file>', 'proxy credentials: Bearer token, the first line of this file')
-    .option('--basic <user:password>', 'proxy credentials: Basic (or MASQUE_BASIC)')
-    .option(
-      '--basic-file <file>',
-      'proxy credentials: Basic user:password, the first line of this file',
-    )
     .option(
       '--idle <ms>',
       'close a peer tunnel after this long without traffic',
@@ -201,8 +190,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       };
     });
 
-  program
-    .command('udp-bind')
+  withProxyTrust(program.command('udp-bind'))
     .description(
       'bind a UDP port on the proxy (connect-udp-bind) for a local app: each remote peer appears to the app as a local port of its own',
     )
@@ -215,16 +203,6 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       [],
     )
     .option('--firewall', 'only the --peer peers get through (no uncompressed context)')
-    .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
-    .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
-    .option('--insecure', 'accept any certificate (development only)')
-    .option('--bearer <token>', 'proxy credentials: Bearer token (or MASQUE_BEARER)')
-    .option('--bearer-file <file>', 'proxy credentials: Bearer token, the first line of this file')
-    .option('--basic <user:password>', 'proxy credentials: Basic (or MASQUE_BASIC)')
-    .option(
-      '--basic-file <file>',
-      'proxy credentials: Basic user:password, the first line of this file',
-    )
     .option(
       '--max-peers <n>',
       'local ports at most; past it the least recently used closes',
@@ -414,4 +392,19 @@ function parseWorkers(value: string): number {
     throw new InvalidArgumentError('must be an integer from 1 to 256');
   }
   return n;
+}
+
+/** How a client command trusts the proxy and proves itself to it (udp-forward, udp-bind). */
+function withProxyTrust(cmd: Command): Command {
+  return cmd
+    .option('--ca <file>', 'trust this CA / self-signed certificate (PEM)')
+    .option('--pin <sha256>', 'trust the certificate whose SPKI SHA-256 is this (base64)')
+    .option('--insecure', 'accept any certificate (development only)')
+    .option('--bearer <token>', 'proxy credentials: Bearer token (or MASQUE_BEARER)')
+    .option('--bearer-file <file>', 'proxy credentials: Bearer token, the first line of this file')
+    .option('--basic <user:password>', 'proxy credentials: Basic (or MASQUE_BASIC)')
+    .option(
+      '--basic-file <file>',
+      'proxy credentials: Basic user:password, the first line of this file',
+    );
 }
