@@ -10,10 +10,15 @@
  * (`--nodedir`, from npm's `nodedir` config or the running Node's prefix); without local headers
  * it does not build at all. The full build log goes to native/build/build-native.log.
  *
- * Environment: MASQUE_NATIVE=0 skips the build; MASQUE_NODE_GYP names a node-gyp.js to use.
+ * An addon newer than its sources (native/binding.gyp, native/*.c, this script) that loads is kept
+ * as it is: installing the checkout again (as `npx masque` does into npm's cache on its first run
+ * in a directory) neither waits for a compiler nor replaces the file under running processes.
+ *
+ * Environment: MASQUE_NATIVE=0 skips the build; MASQUE_NATIVE_REBUILD=1 builds even when the addon
+ * is up to date; MASQUE_NODE_GYP names a node-gyp.js to use.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,9 +83,34 @@ function reasonOf(output) {
   return error ? error.slice(0, 160) : 'no output';
 }
 
+/** The addon's OpenSSL version when it is newer than its sources and loads, else undefined. */
+function upToDate() {
+  const built = statSync(addon, { throwIfNoEntry: false })?.mtimeMs;
+  if (built === undefined) return undefined;
+  const sources = [
+    join(nativeDir, 'binding.gyp'),
+    fileURLToPath(import.meta.url),
+    ...readdirSync(nativeDir)
+      .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
+      .map((f) => join(nativeDir, f)),
+  ];
+  if (sources.some((f) => (statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0) > built)) {
+    return undefined;
+  }
+  try {
+    return String(createRequire(import.meta.url)(addon).openssl);
+  } catch {
+    return undefined;
+  }
+}
+
 function main() {
   if (process.env.MASQUE_NATIVE === '0') fallback('MASQUE_NATIVE=0');
   if (!existsSync(join(nativeDir, 'binding.gyp'))) fallback('native/ sources missing');
+  if (process.env.MASQUE_NATIVE_REBUILD !== '1') {
+    const openssl = upToDate();
+    if (openssl !== undefined) done(`native accelerator up to date (${openssl})`);
+  }
   const nodeGyp = findNodeGyp();
   if (!nodeGyp || !existsSync(nodeGyp)) fallback('node-gyp not found');
   const nodeDir = findNodeDir();

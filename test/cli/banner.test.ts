@@ -83,26 +83,36 @@ describe('the banner', () => {
     const pasted = command.replace('<one of auth.tokens>', 's3cret-token');
     // Build dist/ if a source is newer (npx runs the built bin).
     await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'start.mjs'), '--version']);
+    // Its own process group, so that stopping it stops npx's child (udp-forward) too: killing
+    // bash alone would leave udp-forward holding port 8053.
     const child: ChildProcess = spawn('bash', ['-c', `exec 2>&1\n${pasted}`], {
       cwd: ROOT,
       env: { ...process.env, MASQUE_BEARER: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     cleanup.push(
       () =>
         new Promise<void>((done) => {
-          if (child.exitCode !== null) return done();
+          if (child.exitCode !== null || child.signalCode !== null) return done();
           child.once('exit', () => done());
-          child.kill('SIGTERM');
+          process.kill(-(child.pid as number), 'SIGTERM');
         }),
     );
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await waitFor(() => out.includes('udp-forward: 127.0.0.1:8053 -> 9.9.9.9:53'), {
-      what: `udp-forward started (${out})`,
-      timeoutMs: 30_000,
+    const started = 'udp-forward: 127.0.0.1:8053 -> 9.9.9.9:53';
+    await waitFor(
+      () => {
+        if (out.includes(started)) return true;
+        if (child.exitCode !== null) throw new Error(`the pasted command exited: ${out}`);
+        return false;
+      },
+      { what: 'udp-forward started', timeoutMs: 60_000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; it printed: ${out}`);
     });
     // A datagram opens a tunnel: authenticated, it gets past admission (opened, or refused for
     // the target's reachability on a machine without a route to 9.9.9.9), never 407.
@@ -114,5 +124,5 @@ describe('the banner', () => {
     });
     expect(r.running.status().authRefused).toBe(0);
     expect(out).not.toContain('407');
-  }, 60_000);
+  }, 120_000);
 });
