@@ -22,6 +22,10 @@
  *                                             datagrams[start..count) (at most 64) from a UDP
  *                                             socket's fd in one system call; returns how many
  *                                             left, or -errno when the first one failed
+ *   attachReuseportCbpf(fd, program)          Linux only: attaches a classic BPF program
+ *                                             (struct sock_filter[] as bytes, in host order) to
+ *                                             the SO_REUSEPORT group of a UDP socket's fd with
+ *                                             SO_ATTACH_REUSEPORT_CBPF; returns 0 or -errno
  *   openssl                                   the OpenSSL version string
  *
  * Every argument is checked (type, lengths, offsets) and a bad one throws a TypeError or
@@ -44,6 +48,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 #endif
 
@@ -680,6 +685,45 @@ static napi_value udp_sendmmsg(napi_env env, napi_callback_info info) {
   napi_create_int32(env, sent, &result);
   return result;
 }
+
+/*
+ * attachReuseportCbpf(fd, program: Uint8Array): the program is an array of struct sock_filter
+ * (8 bytes each: u16 code, u8 jt, u8 jf, u32 k, host byte order), 1..BPF_MAXINSNS of them. The
+ * kernel checks it (a bad one is EINVAL) and runs it for every datagram to the socket's port: its
+ * result is the index of the group's socket to receive it, or, out of range, the 4-tuple hash
+ * picks one (net/core/sock_reuseport.c). Returns 0, or -errno.
+ */
+static napi_value udp_attach_reuseport_cbpf(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  size_t fd_value;
+  uint8_t *code;
+  size_t len;
+  if (!get_offset(env, argv[0], "fd must be a non-negative integer", INT_MAX, &fd_value) ||
+      !get_bytes(env, argv[1], "program must be a Uint8Array", &code, &len)) {
+    return NULL;
+  }
+  if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+      len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    throw_range(env, "program must hold 1..4096 instructions of 8 bytes");
+    return NULL;
+  }
+  struct sock_filter *filter = malloc(len);
+  if (filter == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  memcpy(filter, code, len);
+  struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
+                            .filter = filter};
+  int rc = setsockopt((int)fd_value, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+  int result = rc == 0 ? 0 : -errno;
+  free(filter);
+  napi_value out;
+  napi_create_int32(env, result, &out);
+  return out;
+}
 #endif
 
 /* ---------------------------------------------------------------- module */
@@ -729,6 +773,12 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_create_function(env, "sendmmsg", NAPI_AUTO_LENGTH, udp_sendmmsg, NULL, &send_fn) !=
           napi_ok ||
       napi_set_named_property(env, exports, "sendmmsg", send_fn) != napi_ok) {
+    return NULL;
+  }
+  napi_value cbpf_fn;
+  if (napi_create_function(env, "attachReuseportCbpf", NAPI_AUTO_LENGTH, udp_attach_reuseport_cbpf,
+                           NULL, &cbpf_fn) != napi_ok ||
+      napi_set_named_property(env, exports, "attachReuseportCbpf", cbpf_fn) != napi_ok) {
     return NULL;
   }
 #endif

@@ -31,6 +31,7 @@ import { ConnectUdpHandler } from '../masque/proxy/connect-udp-handler.js';
 import type { UdpSocketFactory } from '../masque/proxy/udp-socket.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
+import type { CidSteering } from '../quic/cid/steering.js';
 import { H3Server } from '../runtime/server/server.js';
 import { listenTcp, type TcpListener } from '../runtime/tcp/tcp-listener.js';
 import { generateDevCert } from '../tls/certs/dev-cert.js';
@@ -63,6 +64,8 @@ export interface StartProxyOptions {
   qlogDir?: string;
   /** Bind the UDP socket with SO_REUSEPORT: this process is one of several workers (workers.ts). */
   reusePort?: boolean;
+  /** This worker's mark in the CIDs it issues, for the kernel's steering (src/quic/cid/steering.ts). */
+  cidSteering?: CidSteering;
   /** Fields on every line of the default logger (a worker's number). */
   logBindings?: Record<string, unknown>;
   /**
@@ -307,6 +310,7 @@ export async function startProxy(
     },
     listen: hostPort(listenHost, config.listen.port),
     reusePort: options.reusePort,
+    cidSteering: options.cidSteering,
     certPem: certPem as string,
     keyPem: keyPem as string,
     logger: logger.child({ component: 'h3' }),
@@ -373,6 +377,7 @@ export async function startProxy(
           minCidLength: config.quicAware.minCidLength,
           maxConnectionIds: config.quicAware.maxConnectionIds,
           reregistrationIsFree: config.quicAware.reregistrationIsFree,
+          steering: options.cidSteering,
           quicLb:
             config.quicAware.quicLb === undefined
               ? undefined

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type ReloadOutcome, type RunningProxy, startProxy } from '../app/proxy-server.js';
 import { ConfigError, configWarnings, type ProxyConfig, parseConfig } from '../config/index.js';
+import { CidSteering } from '../quic/cid/steering.js';
 import { cacheDir, devCertificate, resetKeyFile } from './dev-cert-cache.js';
 import type { CliIO } from './io.js';
 import { announceWorker, runWorkers, type WorkersCommand, workerId } from './workers.js';
@@ -154,6 +155,8 @@ export async function runProxy(
     maxUdpPayload: flags.maxUdpPayload,
     qlogDir: flags.qlogDir,
     reusePort: worker !== undefined,
+    // Worker numbers are 1..N; the mark in CIDs is 0..N-1 (workers.ts attaches the program).
+    cidSteering: worker === undefined ? undefined : new CidSteering(worker - 1, config.workers),
     logBindings: worker === undefined ? undefined : { worker },
   });
   if (worker !== undefined) announceWorker(proxy, worker);

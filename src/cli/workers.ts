@@ -9,11 +9,19 @@
  * prom-client's AggregatorRegistry), /healthz and /readyz, relays SIGHUP (each worker reloads
  * its configuration), drains on SIGTERM and starts a worker again when one dies.
  *
- * What this does not do: steer a packet whose 4-tuple changed (client migration, NAT rebinding)
- * to the worker holding its connection. That takes a reuseport BPF program reading the worker
- * from the connection ID (nginx's quic_bpf), which Node cannot attach; the other worker answers
- * with a stateless reset (every worker has the same reset key), so the client learns at once
- * that the connection is gone and reconnects instead of waiting for its idle timeout.
+ * Steering by connection ID: the kernel's 4-tuple hash sends a client whose address changes
+ * (migration, NAT rebinding, RFC 9000 §9) to a worker that does not hold its connection. So every
+ * worker names itself in the connection IDs it issues (src/quic/cid/steering.ts) and a classic BPF
+ * program on the port sends each datagram to the worker its DCID names
+ * (src/runtime/udp/reuseport-steering.ts, as nginx's quic_bpf). The program needs each worker's
+ * socket index in the SO_REUSEPORT group, which is the order the sockets bound in: the primary
+ * starts the workers one after the other, mirrors the group (ReuseportGroup) as workers exit and
+ * come back, and after every change sends the workers the new table, which they attach with the
+ * native addon. Without the addon (or off Linux) the hash alone steers: a client whose address
+ * changed then gets a stateless reset from the other worker (every worker has the same reset
+ * key) and reconnects at once instead of waiting for its idle timeout; the banner says which.
+ * The clients of a worker that died wait for its replacement (started half a second later), which
+ * resets them: the others drop what names another worker rather than reset someone else's client.
  * SO_REUSEPORT for UDP needs Node >= 22.12 (`dgram` `reusePort`).
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -22,6 +30,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { RunningProxy } from '../app/proxy-server.js';
 import { ConfigError, type ProxyConfig } from '../config/index.js';
 import { startMetricsServer } from '../metrics/server.js';
+import { ReuseportGroup } from '../runtime/udp/reuseport-steering.js';
 import type { CliIO } from './io.js';
 
 /** Environment variable that makes a process a worker, and carries its number. */
@@ -53,11 +62,47 @@ interface ReadyMessage {
   spkiSha256: string;
 }
 
-/** In a worker: tell the primary the proxy is up, and report its metrics to the aggregator. */
+/** The primary's table of socket indexes by worker (0-based; null: no socket now). */
+interface SteerMessage {
+  type: 'masque-steer';
+  slots: (number | null)[];
+}
+
+/** A worker's answer to {@link SteerMessage}: attached, or why not. */
+interface SteeredMessage {
+  type: 'masque-steered';
+  worker: number;
+  error?: string;
+}
+
+/**
+ * In a worker: tell the primary the proxy is up, report its metrics to the aggregator, and attach
+ * the steering program the primary's tables describe.
+ */
 export function announceWorker(proxy: RunningProxy, worker: number): void {
   AggregatorRegistry.setRegistries([proxy.metrics.registry]);
   // prom-client answers the primary's requests from the listener its constructor installs.
   new AggregatorRegistry();
+  let said: string | undefined;
+  process.on('message', (m: SteerMessage) => {
+    if (m?.type !== 'masque-steer' || !Array.isArray(m.slots)) return;
+    let error: string | undefined;
+    try {
+      proxy.server.endpoint.steerWorkers(
+        m.slots.map((s) => (typeof s === 'number' ? s : undefined)),
+      );
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    // Said once, and again only when it changes.
+    if (said !== (error ?? '')) {
+      said = error ?? '';
+      if (error === undefined) proxy.logger.info('the kernel steers datagrams by connection ID');
+      else proxy.logger.warn({ reason: error }, 'datagrams are steered by 4-tuple only');
+    }
+    const reply: SteeredMessage = { type: 'masque-steered', worker, error };
+    process.send?.(reply);
+  });
   const msg: ReadyMessage = {
     type: 'masque-worker-ready',
     worker,
@@ -112,19 +157,42 @@ export async function runWorkers(config: ProxyConfig, io: CliIO): Promise<Worker
     allReady = resolve;
     failed = reject;
   });
+  // The port's SO_REUSEPORT group as the kernel orders it, and what the workers last said of
+  // attaching the steering program built from it.
+  const group = new ReuseportGroup();
+  let steered: { error?: string } | undefined;
+  let onSteered: (() => void) | undefined;
+  const steer = (): void => {
+    const message: SteerMessage = {
+      type: 'masque-steer',
+      slots: group.slots(n).map((s) => s ?? null),
+    };
+    for (const w of byWorker.keys()) if (w.isConnected()) w.send(message);
+  };
 
   const fork = (id: number): void => {
     const w = cluster.fork({ [WORKER_ENV]: String(id), MASQUE_WORKER_LISTEN: listen });
     byWorker.set(w, id);
-    w.on('message', (m: ReadyMessage) => {
+    w.on('message', (m: ReadyMessage | SteeredMessage) => {
+      if (m?.type === 'masque-steered') {
+        steered = { error: m.error };
+        onSteered?.();
+        return;
+      }
       if (m?.type !== 'masque-worker-ready') return;
       ready.set(id, m);
+      // Its socket is bound: the last of the group (workers start one at a time for that).
+      group.joined(id - 1);
+      steer();
       if (ready.size === n) allReady?.();
+      else if (starting) fork(id + 1);
     });
     w.on('exit', (code, signal) => {
       byWorker.delete(w);
       ready.delete(id);
+      group.left(id - 1);
       if (stopping) return;
+      steer();
       if (starting) {
         failed?.(
           new Error(
@@ -141,9 +209,16 @@ export async function runWorkers(config: ProxyConfig, io: CliIO): Promise<Worker
       }, 500).unref();
     });
   };
-  for (let i = 1; i <= n; i++) fork(i);
+  fork(1);
   try {
     await started;
+    // What the workers said of the last table (sent as the last one joined); a second at most.
+    await new Promise<void>((resolve) => {
+      if (steered !== undefined) return resolve();
+      onSteered = resolve;
+      setTimeout(resolve, 1000).unref();
+    });
+    onSteered = undefined;
   } catch (err) {
     stopping = true;
     for (const w of byWorker.keys()) w.process.kill('SIGKILL');
@@ -169,6 +244,9 @@ export async function runWorkers(config: ProxyConfig, io: CliIO): Promise<Worker
     `masque proxy listening on ${first.address} (HTTP/3, UDP) with ${n} worker processes (SO_REUSEPORT)`,
     `  URI template:   ${first.template}`,
     `  SPKI sha256:    ${first.spkiSha256}`,
+    steered !== undefined && steered.error === undefined
+      ? '  steering:       by connection ID (kernel BPF): a client whose address changes keeps its worker'
+      : `  steering:       by address only (${steered?.error ?? 'no answer from the workers'}): a client whose address changes reconnects`,
   ];
   if (metricsServer !== undefined) {
     const a = metricsServer.address;

@@ -77,6 +77,12 @@ export interface NativeBinding {
     start: number,
     count: number,
   ) => number;
+  /**
+   * Linux only: attaches a classic BPF program (struct sock_filter[] as bytes, host order) to the
+   * SO_REUSEPORT group of the UDP socket `fd`; returns 0 or -errno. Absent from an addon built
+   * before it. Used by src/runtime/udp/reuseport-steering.ts.
+   */
+  readonly attachReuseportCbpf?: (fd: number, program: Uint8Array) => number;
 }
 
 /** Which implementation seals and opens packets. */

@@ -15,6 +15,7 @@ import { MasqueClient } from 'masque';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateDevCert } from '../../src/tls/certs/index.js';
 import { echoServer } from '../masque/proxy/loopback.js';
+import { startRelay } from '../quic/e2e/relay.js';
 import { waitFor } from '../support/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -29,7 +30,7 @@ afterEach(async () => {
 
 type LogLine = Record<string, unknown>;
 
-async function start(args: string[]) {
+async function start(args: string[], env: NodeJS.ProcessEnv = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'masque-workers-'));
   cleanup.push(() => rm(dir, { recursive: true, force: true }));
   const cert = generateDevCert();
@@ -49,7 +50,7 @@ async function start(args: string[]) {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', MAIN, 'proxy', '--config', config, ...args],
-    { env: { ...process.env, MASQUE_CACHE_DIR: join(dir, 'cache'), MASQUE_LOG: 'info' } },
+    { env: { ...process.env, MASQUE_CACHE_DIR: join(dir, 'cache'), MASQUE_LOG: 'info', ...env } },
   );
   cleanup.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -164,4 +165,118 @@ describe('masque proxy --workers', () => {
         .sort(),
     ).toEqual([1, 2]);
   }, 90_000);
+
+  // One test for either runtime, so that neither run reports a skip.
+  it(REUSE_PORT
+    ? 'steering by connection ID: clients whose address changes 4 times keep their tunnels; by address alone they lose them'
+    : 'refuses --workers on a Node without SO_REUSEPORT before steering anything', async () => {
+    if (!REUSE_PORT) {
+      const { code, stderr } = await (await start(['--workers', '2'])).exit;
+      expect(code).not.toBe(0);
+      expect(stderr).toContain('needs Node >= 22.12');
+      return;
+    }
+    const echo = await echoServer();
+    cleanup.push(() => echo.close());
+    // With the native addon the kernel steers by CID; MASQUE_NATIVE=0 leaves the 4-tuple hash.
+    expect(await rebindingClients({ MASQUE_NATIVE: undefined }, echo.port)).toEqual({
+      steering: 'by connection ID',
+      survivors: STEERED_CLIENTS,
+    });
+    const unsteered = await rebindingClients({ MASQUE_NATIVE: '0' }, echo.port);
+    expect(unsteered.steering).toBe('by address only');
+    // Each rebinding moves a client to either worker: all 24 staying put has probability 2^-24.
+    expect(unsteered.survivors).toBeLessThan(STEERED_CLIENTS);
+  }, 120_000);
 });
+
+const STEERED_CLIENTS = 6;
+const REBINDS = 4;
+
+/**
+ * `masque proxy --workers 2` with `env`; STEERED_CLIENTS clients, each behind a NAT of its own
+ * (a relay on 127.0.0.(2+i) at the proxy's port, found through `lookup`), open a tunnel to the
+ * echo server; then every NAT takes a new source port REBINDS times, a datagram echoed after each.
+ * Returns the banner's steering line and how many clients echoed every time.
+ */
+async function rebindingClients(env: NodeJS.ProcessEnv, echoPort: number) {
+  const p = await start(['--workers', '2'], env);
+  await waitFor(() => /steering: +(.*)$/m.test(p.stdout()), {
+    timeoutMs: 30_000,
+    what: 'the banner',
+  });
+  const steering = /steering: +(by [A-Za-z ]+?) ?[(:]/m.exec(p.stdout())?.[1];
+  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(p.stdout())?.[1]);
+  const template = String(/URI template: +(\S+)/.exec(p.stdout())?.[1]).replace(
+    '127.0.0.1',
+    'localhost',
+  );
+  const relays = await Promise.all(
+    Array.from({ length: STEERED_CLIENTS }, (_, i) =>
+      startRelay({ target: `127.0.0.1:${port}`, listen: { host: `127.0.0.${2 + i}`, port } }),
+    ),
+  );
+  const clients = await Promise.all(
+    relays.map((r) =>
+      MasqueClient.connect(template, {
+        ca: [p.cert.certPem],
+        lookup: async () => [{ address: r.address.split(':')[0], family: 4 }],
+      }),
+    ),
+  );
+  try {
+    const sockets = await Promise.all(clients.map((c) => c.connectUdp('127.0.0.1', echoPort)));
+    const alive = sockets.map(() => true);
+    const echoes = (round: number) =>
+      Promise.all(
+        sockets.map(async (s, i) => {
+          if (alive[i]) alive[i] = await echoOnce(s, `round ${round} client ${i}`);
+        }),
+      );
+    await echoes(0);
+    expect(alive.every(Boolean)).toBe(true);
+    for (let round = 1; round <= REBINDS; round++) {
+      await Promise.all(relays.map((r) => r.rebind()));
+      await echoes(round);
+    }
+    return { steering, survivors: alive.filter(Boolean).length };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(relays.map((r) => r.close()));
+    p.child.kill('SIGTERM');
+    await p.exit;
+  }
+}
+
+/**
+ * Sends `text` every 100 ms until it comes back (true), or the tunnel ends or 3 s pass (false):
+ * a client reset by the worker that does not hold its connection ends at once.
+ */
+async function echoOnce(
+  socket: Awaited<ReturnType<MasqueClient['connectUdp']>>,
+  text: string,
+): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean): void => {
+      clearInterval(timer);
+      clearTimeout(limit);
+      socket.off('message', onMessage);
+      socket.off('close', onEnd);
+      socket.off('error', onEnd);
+      resolve(ok);
+    };
+    const onMessage = (m: Buffer): void => {
+      if (String(m) === text) done(true);
+    };
+    const onEnd = (): void => done(false);
+    socket.on('message', onMessage);
+    socket.once('close', onEnd);
+    socket.once('error', onEnd);
+    const send = (): void => {
+      socket.send(Buffer.from(text));
+    };
+    const timer = setInterval(send, 100);
+    const limit = setTimeout(() => done(false), 3000);
+    send();
+  });
+}

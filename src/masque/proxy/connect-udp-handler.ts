@@ -27,6 +27,7 @@ import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { ProxyMetrics } from '../../metrics/metrics.js';
+import type { CidSteering } from '../../quic/cid/steering.js';
 import { nodeClock } from '../../runtime/clock.js';
 import type { H3Server } from '../../runtime/server/server.js';
 import type { Clock } from '../../util/clock.js';
@@ -134,6 +135,8 @@ export interface QuicAwareOptions {
   reregistrationIsFree?: boolean;
   /** QUIC-LB routable VCIDs for a fleet behind a CID-aware balancer. */
   quicLb?: QuicLbConfig;
+  /** The worker mark of target VCIDs, when workers share the port (src/quic/cid/steering.ts). */
+  steering?: CidSteering;
   /** Randomness (VCIDs, scramble keys). Default the OS CSPRNG. */
   random?: Random;
 }
@@ -352,7 +355,7 @@ export class ConnectUdpHandler {
         socketFactory: options.socketFactory ?? nodeUdpSocketFactory(),
         logger: this.#logger,
         random,
-        vcids: new VcidGenerator({ random, quicLb: q.quicLb }),
+        vcids: new VcidGenerator({ random, quicLb: q.quicLb, steering: q.steering }),
         idleTimeoutMs: this.#limits.idleTimeoutMs,
         queueLimit: this.#limits.datagramQueue,
         capsuleBacklogBytes: this.#limits.capsuleBacklogBytes,

@@ -16,6 +16,7 @@
  * have no observable relationship to previous connection IDs"), or the length when configured.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import type { CidSteering } from '../../quic/cid/steering.js';
 import type { Random } from '../../util/random.js';
 
 /** A QUIC-LB configuration (draft-ietf-quic-load-balancers §5.3). */
@@ -37,14 +38,22 @@ export interface VcidGeneratorOptions {
   readonly random: Random;
   /** QUIC-LB routing; without it VCIDs are random bytes. */
   readonly quicLb?: QuicLbConfig;
+  /**
+   * The worker mark (src/quic/cid/steering.ts) when workers share the port: target VCIDs arrive
+   * there as the DCID of forwarded packets, so their last byte names this worker. With QUIC-LB it
+   * takes the last nonce or padding octet; an encrypted layout with no padding has none to give.
+   */
+  readonly steering?: CidSteering;
 }
 
 export class VcidGenerator {
   readonly #random: Random;
   readonly #lb: QuicLbConfig | undefined;
+  readonly #steering: CidSteering | undefined;
 
   constructor(options: VcidGeneratorOptions) {
     this.#random = options.random;
+    this.#steering = options.steering;
     const lb = options.quicLb;
     if (lb !== undefined) {
       if (!Number.isInteger(lb.configId) || lb.configId < 0 || lb.configId > 6) {
@@ -83,7 +92,15 @@ export class VcidGenerator {
     const out = new Uint8Array(length);
     this.#random.fill(out);
     const lb = this.#lb;
-    if (lb === undefined) return out;
+    if (lb === undefined) return this.#steering?.mark(out) ?? out;
+    if (this.#steering !== undefined && lb.key !== undefined && length <= 17) {
+      throw new RangeError(
+        `an encrypted QUIC-LB VCID of ${length} bytes has no octet left for the worker mark (needs 18 or more)`,
+      );
+    }
+    // The mark goes in first: a plaintext layout's last octet is nonce or padding, an encrypted
+    // one's (18 bytes or more) padding after the encrypted block.
+    this.#steering?.mark(out);
     out[0] = (lb.configId << 5) | (lb.encodeLength === true ? length - 1 : out[0] & 0x1f);
     out.set(lb.serverId, 1);
     if (lb.key !== undefined) {

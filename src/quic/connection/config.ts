@@ -80,6 +80,11 @@ export interface CommonConfig {
   transport?: Partial<TransportSettings>;
   /** Length of the connection IDs we issue (default 8). */
   cidLength?: number;
+  /**
+   * Makes the connection IDs we issue (`cidLength` bytes; random when absent). A proxy whose
+   * workers share a port names the worker in them (src/quic/cid/steering.ts).
+   */
+  generateCid?: (random: Random) => Uint8Array;
   /** Congestion controller (default 'newreno'). */
   congestionControl?: 'newreno' | 'cubic';
   /** Receives NSS key log lines (SSLKEYLOGFILE format). */

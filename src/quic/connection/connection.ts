@@ -113,7 +113,9 @@ export class QuicConnection implements QuicTransport {
       cidLength,
       resolveMaxUdpPayload(config.maxUdpPayload),
       remote,
-      config.localCid ?? randomBytes(config.random, cidLength),
+      config.localCid ??
+        config.generateCid?.(config.random) ??
+        randomBytes(config.random, cidLength),
       first.scid,
       config.originalDcid ?? first.dcid,
       now,

@@ -241,7 +241,13 @@ export class ConnectionCore {
         random.fill(t);
         return t;
       });
-    this.localCids = new LocalCids({ cidLength, random, resetTokenFor, initialCid: localCid });
+    this.localCids = new LocalCids({
+      cidLength,
+      random,
+      resetTokenFor,
+      initialCid: localCid,
+      generateCid: config.generateCid,
+    });
     this.peerCids = new PeerCids({
       initialCid: peerCid,
       activeLimit: settings.activeConnectionIdLimit,

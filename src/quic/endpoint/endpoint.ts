@@ -25,6 +25,7 @@
 import { CryptoError } from '../../crypto/errors.js';
 import { type Random, randomBytes } from '../../util/random.js';
 import { CodecError } from '../../wire/errors.js';
+import { CidSteering } from '../cid/steering.js';
 import { TransportErrorCode } from '../errors.js';
 import {
   type InvariantHeader,
@@ -132,6 +133,12 @@ export interface QuicEndpointOptions<C extends EndpointConnection, ClientConfig 
   maxHalfOpenPerSource?: number;
   /** Seam 1: sees every datagram before connection lookup; true takes it over. */
   claimDatagram?: ClaimHook;
+  /**
+   * One of several worker processes on one port: every CID made here (connections' CIDs, Retry
+   * SCIDs) names this worker, and once `enforced` (the kernel steers by it) a short header for
+   * no connection that names another worker is dropped instead of reset.
+   */
+  cidSteering?: CidSteering;
 }
 
 export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> {
@@ -148,6 +155,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   readonly #initialBuckets: SourceBuckets;
   readonly #admission: Admission<C>;
   readonly #claim: ClaimHook | undefined;
+  readonly #steering: CidSteering | undefined;
 
   readonly #routes = new RoutingTable<ConnectionSlot<C>>();
   readonly #claimedCids = new Map<string, ClaimedCidHandler>();
@@ -194,6 +202,7 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
       maxHalfOpenPerSource: options.maxHalfOpenPerSource,
     });
     this.#claim = options.claimDatagram;
+    this.#steering = options.cidSteering;
     const dropped = {} as Record<DropReason, number>;
     for (const reason of Object.values(DropReason)) dropped[reason] = 0;
     this.#stats = {
@@ -214,6 +223,11 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
   /** Length of the CIDs connections of this endpoint must issue. */
   get localCidLength(): number {
     return this.#cidLength;
+  }
+
+  /** The worker mark of this endpoint's CIDs, when it shares its port with other workers. */
+  get cidSteering(): CidSteering | undefined {
+    return this.#steering;
   }
 
   /** Stateless reset token of `cid` under the endpoint's key (for `resetTokenFor` in configs). */
@@ -446,6 +460,14 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
         }
       }
     }
+    const steering = this.#steering;
+    if (
+      steering?.enforced === true &&
+      CidSteering.workerOf(dcid, steering.workers) !== steering.worker
+    ) {
+      this.#drop(DropReason.OtherWorker);
+      return;
+    }
     // §10.3.3: a reset "MUST" be smaller than its trigger, so a trigger of 21 bytes or less (the
     // smallest reset) gets none; this also ends reset loops between stateless endpoints.
     if (this.#resetKey === undefined || datagram.length <= MIN_STATELESS_RESET_LENGTH) {
@@ -622,10 +644,11 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     this.#enqueue({ data: buildInitialClose(clientDcid, clientScid, scid, code), to: remote });
   }
 
-  /** A random CID of `length` bytes that routes nowhere. */
+  /** A random CID of `length` bytes that routes nowhere (naming this worker, when steered). */
   #freshCid(length: number): Uint8Array {
     for (;;) {
       const cid = randomBytes(this.#random, length);
+      this.#steering?.mark(cid);
       if (!this.isCidRouted(cid)) return cid;
     }
   }

@@ -20,9 +20,12 @@ export function quicServerFactory(
 ): (info: ServerInitialInfo, remote: string, now: number, ctx: FactoryContext) => QuicConnection {
   return (info, remote, now, ctx) => {
     const ep = ctx.endpoint;
+    const steering = ep.cidSteering;
     const config: ServerConfig = {
       ...base,
       cidLength: ep.localCidLength,
+      generateCid:
+        base.generateCid ?? (steering && ((random) => steering.next(random, ep.localCidLength))),
       resetTokenFor: base.resetTokenFor ?? resetTokens(ep),
       keylog: base.keylog ?? ctx.keylog,
       qlog: base.qlog ?? ctx.qlog,

@@ -3,6 +3,7 @@
  * own inputs and outputs. `QuicConnection` (src/quic/connection) satisfies
  * {@link EndpointConnection}; tests use a small fake.
  */
+import type { CidSteering } from '../cid/steering.js';
 
 /** Connection states, as the endpoint sees them (only `closed` matters for removal). */
 export type EndpointConnectionState =
@@ -77,6 +78,8 @@ export interface FactoryContext {
   /** The endpoint creating the connection: its CID length and reset tokens must be used. */
   endpoint: {
     readonly localCidLength: number;
+    /** Marks this worker in the CIDs its connections issue, when the port is shared. */
+    readonly cidSteering?: CidSteering;
     resetTokenFor(cid: Uint8Array): Uint8Array | undefined;
     issueNewToken(remote: string, now: number): Uint8Array;
   };
@@ -157,6 +160,11 @@ export const DropReason = {
   UnknownConnection: 'unknown-connection',
   /** A short header for no connection whose stateless reset was rate-limited (RFC 9000 §10.3.3). */
   ResetRateLimited: 'reset-rate-limited',
+  /**
+   * A short header for no connection whose DCID names another worker process (CID steering,
+   * src/quic/cid/steering.ts): that worker's connection, which a reset from here would kill.
+   */
+  OtherWorker: 'other-worker',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 

@@ -12,6 +12,7 @@
 import { type Logger, pino } from 'pino';
 import { H3ErrorCode } from '../../http3/errors.js';
 import { type H3SessionOptions, H3UsageError, HeaderBudget } from '../../http3/session/index.js';
+import type { CidSteering } from '../../quic/cid/steering.js';
 import type { TransportSettings } from '../../quic/connection/config.js';
 import type { QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
@@ -44,6 +45,8 @@ export interface H3ServerOptions {
   listen?: string;
   /** Bind the UDP socket with SO_REUSEPORT (one of several worker processes; Node >= 22.12). */
   reusePort?: boolean;
+  /** This worker's mark in the CIDs it issues (src/quic/cid/steering.ts). */
+  cidSteering?: CidSteering;
   /** Certificate chain and private key (PEM). */
   certPem: string;
   keyPem: string;
@@ -215,6 +218,7 @@ export class H3Server {
     const udp: UdpEndpoint<QuicConnection> = await UdpEndpoint.bind<QuicConnection>({
       listen: options.listen ?? '[::]:443',
       reusePort: options.reusePort,
+      cidSteering: options.cidSteering,
       logger,
       keylogFile: options.keylogFile,
       qlogDir: options.qlogDir,

@@ -10,6 +10,7 @@
  * node's `send`, which queues, retries and counts errors as before.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { type NativeBinding, nativeBinding } from '../../crypto/native.js';
 import { formatAddress, parseAddress } from './address.js';
@@ -38,6 +39,12 @@ export interface DatagramSocket {
   readonly sendErrors?: number;
   /** Datagrams that left in a batched system call (sendmmsg), when counted. */
   readonly batchedSends?: number;
+  /**
+   * Attaches a classic BPF program (struct sock_filter[] bytes) to the socket's SO_REUSEPORT
+   * group (src/runtime/udp/reuseport-steering.ts); throws when the kernel or the platform refuses.
+   * Absent without the native addon.
+   */
+  attachReuseportProgram?(program: Uint8Array): void;
 }
 
 /** Default SO_RCVBUF / SO_SNDBUF of the endpoint's socket (the kernel caps it at *mem_max). */
@@ -79,7 +86,7 @@ export async function bindUdpSocket(
       resolve();
     });
   });
-  return new DgramSocket(socket, family, logger, nativeBinding()?.sendmmsg);
+  return new DgramSocket(socket, family, logger, nativeBinding());
 }
 
 /**
@@ -88,7 +95,7 @@ export async function bindUdpSocket(
  * described 'state symbol' (lib/internal/dgram.js, Node 20-24); the public `_handle` getter
  * would print a deprecation warning (DEP0112). Anything unexpected: no batching.
  */
-function socketFd(socket: Socket): number | undefined {
+export function socketFd(socket: Socket): number | undefined {
   const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
   if (key === undefined) return undefined;
   const state = (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[
@@ -109,6 +116,8 @@ class DgramSocket implements DatagramSocket {
   /** The addon's sendmmsg and the fd it sends on, or undefined: one `send` per datagram. */
   readonly #sendmmsg: NativeBinding['sendmmsg'];
   readonly #fd: number;
+  readonly #attachCbpf: NativeBinding['attachReuseportCbpf'];
+  readonly attachReuseportProgram?: (program: Uint8Array) => void;
   /** Hosts as sent (IPv4-mapped on a dual-stack socket), reused across flushes. */
   readonly #targets: string[] = [];
   #batchedSends = 0;
@@ -125,14 +134,22 @@ class DgramSocket implements DatagramSocket {
     socket: Socket,
     family: 4 | 6,
     logger: Logger,
-    sendmmsg: NativeBinding['sendmmsg'] = undefined,
+    native: Pick<NativeBinding, 'sendmmsg' | 'attachReuseportCbpf'> | undefined = undefined,
   ) {
     this.#socket = socket;
     this.#v6 = family === 6;
     this.#logger = logger;
-    const fd = sendmmsg === undefined ? undefined : socketFd(socket);
-    this.#sendmmsg = fd === undefined ? undefined : sendmmsg;
+    const fd = native === undefined ? undefined : socketFd(socket);
+    this.#sendmmsg = fd === undefined ? undefined : native?.sendmmsg;
+    this.#attachCbpf = fd === undefined ? undefined : native?.attachReuseportCbpf;
     this.#fd = fd ?? -1;
+    const attach = this.#attachCbpf;
+    if (attach !== undefined) {
+      this.attachReuseportProgram = (program: Uint8Array): void => {
+        const rc = attach(this.#fd, program);
+        if (rc < 0) throw new Error(`SO_ATTACH_REUSEPORT_CBPF failed: ${errnoName(-rc)}`);
+      };
+    }
     socket.on('error', (err) => logger.warn({ err }, 'udp socket error'));
   }
 
@@ -220,4 +237,10 @@ class DgramSocket implements DatagramSocket {
     }
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
+}
+
+/** "EINVAL" for 22: the name of an errno value, or the number. */
+function errnoName(errno: number): string {
+  const names = constants.errno as Record<string, number>;
+  return Object.keys(names).find((k) => names[k] === errno) ?? `errno ${errno}`;
 }

@@ -43,6 +43,7 @@ import { bindUdpSocket, type DatagramSocket } from './datagram-socket.js';
 import { keylogFile, keylogFromEnv } from './keylog.js';
 import type { PacketSeam } from './packet-seam.js';
 import { QlogDirectory, type QlogSink } from './qlog.js';
+import { encodeProgram, steeringProgram } from './reuseport-steering.js';
 
 /** Options of {@link UdpEndpoint.bind}. */
 export interface UdpEndpointOptions<C extends EndpointConnection, ClientConfig>
@@ -185,6 +186,24 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
       { ...options, logger },
       options.random ?? systemRandom,
     );
+  }
+
+  /**
+   * Worker steering (src/runtime/udp/reuseport-steering.ts): attaches to the port's SO_REUSEPORT
+   * group the program that sends each datagram to the worker its DCID names, `slots[w]` being the
+   * socket index of worker w; from then on this endpoint drops, instead of resetting, short
+   * headers that name another worker. Throws when the endpoint marks no worker in its CIDs or
+   * its socket cannot take the program (no native addon, not Linux, no group).
+   */
+  steerWorkers(slots: readonly (number | undefined)[]): void {
+    const steering = this.endpoint.cidSteering;
+    if (steering === undefined) throw new Error('this endpoint marks no worker in its CIDs');
+    const attach = this.#socket.attachReuseportProgram;
+    if (attach === undefined) {
+      throw new Error('worker steering needs the native addon on Linux (SO_ATTACH_REUSEPORT_CBPF)');
+    }
+    attach(encodeProgram(steeringProgram(this.endpoint.localCidLength, steering.workers, slots)));
+    steering.enforced = true;
   }
 
   /** The bound address as "host:port" / "[v6]:port". */

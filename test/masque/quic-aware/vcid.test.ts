@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { quicLbServerId, VcidGenerator } from '../../../src/masque/quic-aware/vcid.js';
+import { CidSteering } from '../../../src/quic/cid/steering.js';
 import { SeededRandom } from '../../../src/util/random.js';
 import { fromHex, toHex } from '../../../src/wire/index.js';
 
@@ -70,5 +71,37 @@ describe('VCID generator', () => {
     expect(g.minLength).toBe(6);
     expect(() => g.next(5)).toThrow(RangeError);
     expect(() => g.next(21)).toThrow(RangeError);
+  });
+});
+
+describe('VCIDs of one worker among several (src/quic/cid/steering.ts)', () => {
+  it('random and QUIC-LB VCIDs name the worker; a balancer still reads the server ID', () => {
+    const steering = new CidSteering(1, 4);
+    const random = new SeededRandom(9);
+    const plain = new VcidGenerator({ random, steering });
+    const lb = { configId: 1, serverId: fromHex('a1b2'), nonceLength: 4 };
+    const routed = new VcidGenerator({ random, steering, quicLb: lb });
+    const key = fromHex('8f95f09245765f80256934e50c66207f');
+    const sealed = { configId: 2, serverId: fromHex('ed793a51d49b8f5f'), nonceLength: 8, key };
+    const encrypted = new VcidGenerator({ random, steering, quicLb: sealed });
+    for (let i = 0; i < 40; i++) {
+      expect(CidSteering.workerOf(plain.next(8), 4)).toBe(1);
+      const r = routed.next(8);
+      expect(CidSteering.workerOf(r, 4)).toBe(1);
+      expect(quicLbServerId(r, lb)).toEqual(lb.serverId);
+      const e = encrypted.next(18); // one octet of padding after the encrypted block
+      expect(CidSteering.workerOf(e, 4)).toBe(1);
+      expect(quicLbServerId(e, sealed)).toEqual(sealed.serverId);
+    }
+  });
+
+  it('an encrypted QUIC-LB VCID with no padding octet cannot carry the mark: refused', () => {
+    const key = fromHex('8f95f09245765f80256934e50c66207f');
+    const g = new VcidGenerator({
+      random: new SeededRandom(1),
+      steering: new CidSteering(0, 2),
+      quicLb: { configId: 2, serverId: fromHex('ed793a51d49b8f5f'), nonceLength: 8, key },
+    });
+    expect(() => g.next(17)).toThrow(/no octet left for the worker mark/);
   });
 });

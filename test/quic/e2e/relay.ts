@@ -22,6 +22,8 @@ export interface RelayOptions {
   spareFirst?: number;
   /** Seed of the drop decisions (default 1). */
   seed?: number;
+  /** Where the client sends (default 127.0.0.1 on a free port). */
+  listen?: { host: string; port: number };
 }
 
 /** Counters of a running relay. */
@@ -46,10 +48,10 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-function bound(socket: Socket, host: string): Promise<void> {
+function bound(socket: Socket, host: string, port = 0): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, host, () => {
+    socket.bind(port, host, () => {
       socket.off('error', reject);
       resolve();
     });
@@ -61,7 +63,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const target = parseAddress(opts.target);
   const front = createSocket('udp4');
   let back = createSocket('udp4');
-  await bound(front, '127.0.0.1');
+  await bound(front, opts.listen?.host ?? '127.0.0.1', opts.listen?.port);
   await bound(back, '127.0.0.1');
   const rng = new SeededRandom(opts.seed ?? 1);
   const buf = new Uint8Array(4);
@@ -106,7 +108,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const closeSocket = (s: Socket): Promise<void> =>
     new Promise<void>((resolve) => s.close(() => resolve()));
   return {
-    address: `127.0.0.1:${front.address().port}`,
+    address: `${front.address().address}:${front.address().port}`,
     stats,
     async rebind() {
       const fresh = createSocket('udp4');

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { QuicAppEvent } from '../../../src/quic/api.js';
+import { CidSteering } from '../../../src/quic/cid/steering.js';
 import type { QuicConnection } from '../../../src/quic/connection/index.js';
 import {
   QuicEndpoint,
@@ -56,7 +57,12 @@ function clientConfig(seed: number, token?: Uint8Array): ClientCfg {
 }
 
 /** Moves datagrams between the two endpoints until both are quiet; returns how many moved. */
-function pump(client: Ep, server: Ep, now: number): number {
+function pump(
+  client: Ep,
+  server: Ep,
+  now: number,
+  fromServer?: (datagram: Uint8Array) => void,
+): number {
   let moved = 0;
   for (let round = 0; round < 1000; round++) {
     let any = false;
@@ -66,6 +72,7 @@ function pump(client: Ep, server: Ep, now: number): number {
       moved++;
     }
     for (let t = server.pollTransmit(now); t !== undefined; t = server.pollTransmit(now)) {
+      fromServer?.(t.data);
       if (t.to === CLIENT) client.receive(t.data, SERVER, now);
       any = true;
       moved++;
@@ -202,5 +209,56 @@ describe('endpoint + QuicConnection, in memory', () => {
     pump(client, server, T0 + 1000);
     expect(second.state).toBe('established');
     expect(server.stats().retrySent).toBe(1);
+  });
+});
+
+describe('CID steering: one of several workers on a port (src/quic/cid/steering.ts)', () => {
+  it('the Retry SCID and every CID the server issues name its worker; the connection works', () => {
+    const steering = new CidSteering(2, 3);
+    const server = serverEndpoint(30, { retry: 'always', cidSteering: steering });
+    const client = clientEndpoint(31);
+    const cConn = client.connect(clientConfig(32), SERVER, T0);
+    const retryScids: Uint8Array[] = [];
+    pump(client, server, T0, (d) => {
+      // A Retry (RFC 9000 §17.2.5): long header, type 3; its SCID follows the DCID.
+      if ((d[0] & 0xf0) !== 0xf0) return;
+      const scidAt = 6 + d[5];
+      retryScids.push(d.subarray(scidAt + 1, scidAt + 1 + d[scidAt]));
+    });
+    expect(retryScids).toHaveLength(1);
+    expect(CidSteering.workerOf(retryScids[0], 3)).toBe(2);
+    const sConn = acceptedConnection(server);
+    expect(cConn.state).toBe('established');
+    // The handshake CID and the NEW_CONNECTION_ID ones (§5.1.1).
+    expect(sConn.localCids.length).toBeGreaterThan(1);
+    for (const c of sConn.localCids) expect(CidSteering.workerOf(c, 3)).toBe(2);
+    expect(echo(client, server, cConn, sConn, 'steered')).toBe('steered');
+  });
+
+  it('enforced, a short header for no connection naming another worker is dropped, not reset', () => {
+    const key = new Uint8Array(32).fill(0x33);
+    const steering = new CidSteering(0, 2);
+    const server = serverEndpoint(40, { statelessResetKey: key, cidSteering: steering });
+    const short = (last: number): Uint8Array => {
+      const d = new Uint8Array(60).fill(0x5a);
+      d[0] = 0x40;
+      d[8] = last; // the last byte of an 8-byte DCID
+      return d;
+    };
+    const sent = (): number => {
+      let n = 0;
+      while (server.pollTransmit(T0) !== undefined) n++;
+      return n;
+    };
+    // Not yet enforced (no kernel program): the hash may have sent it anywhere; reset it.
+    server.receive(short(1), CLIENT, T0);
+    expect(sent()).toBe(1);
+    steering.enforced = true;
+    server.receive(short(1), CLIENT, T0);
+    expect(sent()).toBe(0);
+    expect(server.stats().dropped['other-worker']).toBe(1);
+    server.receive(short(4), CLIENT, T0);
+    expect(sent()).toBe(1);
+    expect(server.stats().resetsSent).toBe(2);
   });
 });
