@@ -179,10 +179,11 @@ describe('masque proxy --workers', () => {
     const echo = await echoServer();
     cleanup.push(() => echo.close());
     // With the native addon the kernel steers by CID; MASQUE_NATIVE=0 leaves the 4-tuple hash.
-    expect(await rebindingClients({ MASQUE_NATIVE: undefined }, echo.port)).toEqual({
-      steering: 'by connection ID',
-      survivors: STEERED_CLIENTS,
-    });
+    const steered = await rebindingClients({ MASQUE_NATIVE: undefined }, echo.port, true);
+    expect(steered).toMatchObject({ steering: 'by connection ID', survivors: STEERED_CLIENTS });
+    // Worker 1 killed and started again: the group's order changed twice; worker 2's clients
+    // still reach it after another rebinding, worker 1's are reset by its successor.
+    expect(steered.afterRespawn?.survivors).toEqual(steered.afterRespawn?.onWorker2);
     const unsteered = await rebindingClients({ MASQUE_NATIVE: '0' }, echo.port);
     expect(unsteered.steering).toBe('by address only');
     // Each rebinding moves a client to either worker: all 24 staying put has probability 2^-24.
@@ -190,16 +191,18 @@ describe('masque proxy --workers', () => {
   }, 120_000);
 });
 
-const STEERED_CLIENTS = 6;
+const STEERED_CLIENTS = 10;
 const REBINDS = 4;
 
 /**
  * `masque proxy --workers 2` with `env`; STEERED_CLIENTS clients, each behind a NAT of its own
  * (a relay on 127.0.0.(2+i) at the proxy's port, found through `lookup`), open a tunnel to the
  * echo server; then every NAT takes a new source port REBINDS times, a datagram echoed after each.
- * Returns the banner's steering line and how many clients echoed every time.
+ * Returns the banner's steering line and how many clients echoed every time. With `respawn`,
+ * worker 1 is then killed, and once its successor steers, every NAT rebinds once more: returns
+ * which clients were on worker 2 and which echoed.
  */
-async function rebindingClients(env: NodeJS.ProcessEnv, echoPort: number) {
+async function rebindingClients(env: NodeJS.ProcessEnv, echoPort: number, respawn = false) {
   const p = await start(['--workers', '2'], env);
   await waitFor(() => /steering: +(.*)$/m.test(p.stdout()), {
     timeoutMs: 30_000,
@@ -224,6 +227,7 @@ async function rebindingClients(env: NodeJS.ProcessEnv, echoPort: number) {
       }),
     ),
   );
+  const firstBack = relays.map((r) => r.backAddress());
   try {
     const sockets = await Promise.all(clients.map((c) => c.connectUdp('127.0.0.1', echoPort)));
     const alive = sockets.map(() => true);
@@ -239,7 +243,28 @@ async function rebindingClients(env: NodeJS.ProcessEnv, echoPort: number) {
       await Promise.all(relays.map((r) => r.rebind()));
       await echoes(round);
     }
-    return { steering, survivors: alive.filter(Boolean).length };
+    const survivors = alive.filter(Boolean).length;
+    if (!respawn) return { steering, survivors };
+    // Which worker holds each client: its tunnel's access-log line, by the NAT's first port.
+    const opened = p.logs.filter((l) => l.msg === 'tunnel open');
+    const onWorker2 = firstBack
+      .map((back, i) => (opened.find((l) => l.client === back)?.worker === 2 ? i : -1))
+      .filter((i) => i >= 0);
+    expect(firstBack.filter((b) => opened.some((l) => l.client === b))).toHaveLength(
+      STEERED_CLIENTS,
+    );
+    const steers = (): number =>
+      p.logs.filter((l) => l.worker === 1 && String(l.msg).startsWith('the kernel steers')).length;
+    const pid = p.logs.find((l) => l.worker === 1)?.pid as number;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => steers() === 2, { timeoutMs: 30_000, what: 'worker 1 again, steered' });
+    await Promise.all(relays.map((r) => r.rebind()));
+    const echoed = await Promise.all(sockets.map((s, i) => echoOnce(s, `respawn ${i}`)));
+    return {
+      steering,
+      survivors,
+      afterRespawn: { onWorker2, survivors: echoed.flatMap((ok, i) => (ok ? [i] : [])) },
+    };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(relays.map((r) => r.close()));
