@@ -123,6 +123,16 @@ export class MemoryCrowd {
       if (ev.type === 'connection') server = ev.conn;
     }
     if (server === undefined || client.state !== 'established') throw new Error('no busy link');
+    // Paths start at 1200-byte packets (RFC 9000 §14.1): let path MTU discovery (RFC 8899) run
+    // on the virtual clock until a 1200-byte DATAGRAM fits both ways, as it does on loopback.
+    for (let i = 0; i < 100; i++) {
+      const fits = Math.min(client.maxDatagramPayload, server.maxDatagramPayload);
+      if (fits >= this.#payload.length) break;
+      this.#advance(this.#now + 100);
+    }
+    if (Math.min(client.maxDatagramPayload, server.maxDatagramPayload) < this.#payload.length) {
+      throw new Error('path MTU discovery never reached 1200-byte datagrams in memory');
+    }
     for (let ev = server.pollEvent(); ev !== undefined; ev = server.pollEvent());
     for (let ev = client.pollEvent(); ev !== undefined; ev = client.pollEvent());
     this.#busy = { client, server };
