@@ -173,6 +173,8 @@ export async function runWorkers(config: ProxyConfig, io: CliIO): Promise<Worker
   const fork = (id: number): void => {
     const w = cluster.fork({ [WORKER_ENV]: String(id), MASQUE_WORKER_LISTEN: listen });
     byWorker.set(w, id);
+    // An IPC send to a worker that is going away fails here, not in the primary's face.
+    w.on('error', (err: Error) => io.stderr(`masque: worker ${id}: ${err.message}\n`));
     w.on('message', (m: ReadyMessage | SteeredMessage) => {
       if (m?.type === 'masque-steered') {
         steered = { error: m.error };
