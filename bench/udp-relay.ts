@@ -106,14 +106,14 @@ export async function echoTarget(): Promise<{ socket: Socket; port: number }> {
   return { socket, port };
 }
 
-/** The baseline: a relay with one upstream socket per flow, as the proxy has one per tunnel. */
-export async function plainRelay(
-  flows: number,
-  echoPort: number,
-  opts: WindowOptions = {},
-): Promise<WindowResult> {
+/**
+ * The relay alone: one socket facing the clients and one upstream socket per client address,
+ * connected to the echo target, as the proxy has one per tunnel. Returns its port and every
+ * socket it opened (for `closeAll`).
+ */
+export async function relaySockets(echoPort: number): Promise<{ port: number; opened: Socket[] }> {
   const relay = createSocket('udp4');
-  const relayPort = await bind(relay);
+  const port = await bind(relay);
   const upstreams = new Map<string, Socket>();
   const opened: Socket[] = [relay];
   relay.on('message', (m, r) => {
@@ -131,6 +131,16 @@ export async function plainRelay(
     }
     up.send(m);
   });
+  return { port, opened };
+}
+
+/** The baseline: a relay with one upstream socket per flow, as the proxy has one per tunnel. */
+export async function plainRelay(
+  flows: number,
+  echoPort: number,
+  opts: WindowOptions = {},
+): Promise<WindowResult> {
+  const { port: relayPort, opened } = await relaySockets(echoPort);
   const clients = await Promise.all(
     Array.from({ length: flows }, async () => {
       const c = createSocket('udp4');

@@ -1,13 +1,14 @@
 /**
  * The load of bench/workers.bench.ts, in a process of its own: N SDK clients (each its own UDP
  * socket, so the kernel may give each to another worker), one tunnel each to the echo target,
- * each keeping `window` 1200-byte datagrams in flight. Asked over IPC: start (connect everything,
+ * each keeping `window` (default 8) 1200-byte datagrams in flight. Asked over IPC: start (connect everything,
  * answer `ready`), then go for `ms` milliseconds and answer how many echoes came back.
  */
 import { performance } from 'node:perf_hooks';
 import { MasqueClient } from '../src/client/index.js';
 import type { MasqueUdpSocket } from '../src/client/udp-socket.js';
 
+/** Datagrams each client keeps in flight unless `start` says otherwise. */
 const WINDOW = 8;
 const payload = new Uint8Array(1200).fill(0x5a);
 
@@ -16,13 +17,16 @@ interface Start {
   ca: string;
   echoPort: number;
   clients: number;
+  window?: number;
 }
 
 let sockets: MasqueUdpSocket[] = [];
 let clients: MasqueClient[] = [];
+let window = WINDOW;
 
 process.on('message', async (m: Start | { go: number }) => {
   if ('template' in m) {
+    window = m.window ?? WINDOW;
     clients = await Promise.all(
       Array.from({ length: m.clients }, () => MasqueClient.connect(m.template, { ca: [m.ca] })),
     );
@@ -37,7 +41,7 @@ process.on('message', async (m: Start | { go: number }) => {
       echoes++;
       if (running) s.send(payload);
     });
-    for (let i = 0; i < WINDOW; i++) s.send(payload);
+    for (let i = 0; i < window; i++) s.send(payload);
   }
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, m.go));

@@ -10,18 +10,14 @@
  * for UDP needs Node >= 22.12: the proxy runs on this Node if it has it, else on the Node 24 that
  * `npm run test:node24` keeps in .cache/node24; with neither the module says so in its row.
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generateDevCert } from '../src/tls/certs/index.js';
 import type { BenchRow } from './harness.js';
+import { ROOT, runLoad, startProxyProcess } from './proc.js';
 import type { BenchModule } from './types.js';
 import { closeAll, echoTarget } from './udp-relay.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MS = Number(process.env.MASQUE_BENCH_MS ?? 3000);
 const CLIENTS = 32;
 
@@ -37,90 +33,15 @@ function reusePortNode(): string | undefined {
   return ok(v) ? cached : undefined;
 }
 
-/** User + system CPU seconds of one process (/proc/PID/stat utime and stime, in ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of stat are 11 and 12 after the command name and state.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** The pids of `pid`'s children (the workers). */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter((s) => s !== '')
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
 async function run(node: string, workers: number, echoPort: number): Promise<BenchRow> {
-  const dir = await mkdtemp(join(tmpdir(), 'masque-workers-bench-'));
-  const cert = generateDevCert();
-  await writeFile(join(dir, 'cert.pem'), cert.certPem);
-  await writeFile(join(dir, 'key.pem'), cert.keyPem, { mode: 0o600 });
-  await writeFile(
-    join(dir, 'proxy.json'),
-    JSON.stringify({
-      listen: '127.0.0.1:0',
-      certificate: { cert: 'cert.pem', key: 'key.pem' },
-      targets: { allow: ['127.0.0.0/8'] },
-      logLevel: 'silent',
-      accessLog: false,
-      workers,
-      shutdownGraceMs: 0,
-    }),
-  );
-  const proxy: ChildProcess = spawn(
-    node,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/cli/main.ts'),
-      'proxy',
-      '--config',
-      join(dir, 'proxy.json'),
-    ],
-    {
-      env: { ...process.env, MASQUE_CACHE_DIR: join(dir, 'cache') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const proxy = await startProxyProcess(node, join(ROOT, 'src/cli/main.ts'), workers);
   try {
-    const template = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      proxy.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /URI template: +(\S+)/.exec(out);
-        if (m !== null) resolve(m[1]);
-      });
-      proxy.once('exit', (code) => reject(new Error(`the proxy exited (${code})`)));
-    });
-    const pids = (): number[] => [proxy.pid as number, ...childrenOf(proxy.pid as number)];
-    const load = fork(join(ROOT, 'bench/workers-load.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const result = await new Promise<{ echoes: number; ms: number }>((resolve, reject) => {
-      let cpu0 = 0;
-      load.on('message', (m: { ready?: true; echoes?: number; ms?: number }) => {
-        if (m.ready) {
-          cpu0 = pids().reduce((n, p) => n + cpuSeconds(p), 0);
-          load.send({ go: MS });
-        } else if (m.echoes !== undefined) {
-          const cpu = pids().reduce((n, p) => n + cpuSeconds(p), 0) - cpu0;
-          resolve({ echoes: m.echoes, ms: m.ms as number, cpu } as never);
-        }
-      });
-      load.once('exit', (code) => reject(new Error(`the load process exited (${code})`)));
-      load.send({ template, ca: cert.certPem, echoPort, clients: CLIENTS });
-    });
-    load.kill();
-    const r = result as { echoes: number; ms: number; cpu: number };
+    const r = await runLoad(
+      'bench/workers-load.ts',
+      { template: proxy.template, ca: proxy.ca, echoPort, clients: CLIENTS },
+      MS,
+      proxy,
+    );
     const perSec = (r.echoes * 1000) / r.ms;
     const cpuUs = (r.cpu * 1e6) / r.echoes;
     return {
@@ -130,9 +51,7 @@ async function run(node: string, workers: number, echoPort: number): Promise<Ben
       note: `${Math.round(perSec).toLocaleString('en-US')} echoes/s; proxy processes ${cpuUs.toFixed(0)} µs CPU per echo`,
     };
   } finally {
-    proxy.kill('SIGTERM');
-    await new Promise((r) => (proxy.exitCode !== null ? r(undefined) : proxy.once('exit', r)));
-    await rm(dir, { recursive: true, force: true });
+    await proxy.stop();
   }
 }
 

@@ -1,0 +1,92 @@
+/**
+ * The proxy's own CPU per echo beside a plain node:dgram relay's (issue 13's first goal: "proxy
+ * CPU per echo <= 2x a plain node:dgram relay's"), each program in a process of its own and the
+ * CPU read from /proc, so that neither the clients nor the echo target are counted (the other
+ * modules time one process holding all three).
+ *
+ * The same load for both, from a load process: `flows` clients (SDK clients with one connect-udp
+ * tunnel each for the proxy, plain UDP sockets for the relay), each keeping `window` 1200-byte
+ * datagrams in flight, echoed by a UDP target in this process. Two shapes: one flow with 32 in
+ * flight (the harness of the issue's measurements) and 32 flows with 8 each. The proxy is
+ * `masque proxy` from the built dist/ (as `npm start` runs it; built first when stale) with the
+ * crypto backend this process has (native addon, or node:crypto with MASQUE_NATIVE=0).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { cryptoBackend } from '../src/crypto/native.js';
+import type { BenchRow } from './harness.js';
+import { type LoadResult, ROOT, runLoad, startProxyProcess, startRelayProcess } from './proc.js';
+import type { BenchModule } from './types.js';
+import { closeAll, echoTarget } from './udp-relay.js';
+
+const MS = Number(process.env.MASQUE_BENCH_MS ?? 3000);
+const SHAPES = [
+  { flows: 1, window: 32 },
+  { flows: 32, window: 8 },
+];
+
+function perEcho(r: LoadResult): { perSec: number; cpuUs: number } {
+  return { perSec: (r.echoes * 1000) / r.ms, cpuUs: (r.cpu * 1e6) / r.echoes };
+}
+
+const bench: BenchModule = {
+  title: `Proxy CPU per echo in its own process, beside a plain relay's (1200 B; crypto: ${cryptoBackend()})`,
+  baseline: 'plain relay process, 1 flow x 32 in flight',
+  async run(): Promise<BenchRow[]> {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    const target = await echoTarget();
+    const rows: BenchRow[] = [];
+    try {
+      for (const { flows, window } of SHAPES) {
+        const shape = `${flows} flow${flows > 1 ? 's' : ''} x ${window} in flight`;
+        const relay = await startRelayProcess(target.port);
+        let plain: LoadResult;
+        try {
+          const start = { relayPort: relay.port, clients: flows, window };
+          plain = await runLoad('bench/plain-load.ts', start, MS, relay);
+        } finally {
+          await relay.stop();
+        }
+        const proxy = await startProxyProcess(
+          process.execPath,
+          join(ROOT, 'dist/src/cli/main.js'),
+          1,
+        );
+        let tunnelled: LoadResult;
+        try {
+          const start = {
+            template: proxy.template,
+            ca: proxy.ca,
+            echoPort: target.port,
+            clients: flows,
+            window,
+          };
+          tunnelled = await runLoad('bench/workers-load.ts', start, MS, proxy);
+        } finally {
+          await proxy.stop();
+        }
+        const a = perEcho(plain);
+        const b = perEcho(tunnelled);
+        rows.push(
+          {
+            name: `plain relay process, ${shape}`,
+            nsPerOp: 1e9 / a.perSec,
+            opsPerSec: a.perSec,
+            note: `${Math.round(a.perSec).toLocaleString('en-US')} echoes/s; relay ${a.cpuUs.toFixed(1)} µs CPU per echo`,
+          },
+          {
+            name: `proxy process (connect-udp, HTTP/3), ${shape}`,
+            nsPerOp: 1e9 / b.perSec,
+            opsPerSec: b.perSec,
+            note: `${Math.round(b.perSec).toLocaleString('en-US')} echoes/s; proxy ${b.cpuUs.toFixed(1)} µs CPU per echo = ${(b.cpuUs / a.cpuUs).toFixed(2)}x the relay's (goal <= 2); throughput ${(b.perSec / a.perSec).toFixed(2)} of the relay's`,
+          },
+        );
+      }
+    } finally {
+      await closeAll([target.socket]);
+    }
+    return rows;
+  },
+};
+
+export default bench;
