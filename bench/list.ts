@@ -63,7 +63,21 @@ export const SUMMARY: Array<[string, string, string]> = [
     'server CPU per full handshake',
   ],
   ['handshake', 'resumed handshake (session ticket)', 'server CPU per resumed handshake'],
-  ['memory', 'idle QUIC connection (HTTP/3): heap + external', 'memory per idle connection'],
+  [
+    'memory',
+    'idle QUIC connection (HTTP/3), first: heap + external',
+    'memory per idle connection (first 1,000)',
+  ],
+  [
+    'memory',
+    'idle QUIC connection (HTTP/3), first: RSS',
+    'RSS per idle connection (first 1,000, one-time growth included)',
+  ],
+  [
+    'memory',
+    'idle QUIC connection (HTTP/3), marginal: RSS',
+    'RSS per idle connection (the next 1,000, warm proxy)',
+  ],
   ['workers', '1 worker, 32 clients', 'proxy with 1 worker process (32 clients)'],
   ['workers', '2 workers, 32 clients', 'proxy with 2 worker processes (32 clients)'],
   ['memory', 'idle connect-udp tunnel: heap + external', 'memory per idle tunnel'],

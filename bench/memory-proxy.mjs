@@ -2,6 +2,7 @@
 // `npm start` runs it: TypeScript run through tsx carries esbuild's keepNames helpers, which
 // turn every closure into a dictionary-mode function (~256 B more each), and the bench's own
 // crowds would share its heap. The parent asks over IPC; this process answers with its memory.
+import v8 from 'node:v8';
 import { pino } from 'pino';
 import { startProxy } from '../dist/src/app/index.js';
 import { parseConfig } from '../dist/src/config/index.js';
@@ -23,7 +24,12 @@ async function sample() {
   globalThis.gc();
   const m = process.memoryUsage();
   const st = proxy.server.stats();
+  const spaces = v8.getHeapSpaceStatistics();
+  const resident = (s) => s.physical_space_size;
   return {
+    // What V8's spaces hold of RSS (heapTotal undercounts a new space shrunk after a GC).
+    v8Resident: spaces.reduce((sum, s) => sum + resident(s), 0),
+    newSpace: spaces.filter((s) => s.space_name === 'new_space').reduce((a, s) => a + resident(s), 0),
     heap: m.heapUsed,
     heapTotal: m.heapTotal,
     external: m.external,

@@ -33,8 +33,10 @@
  * caller's buffer so a packet can be protected in place.
  *
  * Native accelerator (issue 13): where the optional addon is built (native/, loaded by
- * native.ts), {@link createAead} returns a {@link NativeAead} instead: two OpenSSL EVP contexts
- * created once per key, each packet only re-initialised with its nonce, sealed in place, opened
+ * native.ts), {@link createAead} returns a {@link NativeAead} instead: OpenSSL EVP contexts
+ * (one per suite and direction, shared by the keys and re-keyed only when another key ran last;
+ * issue 10: an idle connection holds no OpenSSL state), each packet only re-initialising one
+ * with its nonce, sealed in place, opened
  * through a scratch buffer that reaches the output only after the tag verified. Same interface,
  * same errors, byte-identical output (test/crypto/native.test.ts); `MASQUE_NATIVE=0` keeps
  * node:crypto. Measured (same bench, 3 runs, loaded VM): AES-128-GCM seal 1200 B 675-863 ns
@@ -216,8 +218,8 @@ class NodeAead extends BaseAead {
 }
 
 /**
- * OpenSSL contexts of the native addon, created once per key (RFC 9001 §5.3: per packet only
- * the nonce changes). Arguments are checked here first so that errors are the same
+ * The native addon's shared OpenSSL contexts (RFC 9001 §5.3: per packet only the nonce changes;
+ * the key only when another key used the context last). Arguments are checked here first so that errors are the same
  * `CryptoError`s as node:crypto's path; the addon checks them again and would throw a
  * TypeError / RangeError rather than touch memory out of range.
  */

@@ -57,13 +57,18 @@ export interface HeaderProtection {
   remove(packet: Uint8Array, pnOffset: number): number;
 }
 
-/** Shared masking logic; subclasses only compute the mask into `scratch`. */
+/**
+ * The current mask, shared by every key of this thread: a mask is computed and used within one
+ * synchronous call and never escapes, so one buffer serves all. Per key it would cost an
+ * ArrayBuffer each (an off-heap one once the native addon has seen it, issue 10).
+ */
+const MASK = new Uint8Array(5);
+
+/** Shared masking logic; subclasses only compute the mask into {@link MASK}. */
 abstract class BaseHeaderProtection implements HeaderProtection {
   abstract readonly suite: CipherSuite;
-  /** Scratch space for the current mask; never escapes. */
-  protected readonly scratch = new Uint8Array(5);
 
-  /** Writes the mask for the sample at `buf[sampleOffset ..]` into `scratch`. */
+  /** Writes the mask for the sample at `buf[sampleOffset ..]` into {@link MASK}. */
   protected abstract computeMask(buf: Uint8Array, sampleOffset: number): void;
 
   mask(sample: Uint8Array): Uint8Array {
@@ -71,7 +76,7 @@ abstract class BaseHeaderProtection implements HeaderProtection {
       throw new CryptoError('SAMPLE_TOO_SHORT', `sample of ${sample.length} bytes, need 16`);
     }
     this.computeMask(sample, 0);
-    return this.scratch.slice();
+    return MASK.slice();
   }
 
   apply(packet: Uint8Array, pnOffset: number): void {
@@ -93,11 +98,11 @@ abstract class BaseHeaderProtection implements HeaderProtection {
 
   #maskFirstByte(packet: Uint8Array): void {
     // Long header (0x80 set): 4 protected bits; short header: 5 (RFC 9001 §5.4.1).
-    packet[0] ^= this.scratch[0] & ((packet[0] & 0x80) !== 0 ? 0x0f : 0x1f);
+    packet[0] ^= MASK[0] & ((packet[0] & 0x80) !== 0 ? 0x0f : 0x1f);
   }
 
   #maskPn(packet: Uint8Array, pnOffset: number, pnLength: number): void {
-    const m = this.scratch;
+    const m = MASK;
     for (let i = 0; i < pnLength; i++) packet[pnOffset + i] ^= m[1 + i];
   }
 
@@ -132,7 +137,7 @@ class AesHeaderProtection extends BaseHeaderProtection {
 
   protected computeMask(buf: Uint8Array, sampleOffset: number): void {
     const block = this.#ecb.update(buf.subarray(sampleOffset, sampleOffset + HP_SAMPLE_LENGTH));
-    const m = this.scratch;
+    const m = MASK;
     m[0] = block[0];
     m[1] = block[1];
     m[2] = block[2];
@@ -152,14 +157,14 @@ class ChaChaHeaderProtection extends BaseHeaderProtection {
   }
 
   protected computeMask(buf: Uint8Array, sampleOffset: number): void {
-    chacha20Mask5(this.#key, buf, sampleOffset, this.scratch, 0);
+    chacha20Mask5(this.#key, buf, sampleOffset, MASK, 0);
   }
 }
 
 /**
- * The mask from the native addon's OpenSSL context (AES-ECB reused per key, RFC 9001 §5.4.3;
+ * The mask from the native addon's shared OpenSSL context (AES-ECB, RFC 9001 §5.4.3;
  * ChaCha20 re-initialised with the sample as counter and nonce, §5.4.4), written straight into
- * `scratch`: no Buffer per packet.
+ * {@link MASK}: no Buffer per packet.
  */
 class NativeHeaderProtection extends BaseHeaderProtection {
   readonly suite: CipherSuite;
@@ -172,7 +177,7 @@ class NativeHeaderProtection extends BaseHeaderProtection {
   }
 
   protected computeMask(buf: Uint8Array, sampleOffset: number): void {
-    this.#ctx.mask(buf, sampleOffset, this.scratch, 0);
+    this.#ctx.mask(buf, sampleOffset, MASK, 0);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The optional native accelerator (issue 13): an N-API addon (native/masque_native.c, built by
- * scripts/build-native.mjs at install) holding OpenSSL EVP contexts per key, so a packet's AEAD
- * only re-inits a context with its nonce instead of creating a Cipheriv (and, on Linux, a batched
+ * scripts/build-native.mjs at install) running OpenSSL EVP contexts, so a packet's AEAD only
+ * re-inits a context with its nonce instead of creating a Cipheriv (and, on Linux, a batched
  * UDP send the runtime's socket uses). This module only finds and loads it; aead.ts and
  * header-protection.ts choose it when it is here, behind the same `Aead` / `HeaderProtection`
  * interfaces, so protocol code does not know which is below.
@@ -19,7 +19,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** One AEAD key held in two OpenSSL contexts (seal, open). Suite ids are the TLS code points. */
+/**
+ * One AEAD key. The addon holds only the key; one OpenSSL context per suite and direction,
+ * shared by every key, runs it (re-keyed when it last ran another key). Suite ids are the TLS
+ * code points.
+ */
 export interface NativeAeadHandle {
   /** Writes `ciphertext | tag` of `input` at `out[outOffset ..]` (may alias); returns its length. */
   sealInto(
@@ -42,7 +46,7 @@ export interface NativeAeadHandle {
   ): number;
 }
 
-/** One header-protection key (AES-ECB or ChaCha20 context). */
+/** One header-protection key, run on a shared AES-ECB or ChaCha20 context like the AEADs'. */
 export interface NativeHeaderProtectionHandle {
   /** Writes the 5-byte mask of `buf[sampleOffset .. +16]` at `out[outOffset ..]`. */
   mask(buf: Uint8Array, sampleOffset: number, out: Uint8Array, outOffset: number): void;

@@ -60,6 +60,8 @@ export interface QpackEncoderOptions extends EncodePolicy {
 const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 /** Field lines remembered by the default insertion policy ("insert what repeats"). */
 const SEEN_LIMIT = 512;
+/** What {@link QpackEncoder.takeEncoderStreamData} returns before any instruction. */
+const EMPTY = new Uint8Array(0);
 
 interface Section {
   readonly requiredInsertCount: number;
@@ -71,7 +73,8 @@ export class QpackEncoder {
   readonly #maxBlocked: number;
   readonly #policy: Required<EncodePolicy>;
   readonly #parser = new DecoderStreamParser();
-  readonly #stream = new ByteWriter(256);
+  /** Pending encoder-stream bytes; made on the first instruction (most connections never insert). */
+  #stream: ByteWriter | undefined;
   /** Unacknowledged sections with dynamic references, per stream, oldest first. */
   readonly #sections = new Map<number, Section[]>();
   readonly #seen = new Set<string>();
@@ -122,6 +125,7 @@ export class QpackEncoder {
 
   /** Bytes to write on our encoder stream (empty when nothing is pending). */
   takeEncoderStreamData(): Uint8Array {
+    if (this.#stream === undefined) return EMPTY;
     const out = this.#stream.toBytes();
     this.#stream.reset();
     return out;
@@ -290,6 +294,7 @@ export class QpackEncoder {
   }
 
   #emit(inst: EncoderInstruction, huffman: HuffmanMode): void {
+    this.#stream ??= new ByteWriter(256);
     writeEncoderInstruction(this.#stream, inst, huffman);
   }
 

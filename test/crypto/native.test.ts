@@ -422,6 +422,50 @@ describe.skipIf(addon === undefined)(
         { numRuns: 1500 },
       );
     });
+
+    it('keys taking turns on the shared contexts: each call re-keys, failed opens included', () => {
+      // The addon runs every key of a suite on one context per direction (issue 10): calls of
+      // several live keys in any order, a failed open between them, must give node's bytes.
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...SUITES),
+          fc.array(bytes(32), { minLength: 3, maxLength: 3 }),
+          fc.array(fc.tuple(fc.nat(2), fc.constantFrom('seal', 'open', 'forged', 'mask')), {
+            minLength: 1,
+            maxLength: 30,
+          }),
+          bytes(12),
+          (suite, raw, steps, nonce) => {
+            const { keyLength, hpKeyLength } = suiteParams(suite);
+            const keys = raw.map((k) => ({
+              aead: pair(suite, k.subarray(0, keyLength)),
+              hp: [
+                createHeaderProtectionOn('native', suite, k.subarray(0, hpKeyLength)),
+                createHeaderProtectionOn('node:crypto', suite, k.subarray(0, hpKeyLength)),
+              ] as const,
+            }));
+            const aad = Uint8Array.of(1, 2, 3);
+            steps.forEach(([i, op], step) => {
+              const [native, node] = keys[i].aead;
+              const plaintext = Uint8Array.from({ length: 40 + step }, (_, j) => j ^ step);
+              const sealed = node.seal(nonce, aad, plaintext);
+              if (op === 'seal') {
+                expect(toHex(native.seal(nonce, aad, plaintext))).toBe(toHex(sealed));
+              } else if (op === 'open') {
+                expect(toHex(native.open(nonce, aad, sealed))).toBe(toHex(plaintext));
+              } else if (op === 'forged') {
+                sealed[0] ^= 1;
+                expect(() => native.open(nonce, aad, sealed)).toThrow(AeadError);
+              } else {
+                const sample = sealed.subarray(0, 16);
+                expect(toHex(keys[i].hp[0].mask(sample))).toBe(toHex(keys[i].hp[1].mask(sample)));
+              }
+            });
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
   },
 );
 

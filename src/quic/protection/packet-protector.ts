@@ -28,6 +28,13 @@ import { deriveKeys, nextSecret, type PacketKeys } from './keys.js';
 
 const TWO_POW_32 = 0x1_0000_0000;
 
+/**
+ * The per-packet nonce, shared by every protector of this thread: each seal or open builds it
+ * and the AEAD reads it within the same synchronous call. Per protector it would be an
+ * ArrayBuffer each, moved off the heap by the first native or node:crypto call (issue 10).
+ */
+const NONCE = new Uint8Array(12);
+
 /** The packet number recovered by removing header protection. */
 export interface UnprotectedHeader {
   /** Full packet number, reconstructed with RFC 9000 A.3. */
@@ -48,12 +55,17 @@ export class PacketProtector {
   /** The cipher suite of these keys. */
   readonly suite: CipherSuite;
   readonly #aead: Aead;
-  readonly #iv: Uint8Array;
+  /** The IV as three big-endian 32-bit words: numbers in the object, no ArrayBuffer per key. */
+  readonly #iv0: number;
+  readonly #iv1: number;
+  readonly #iv2: number;
   readonly #hp: HeaderProtection;
-  /** Traffic secret, kept for the key update; null when built from bare keys. */
-  readonly #secret: Uint8Array | null;
-  /** Per-packet nonce scratch; node:crypto copies the IV at createCipheriv. */
-  readonly #nonce = new Uint8Array(12);
+  /**
+   * Traffic secret, kept for the key update until {@link nextKeyPhase} hands it on; null when
+   * built from bare keys. An on-heap copy that node:crypto never sees (node moves the bytes of
+   * a small Uint8Array it reads off the heap, into an ArrayBuffer store of their own).
+   */
+  #secret: Uint8Array | null;
 
   /**
    * Prefer {@link PacketProtector.fromSecret}. `hp` may be shared with the protector this one
@@ -70,9 +82,12 @@ export class PacketProtector {
     }
     this.suite = suite;
     this.#aead = createAead(suite, keys.key);
-    this.#iv = Uint8Array.from(keys.iv);
+    const iv = keys.iv;
+    this.#iv0 = (iv[0] << 24) | (iv[1] << 16) | (iv[2] << 8) | iv[3];
+    this.#iv1 = (iv[4] << 24) | (iv[5] << 16) | (iv[6] << 8) | iv[7];
+    this.#iv2 = (iv[8] << 24) | (iv[9] << 16) | (iv[10] << 8) | iv[11];
     this.#hp = hp;
-    this.#secret = secret;
+    this.#secret = secret === null ? null : Uint8Array.from(secret);
   }
 
   /** Derives key, IV and HP key from a traffic secret (RFC 9001 §5.1). */
@@ -93,14 +108,19 @@ export class PacketProtector {
 
   /**
    * The protector of the next key phase: secret ratcheted with "quic ku", new key and IV,
-   * same header protection (RFC 9001 §6.1).
+   * same header protection (RFC 9001 §6.1). The secret moves on with it: this protector keeps
+   * its keys but cannot ratchet again (a later phase derives from the newest secret only, and
+   * an old secret kept would only weaken forward secrecy, RFC 9001 §6).
    */
   nextKeyPhase(): PacketProtector {
     if (this.#secret === null) {
       throw new CryptoError('INVALID_ARGUMENT', 'key update needs the traffic secret');
     }
-    const secret = nextSecret(this.#secret, this.suite);
+    // node:crypto reads a copy, so the kept secret stays on the heap.
+    const secret = nextSecret(this.#secret.slice(), this.suite);
     const keys = deriveKeys(secret, this.suite);
+    this.#secret.fill(0);
+    this.#secret = null;
     return new PacketProtector(this.suite, keys, this.#hp, secret);
   }
 
@@ -213,20 +233,27 @@ export class PacketProtector {
     );
   }
 
-  /** nonce = iv XOR (packet number left-padded to 12 bytes) (RFC 9001 §5.3). */
+  /**
+   * nonce = iv XOR (packet number left-padded to 12 bytes) (RFC 9001 §5.3), written into the
+   * shared {@link NONCE} (read by the AEAD within the same call).
+   */
   #makeNonce(pn: number): Uint8Array {
-    const n = this.#nonce;
-    n.set(this.#iv);
-    const hi = Math.floor(pn / TWO_POW_32);
-    const lo = pn >>> 0;
-    n[4] ^= hi >>> 24;
-    n[5] ^= (hi >>> 16) & 0xff;
-    n[6] ^= (hi >>> 8) & 0xff;
-    n[7] ^= hi & 0xff;
-    n[8] ^= lo >>> 24;
-    n[9] ^= (lo >>> 16) & 0xff;
-    n[10] ^= (lo >>> 8) & 0xff;
-    n[11] ^= lo & 0xff;
+    const n = NONCE;
+    const w0 = this.#iv0;
+    const w1 = this.#iv1 ^ Math.floor(pn / TWO_POW_32);
+    const w2 = this.#iv2 ^ pn; // ToInt32(pn): its low 32 bits
+    n[0] = w0 >>> 24;
+    n[1] = w0 >>> 16;
+    n[2] = w0 >>> 8;
+    n[3] = w0;
+    n[4] = w1 >>> 24;
+    n[5] = w1 >>> 16;
+    n[6] = w1 >>> 8;
+    n[7] = w1;
+    n[8] = w2 >>> 24;
+    n[9] = w2 >>> 16;
+    n[10] = w2 >>> 8;
+    n[11] = w2;
     return n;
   }
 }
