@@ -6,6 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AEAD_TAG_LENGTH, type Aead, createAead, createAeadOn } from '../../src/crypto/aead.js';
@@ -465,6 +467,40 @@ describe.skipIf(addon === undefined)(
         ),
         { numRuns: 300 },
       );
+    });
+
+    it('a key collected while its schedule is in a shared context takes the context with it', async () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const plaintext = new Uint8Array(64).fill(7);
+      const nonce = new Uint8Array(12).fill(1);
+      const aad = Uint8Array.of(9);
+      for (const suite of SUITES) {
+        const { keyLength, hpKeyLength } = suiteParams(suite);
+        // Key A runs last on the shared contexts, then nothing refers to it any more.
+        ((): void => {
+          const a = new Uint8Array(32).fill(0xa1);
+          createAeadOn('native', suite, a.subarray(0, keyLength)).seal(nonce, aad, plaintext);
+          createHeaderProtectionOn('native', suite, a.subarray(0, hpKeyLength)).mask(
+            new Uint8Array(16),
+          );
+        })();
+        gc();
+        await new Promise((r) => setImmediate(r)); // N-API finalizers run after the collection
+        const b = new Uint8Array(32).fill(0xb2);
+        const [native, node] = pair(suite, b.subarray(0, keyLength));
+        const sealed = node.seal(nonce, aad, plaintext);
+        expect(toHex(native.seal(nonce, aad, plaintext))).toBe(toHex(sealed));
+        expect(toHex(native.open(nonce, aad, sealed))).toBe(toHex(plaintext));
+        const sample = sealed.subarray(0, 16);
+        expect(
+          toHex(createHeaderProtectionOn('native', suite, b.subarray(0, hpKeyLength)).mask(sample)),
+        ).toBe(
+          toHex(
+            createHeaderProtectionOn('node:crypto', suite, b.subarray(0, hpKeyLength)).mask(sample),
+          ),
+        );
+      }
     });
   },
 );
