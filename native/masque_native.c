@@ -80,8 +80,7 @@
 
 /* Rough C heap held by one key object (the struct and its wrap), reported to V8 so GC sees
    it; the OpenSSL contexts are shared (see the header). */
-#define AEAD_EXTERNAL_BYTES 128
-#define HP_EXTERNAL_BYTES 128
+#define KEY_EXTERNAL_BYTES 128
 
 /* Suite indexes of the shared contexts. */
 #define KIND_AES_128 0
@@ -89,19 +88,16 @@
 #define KIND_CHACHA20 2
 #define KINDS 3
 
-/* An AEAD key: `id` names it to the shared contexts (never reused, so a context never mistakes
-   a new key at a freed key's address for the one it holds). */
+/* A packet key or header-protection key: `id` names it to the shared contexts (never reused,
+   so a context never mistakes a new key at a freed key's address for the one it holds). */
 typedef struct {
   uint64_t id;
   int kind;
   uint8_t key[32];
-} Aead;
+} Key;
 
-typedef struct {
-  uint64_t id;
-  int kind;
-  uint8_t key[32];
-} HeaderProtection;
+typedef Key Aead;
+typedef Key HeaderProtection;
 
 /* One shared OpenSSL context and the id of the key whose schedule it holds (0: none). */
 typedef struct {
@@ -260,9 +256,9 @@ static int is_construct_call(napi_env env, napi_callback_info info) {
 
 /* ---------------------------------------------------------------- AEAD */
 
-static void aead_free(Aead *a) {
-  OPENSSL_cleanse(a->key, sizeof a->key);
-  free(a);
+static void key_free(Key *k) {
+  OPENSSL_cleanse(k->key, sizeof k->key);
+  free(k);
 }
 
 /* A shared context still holding the schedule of a key being freed is freed with it (which
@@ -274,18 +270,34 @@ static void forget_key(SharedCtx *s, uint64_t id) {
 
 static void aead_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
-  Aead *a = (Aead *)data;
+  Key *k = (Key *)data;
   Instance *inst = get_instance(env);
   if (inst != NULL) {
-    forget_key(&inst->aead[a->kind][0], a->id);
-    forget_key(&inst->aead[a->kind][1], a->id);
+    forget_key(&inst->aead[k->kind][0], k->id);
+    forget_key(&inst->aead[k->kind][1], k->id);
   }
-  aead_free(a);
+  key_free(k);
   int64_t ignored;
-  napi_adjust_external_memory(env, -AEAD_EXTERNAL_BYTES, &ignored);
+  napi_adjust_external_memory(env, -KEY_EXTERNAL_BYTES, &ignored);
 }
 
-static napi_value aead_new(napi_env env, napi_callback_info info) {
+static void hp_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  Key *k = (Key *)data;
+  Instance *inst = get_instance(env);
+  if (inst != NULL) forget_key(&inst->hp[k->kind], k->id);
+  key_free(k);
+  int64_t ignored;
+  napi_adjust_external_memory(env, -KEY_EXTERNAL_BYTES, &ignored);
+}
+
+/*
+ * `new Aead(suite, key)` / `new HeaderProtection(suite, hpKey)`: the suite and the key's length
+ * for `cipher_of` checked, the key copied into a new Key wrapped in `this`.
+ */
+static napi_value key_new(napi_env env, napi_callback_info info,
+                          const EVP_CIPHER *(*cipher_of)(int kind), const char *key_msg,
+                          const char *length_msg, napi_finalize finalize) {
   if (!is_construct_call(env, info)) return NULL;
   size_t argc = 2;
   napi_value argv[2], self;
@@ -294,26 +306,31 @@ static napi_value aead_new(napi_env env, napi_callback_info info) {
   uint8_t *key;
   size_t key_len;
   if (!get_suite(env, argv[0], &suite)) return NULL;
-  if (!get_bytes(env, argv[1], "key must be a Uint8Array", &key, &key_len)) return NULL;
+  if (!get_bytes(env, argv[1], key_msg, &key, &key_len)) return NULL;
   int kind = suite_kind(suite);
-  if (key_len != (size_t)EVP_CIPHER_key_length(aead_cipher(kind))) {
-    throw_range(env, "key length does not match the suite");
+  if (key_len != (size_t)EVP_CIPHER_key_length(cipher_of(kind))) {
+    throw_range(env, length_msg);
     return NULL;
   }
   Instance *inst = get_instance(env);
   if (inst == NULL) return throw_openssl(env, "addon not initialised");
-  Aead *a = calloc(1, sizeof(Aead));
-  if (a == NULL) return throw_openssl(env, "out of memory");
-  a->id = ++inst->next_id;
-  a->kind = kind;
-  memcpy(a->key, key, key_len);
-  if (napi_wrap(env, self, a, aead_finalize, NULL, NULL) != napi_ok) {
-    aead_free(a);
+  Key *k = calloc(1, sizeof(Key));
+  if (k == NULL) return throw_openssl(env, "out of memory");
+  k->id = ++inst->next_id;
+  k->kind = kind;
+  memcpy(k->key, key, key_len);
+  if (napi_wrap(env, self, k, finalize, NULL, NULL) != napi_ok) {
+    key_free(k);
     return NULL;
   }
   int64_t ignored;
-  napi_adjust_external_memory(env, AEAD_EXTERNAL_BYTES, &ignored);
+  napi_adjust_external_memory(env, KEY_EXTERNAL_BYTES, &ignored);
   return self;
+}
+
+static napi_value aead_new(napi_env env, napi_callback_info info) {
+  return key_new(env, info, aead_cipher, "key must be a Uint8Array",
+                 "key length does not match the suite", aead_finalize);
 }
 
 /* The shared context of `a`'s suite and direction, keyed with `a`; packets then only set the
@@ -439,50 +456,9 @@ static napi_value aead_open_into(napi_env env, napi_callback_info info) {
 
 /* ---------------------------------------------------------------- header protection */
 
-static void hp_free(HeaderProtection *h) {
-  OPENSSL_cleanse(h->key, sizeof h->key);
-  free(h);
-}
-
-static void hp_finalize(napi_env env, void *data, void *hint) {
-  (void)hint;
-  HeaderProtection *h = (HeaderProtection *)data;
-  Instance *inst = get_instance(env);
-  if (inst != NULL) forget_key(&inst->hp[h->kind], h->id);
-  hp_free(h);
-  int64_t ignored;
-  napi_adjust_external_memory(env, -HP_EXTERNAL_BYTES, &ignored);
-}
-
 static napi_value hp_new(napi_env env, napi_callback_info info) {
-  if (!is_construct_call(env, info)) return NULL;
-  size_t argc = 2;
-  napi_value argv[2], self;
-  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
-  int32_t suite;
-  uint8_t *key;
-  size_t key_len;
-  if (!get_suite(env, argv[0], &suite)) return NULL;
-  if (!get_bytes(env, argv[1], "hpKey must be a Uint8Array", &key, &key_len)) return NULL;
-  int kind = suite_kind(suite);
-  if (key_len != (size_t)EVP_CIPHER_key_length(hp_cipher(kind))) {
-    throw_range(env, "hp key length does not match the suite");
-    return NULL;
-  }
-  Instance *inst = get_instance(env);
-  if (inst == NULL) return throw_openssl(env, "addon not initialised");
-  HeaderProtection *h = calloc(1, sizeof(HeaderProtection));
-  if (h == NULL) return throw_openssl(env, "out of memory");
-  h->id = ++inst->next_id;
-  h->kind = kind;
-  memcpy(h->key, key, key_len);
-  if (napi_wrap(env, self, h, hp_finalize, NULL, NULL) != napi_ok) {
-    hp_free(h);
-    return NULL;
-  }
-  int64_t ignored;
-  napi_adjust_external_memory(env, HP_EXTERNAL_BYTES, &ignored);
-  return self;
+  return key_new(env, info, hp_cipher, "hpKey must be a Uint8Array",
+                 "hp key length does not match the suite", hp_finalize);
 }
 
 static napi_value hp_mask(napi_env env, napi_callback_info info) {
