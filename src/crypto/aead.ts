@@ -113,21 +113,56 @@ type GcmAlgorithm = 'aes-128-gcm' | 'aes-256-gcm';
 abstract class BaseAead implements Aead {
   abstract readonly suite: CipherSuite;
 
-  abstract sealInto(
+  /** Seals into `out` at `outOffset`, the arguments checked (room for plaintext + tag). */
+  protected abstract sealChecked(
     nonce: Uint8Array,
     aad: Uint8Array,
     plaintext: Uint8Array,
     out: Uint8Array,
     outOffset: number,
-  ): number;
+  ): void;
 
-  abstract openInto(
+  /**
+   * Opens into `out` at `outOffset`, the arguments checked (room for `ptLength` bytes); false,
+   * with nothing written, when the tag does not verify.
+   */
+  protected abstract openChecked(
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    ptLength: number,
+    out: Uint8Array,
+    outOffset: number,
+  ): boolean;
+
+  sealInto(
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    outOffset: number,
+  ): number {
+    checkNonce(nonce);
+    const total = plaintext.length + AEAD_TAG_LENGTH;
+    checkRoom(out, outOffset, total);
+    this.sealChecked(nonce, aad, plaintext, out, outOffset);
+    return total;
+  }
+
+  openInto(
     nonce: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
     out: Uint8Array,
     outOffset: number,
-  ): number;
+  ): number {
+    checkNonce(nonce);
+    const ptLength = ciphertext.length - AEAD_TAG_LENGTH;
+    if (ptLength < 0) throw new AeadError('ciphertext shorter than tag');
+    checkRoom(out, outOffset, ptLength);
+    if (!this.openChecked(nonce, aad, ciphertext, ptLength, out, outOffset)) throw new AeadError();
+    return ptLength;
+  }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     const out = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
@@ -162,16 +197,13 @@ class NodeAead extends BaseAead {
           : 'aes-256-gcm';
   }
 
-  sealInto(
+  protected sealChecked(
     nonce: Uint8Array,
     aad: Uint8Array,
     plaintext: Uint8Array,
     out: Uint8Array,
     outOffset: number,
-  ): number {
-    checkNonce(nonce);
-    const total = plaintext.length + AEAD_TAG_LENGTH;
-    checkRoom(out, outOffset, total);
+  ): void {
     // Typed as CipherGCM: @types/node marks setAAD's options as required for ChaCha20-Poly1305,
     // node only needs them for CCM.
     const cipher: CipherGCM =
@@ -185,20 +217,16 @@ class NodeAead extends BaseAead {
     out.set(ct, outOffset);
     if (rest.length > 0) out.set(rest, outOffset + ct.length);
     out.set(cipher.getAuthTag(), outOffset + plaintext.length);
-    return total;
   }
 
-  openInto(
+  protected openChecked(
     nonce: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+    ptLength: number,
     out: Uint8Array,
     outOffset: number,
-  ): number {
-    checkNonce(nonce);
-    const ptLength = ciphertext.length - AEAD_TAG_LENGTH;
-    if (ptLength < 0) throw new AeadError('ciphertext shorter than tag');
-    checkRoom(out, outOffset, ptLength);
+  ): boolean {
     const decipher: DecipherGCM =
       this.#gcm === null
         ? createDecipheriv('chacha20-poly1305', this.#key, nonce, TAG_OPTIONS)
@@ -210,10 +238,10 @@ class NodeAead extends BaseAead {
       decipher.final();
     } catch {
       // node reports "Unsupported state or unable to authenticate data"; nothing was written.
-      throw new AeadError();
+      return false;
     }
     out.set(pt, outOffset);
-    return ptLength;
+    return true;
   }
 }
 
@@ -233,32 +261,26 @@ class NativeAead extends BaseAead {
     this.#ctx = new binding.Aead(suite, key);
   }
 
-  sealInto(
+  protected sealChecked(
     nonce: Uint8Array,
     aad: Uint8Array,
     plaintext: Uint8Array,
     out: Uint8Array,
     outOffset: number,
-  ): number {
-    checkNonce(nonce);
-    checkRoom(out, outOffset, plaintext.length + AEAD_TAG_LENGTH);
-    return this.#ctx.sealInto(nonce, aad, plaintext, out, outOffset);
+  ): void {
+    this.#ctx.sealInto(nonce, aad, plaintext, out, outOffset);
   }
 
-  openInto(
+  protected openChecked(
     nonce: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+    _ptLength: number,
     out: Uint8Array,
     outOffset: number,
-  ): number {
-    checkNonce(nonce);
-    const ptLength = ciphertext.length - AEAD_TAG_LENGTH;
-    if (ptLength < 0) throw new AeadError('ciphertext shorter than tag');
-    checkRoom(out, outOffset, ptLength);
+  ): boolean {
     // -1: the tag did not verify and the addon wrote nothing.
-    if (this.#ctx.openInto(nonce, aad, ciphertext, out, outOffset) < 0) throw new AeadError();
-    return ptLength;
+    return this.#ctx.openInto(nonce, aad, ciphertext, out, outOffset) >= 0;
   }
 }
 
