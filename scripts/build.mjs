@@ -5,7 +5,7 @@
 // not rewrite dist/ under running processes) and by `npm start` (scripts/start.mjs) before it runs
 // the command line. `npm run build` always builds.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,9 +31,18 @@ export function stale() {
   return sources > built;
 }
 
-/** Builds dist/ when {@link stale}; exits the process with tsc's status when the build fails. */
+/**
+ * Builds dist/ when {@link stale}; exits the process with tsc's status when the build fails. The
+ * command's entry point (package.json `bin`) is left executable either way: tsc writes files
+ * 0644, and npm makes a bin executable only when it links it, which `npx masque` skips when its
+ * cache already holds a link to this directory.
+ */
 export function buildIfStale() {
-  if (!stale()) return;
+  if (stale()) build();
+  if (existsSync(entry)) chmodSync(entry, 0o755);
+}
+
+function build() {
   process.stderr.write('masque: building dist/ (sources changed since the last build)...\n');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {

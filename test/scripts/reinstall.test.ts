@@ -3,7 +3,8 @@
  * checkout into npm's cache, which runs its `install` (scripts/build-native.mjs) and `prepare`
  * (scripts/build.mjs) scripts. With everything built they must neither rebuild (a TypeScript build
  * and a C compile took the first paste of the banner's command past 30 s on a loaded machine) nor
- * rewrite dist/ or the addon under processes using them.
+ * rewrite dist/ or the addon under processes using them; and the command they build stays
+ * executable.
  */
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -23,6 +24,9 @@ describe('install scripts on a built checkout', () => {
     const again = await run(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
     expect(again.stderr).toBe('');
     expect(mtime('dist/src/cli/main.js')).toBe(before);
+    // The bin stays executable (tsc writes 0644; npx runs it without relinking when its cache
+    // already holds this directory: "masque: Permission denied" on a fresh build before).
+    expect(statSync(join(ROOT, 'dist/src/cli/main.js')).mode & 0o111).toBe(0o111);
   }, 120_000);
 
   it('install (scripts/build-native.mjs) keeps an addon newer than its sources', async () => {
