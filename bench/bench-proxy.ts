@@ -8,6 +8,15 @@ import { type RunningProxy, startProxy } from '../src/app/index.js';
 import { parseConfig } from '../src/config/index.js';
 import { type DevCert, generateDevCert } from '../src/tls/certs/index.js';
 
+/** Connection limits lifted: every bench client comes from 127.0.0.1. */
+export const LIFTED_LIMITS = {
+  connections: 1_000_000,
+  connectionsPerSource: 1_000_000,
+  halfOpenConnections: 1_000_000,
+  halfOpenPerSource: 1_000_000,
+  initialsPerSecondPerSource: 1_000_000,
+};
+
 export async function startBenchProxy(
   maxUdpPayload?: number,
   config: Record<string, unknown> = {},
@@ -17,13 +26,7 @@ export async function startBenchProxy(
     parseConfig({
       listen: '127.0.0.1:0',
       targets: { allow: ['127.0.0.0/8'] },
-      limits: {
-        connections: 1_000_000,
-        connectionsPerSource: 1_000_000,
-        halfOpenConnections: 1_000_000,
-        halfOpenPerSource: 1_000_000,
-        initialsPerSecondPerSource: 1_000_000,
-      },
+      limits: LIFTED_LIMITS,
       ...config,
     }),
     {

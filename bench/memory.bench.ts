@@ -25,6 +25,7 @@
  * MEMORY_BENCH_COUNT overrides the 1,000 of each (the marginal rows add as many again).
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { LIFTED_LIMITS } from './bench-proxy.js';
 import type { BenchRow } from './harness.js';
 import { IdleCrowd } from './idle-crowd.js';
 import { PER_CLIENT, TunnelCrowd } from './tunnel-crowd.js';
@@ -50,11 +51,7 @@ const CONFIG = {
   listen: '127.0.0.1:0',
   targets: { allow: ['127.0.0.0/8'] },
   limits: {
-    connections: 1_000_000,
-    connectionsPerSource: 1_000_000,
-    halfOpenConnections: 1_000_000,
-    halfOpenPerSource: 1_000_000,
-    initialsPerSecondPerSource: 1_000_000,
+    ...LIFTED_LIMITS,
     tunnelsPerConnection: PER_CLIENT,
     tunnelsTotal: 1_000_000,
   },

@@ -17,7 +17,7 @@
  * one connection's identity; the other bytes stay random. QUIC-LB's plaintext algorithm reveals a
  * whole server ID the same way (draft-ietf-quic-load-balancers §5.2).
  */
-import type { Random } from '../../util/random.js';
+import { type Random, randomBytes } from '../../util/random.js';
 
 /** The most worker processes a one-byte mark can tell apart. */
 export const MAX_STEERED_WORKERS = 256;
@@ -60,9 +60,7 @@ export class CidSteering {
 
   /** A new CID of `length` random bytes, marked. */
   next(random: Random, length: number): Uint8Array {
-    const cid = new Uint8Array(length);
-    random.fill(cid);
-    return this.mark(cid);
+    return this.mark(randomBytes(random, length));
   }
 
   /** The worker (0-based) a packet with Destination Connection ID `cid` reaches. */

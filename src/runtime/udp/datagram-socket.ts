@@ -116,7 +116,6 @@ class DgramSocket implements DatagramSocket {
   /** The addon's sendmmsg and the fd it sends on, or undefined: one `send` per datagram. */
   readonly #sendmmsg: NativeBinding['sendmmsg'];
   readonly #fd: number;
-  readonly #attachCbpf: NativeBinding['attachReuseportCbpf'];
   readonly attachReuseportProgram?: (program: Uint8Array) => void;
   /** Hosts as sent (IPv4-mapped on a dual-stack socket), reused across flushes. */
   readonly #targets: string[] = [];
@@ -141,9 +140,8 @@ class DgramSocket implements DatagramSocket {
     this.#logger = logger;
     const fd = native === undefined ? undefined : socketFd(socket);
     this.#sendmmsg = fd === undefined ? undefined : native?.sendmmsg;
-    this.#attachCbpf = fd === undefined ? undefined : native?.attachReuseportCbpf;
     this.#fd = fd ?? -1;
-    const attach = this.#attachCbpf;
+    const attach = fd === undefined ? undefined : native?.attachReuseportCbpf;
     if (attach !== undefined) {
       this.attachReuseportProgram = (program: Uint8Array): void => {
         const rc = attach(this.#fd, program);
