@@ -15,10 +15,16 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** User + system CPU seconds of one process (/proc/PID/stat utime and stime, in ticks of 10 ms). */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of one process, apart. */
+export function cpuSplit(pid: number): { user: number; system: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat are 11 and 12 after the command name and state.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 /** The pids of `pid`'s children (a proxy's workers). */
@@ -78,7 +84,10 @@ export async function startProxyProcess(
     }),
   );
   const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
-  const proxy = spawn(node, [...args, 'proxy', '--config', join(dir, 'proxy.json')], {
+  // MASQUE_BENCH_PROXY_NODE_ARGS: node options for the proxy alone, e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof" to profile it under the bench's load.
+  const nodeArgs = (process.env.MASQUE_BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proxy = spawn(node, [...nodeArgs, ...args, 'proxy', '--config', join(dir, 'proxy.json')], {
     env: { ...process.env, MASQUE_CACHE_DIR: join(dir, 'cache') },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -120,6 +129,8 @@ export interface LoadResult {
   ms: number;
   /** CPU seconds of `measured`'s processes during the run. */
   cpu: number;
+  /** Of which in the kernel (system time). */
+  system: number;
 }
 
 /**
@@ -136,16 +147,30 @@ export async function runLoad(
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const cpu = (): number => measured.pids().reduce((n, p) => n + cpuSeconds(p), 0);
+  const cpu = (): { user: number; system: number } =>
+    measured.pids().reduce(
+      (n, p) => {
+        const c = cpuSplit(p);
+        return { user: n.user + c.user, system: n.system + c.system };
+      },
+      { user: 0, system: 0 },
+    );
   try {
     return await new Promise<LoadResult>((resolve, reject) => {
-      let cpu0 = 0;
+      let cpu0 = { user: 0, system: 0 };
       load.on('message', (m: { ready?: true; echoes?: number; ms?: number }) => {
         if (m.ready) {
           cpu0 = cpu();
           load.send({ go: ms });
         } else if (m.echoes !== undefined) {
-          resolve({ echoes: m.echoes, ms: m.ms as number, cpu: cpu() - cpu0 });
+          const c = cpu();
+          const system = c.system - cpu0.system;
+          resolve({
+            echoes: m.echoes,
+            ms: m.ms as number,
+            cpu: c.user - cpu0.user + system,
+            system,
+          });
         }
       });
       load.once('exit', (code) => reject(new Error(`the load process exited (${code})`)));

@@ -66,12 +66,11 @@ async function endpointSocketRows(port: number, received: () => number): Promise
   const socket: DatagramSocket = await bindUdpSocket('127.0.0.1:0', pino({ level: 'silent' }));
   const payload = new Uint8Array(1200).fill(2);
   const data = Array.from({ length: BURST }, () => payload);
-  const ports = data.map(() => port);
-  const hosts = data.map(() => '127.0.0.1');
+  const remotes = data.map(() => `127.0.0.1:${port}`);
   const each = (): void => {
     for (let k = 0; k < BURST; k++) socket.send(payload, port, '127.0.0.1');
   };
-  const many = (): void => socket.sendMany?.(data, ports, hosts, BURST);
+  const many = (): void => socket.sendMany?.(data, remotes, BURST);
   await cpuPerBurst(each, received); // warm-up
   await cpuPerBurst(many, received);
   const rows: BenchRow[] = [];

@@ -18,10 +18,13 @@
  *                                             AES-128-CTR, k2 = key[16..32] AES-128-ECB on the IV)
  *     .apply(decode, packet, cidLength, out)  encodes (decode false) or decodes packet into out
  *                                             (the same view, or one that does not overlap it)
- *   sendmmsg(fd, datagrams, hosts, ports, start, count)   Linux only (absent elsewhere): sends
- *                                             datagrams[start..count) (at most 64) from a UDP
- *                                             socket's fd in one system call; returns how many
- *                                             left, or -errno when the first one failed
+ *   sockaddr(host, port)                      Linux only (absent elsewhere, as the next three):
+ *                                             the struct sockaddr of an IP literal, as bytes
+ *   send(fd, data, offset, length, address)   one sendto(2), to a sockaddr() or (null) the
+ *                                             connected peer; returns bytes sent or -errno
+ *   sendmmsg(fd, datagrams, addresses, start, count)   sends datagrams[start..count) (at most
+ *                                             64) in one system call; returns how many left,
+ *                                             or -errno when the first one failed
  *   attachReuseportCbpf(fd, program)          Linux only: attaches a classic BPF program
  *                                             (struct sock_filter[] as bytes, in host order) to
  *                                             the SO_REUSEPORT group of a UDP socket's fd with
@@ -662,90 +665,163 @@ static int get_array(napi_env env, napi_value v, const char *msg, uint32_t *len)
   return 1;
 }
 
+/* A sockaddr made by sockaddr(): AF_INET (16 bytes) or AF_INET6 (28 bytes), family checked. */
+static int get_sockaddr(napi_env env, napi_value v, const struct sockaddr **sa, socklen_t *len) {
+  uint8_t *bytes;
+  size_t n;
+  if (!get_bytes(env, v, "addresses must be Uint8Arrays made by sockaddr()", &bytes, &n)) return 0;
+  sa_family_t family;
+  if (n >= sizeof family) memcpy(&family, bytes, sizeof family);
+  if (!((n == sizeof(struct sockaddr_in) && family == AF_INET) ||
+        (n == sizeof(struct sockaddr_in6) && family == AF_INET6))) {
+    return throw_range(env, "an address is not a sockaddr made by sockaddr()");
+  }
+  *sa = (const struct sockaddr *)bytes;
+  *len = (socklen_t)n;
+  return 1;
+}
+
 /*
- * sendmmsg(fd, datagrams: Uint8Array[], hosts: string[], ports: number[], start, count):
- * sends datagrams[start .. min(count, start + 64)) in one sendmmsg(2) with MSG_DONTWAIT. Hosts
- * are IP literals (an IPv4 one goes out as AF_INET, anything with ':' as AF_INET6, so a
- * dual-stack socket is given "::ffff:a.b.c.d"). Returns the number the kernel took; when the
- * first one fails (EAGAIN, EMSGSIZE, an unparsable host...) returns -errno, and the caller sends
- * the rest its usual way. Arguments of the wrong type or out of range throw.
+ * sockaddr(host, port) -> Uint8Array: the struct sockaddr_in (IPv4 literal) or sockaddr_in6
+ * (anything with ':') of an IP literal and port, as send() and sendmmsg() take it; a
+ * dual-stack socket is given "::ffff:a.b.c.d" for an IPv4 peer. Throws RangeError for a host
+ * that is not a literal (names, zone indices) or a port out of 0-65535.
  */
-static napi_value udp_sendmmsg(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+static napi_value udp_sockaddr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  size_t fd_value, start, count;
-  uint32_t n_data, n_hosts, n_ports;
-  if (!get_offset(env, argv[0], "fd must be a non-negative integer", INT_MAX, &fd_value) ||
-      !get_array(env, argv[1], "datagrams must be an array", &n_data) ||
-      !get_array(env, argv[2], "hosts must be an array", &n_hosts) ||
-      !get_array(env, argv[3], "ports must be an array", &n_ports) ||
-      !get_offset(env, argv[5], "count must be an integer within the arrays", n_data, &count) ||
-      !get_offset(env, argv[4], "start must be an integer up to count", count, &start)) {
+  napi_valuetype t;
+  char host[HOST_MAX];
+  size_t host_len = 0, port;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_string) {
+    throw_type(env, "host must be a string");
     return NULL;
   }
-  if (count > n_hosts || count > n_ports) {
-    throw_range(env, "count must be an integer within the arrays");
+  if (napi_get_value_string_utf8(env, argv[0], host, sizeof host, &host_len) != napi_ok ||
+      !get_offset(env, argv[1], "port must be an integer 0-65535", 65535, &port)) {
+    return NULL;
+  }
+  struct sockaddr_in6 a6;
+  struct sockaddr_in a4;
+  memset(&a6, 0, sizeof a6);
+  memset(&a4, 0, sizeof a4);
+  const void *sa;
+  size_t len;
+  int ok;
+  if (memchr(host, ':', host_len) != NULL) {
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons((uint16_t)port);
+    ok = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1;
+    sa = &a6;
+    len = sizeof a6;
+  } else {
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons((uint16_t)port);
+    ok = inet_pton(AF_INET, host, &a4.sin_addr) == 1;
+    sa = &a4;
+    len = sizeof a4;
+  }
+  /* host_len == HOST_MAX - 1: the string may have been cut short. */
+  if (!ok || host_len >= HOST_MAX - 1) {
+    throw_range(env, "host must be an IPv4 or IPv6 literal");
+    return NULL;
+  }
+  napi_value buffer, out;
+  void *data;
+  if (napi_create_arraybuffer(env, len, &data, &buffer) != napi_ok ||
+      napi_create_typedarray(env, napi_uint8_array, len, buffer, 0, &out) != napi_ok) {
+    return NULL;
+  }
+  memcpy(data, sa, len);
+  return out;
+}
+
+/*
+ * send(fd, data, offset, length, address | null) -> bytes sent, or -errno: one sendto(2) with
+ * MSG_DONTWAIT of data[offset .. offset + length), to `address` (a sockaddr() result) or, with
+ * null, to the socket's connected peer. The kernel has copied the bytes when it returns, so the
+ * caller may reuse them at once. EAGAIN (a full send buffer) and every other failure come back
+ * as -errno for the caller to queue, count or report.
+ */
+static napi_value udp_send(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  size_t fd_value, offset, length;
+  uint8_t *data;
+  size_t n;
+  if (!get_offset(env, argv[0], "fd must be a non-negative integer", INT_MAX, &fd_value) ||
+      !get_bytes(env, argv[1], "data must be a Uint8Array", &data, &n) ||
+      !get_offset(env, argv[2], "offset must be an integer within data", n, &offset) ||
+      !get_offset(env, argv[3], "length must be an integer within data", n - offset, &length)) {
+    return NULL;
+  }
+  const struct sockaddr *sa = NULL;
+  socklen_t sa_len = 0;
+  napi_valuetype t = napi_null;
+  if (argc >= 5 && napi_typeof(env, argv[4], &t) != napi_ok) return NULL;
+  if (t != napi_null && t != napi_undefined && !get_sockaddr(env, argv[4], &sa, &sa_len)) {
+    return NULL;
+  }
+  ssize_t rc;
+  do {
+    rc = sendto((int)fd_value, data + offset, length, MSG_DONTWAIT, sa, sa_len);
+  } while (rc < 0 && errno == EINTR);
+  napi_value result;
+  napi_create_int32(env, rc < 0 ? -errno : (int32_t)rc, &result);
+  return result;
+}
+
+/*
+ * sendmmsg(fd, datagrams: Uint8Array[], addresses: Uint8Array[], start, count): sends
+ * datagrams[start .. min(count, start + 64)) to addresses[i] (sockaddr() results) in one
+ * sendmmsg(2) with MSG_DONTWAIT. Returns the number the kernel took; when the first one fails
+ * (EAGAIN, EMSGSIZE...) returns -errno, and the caller sends the rest its usual way. Arguments
+ * of the wrong type or out of range throw, before anything is sent.
+ */
+static napi_value udp_sendmmsg(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  size_t fd_value, start, count;
+  uint32_t n_data, n_addrs;
+  if (!get_offset(env, argv[0], "fd must be a non-negative integer", INT_MAX, &fd_value) ||
+      !get_array(env, argv[1], "datagrams must be an array", &n_data) ||
+      !get_array(env, argv[2], "addresses must be an array", &n_addrs) ||
+      !get_offset(env, argv[4], "count must be an integer within the arrays",
+                  n_data < n_addrs ? n_data : n_addrs, &count) ||
+      !get_offset(env, argv[3], "start must be an integer up to count", count, &start)) {
     return NULL;
   }
   size_t batch = count - start;
   if (batch > BATCH_MAX) batch = BATCH_MAX;
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iov[BATCH_MAX];
-  struct sockaddr_in6 addrs[BATCH_MAX]; /* large enough for either family */
   memset(msgs, 0, sizeof(struct mmsghdr) * batch);
-  size_t usable = batch; /* stops at the first host that does not parse */
   for (size_t i = 0; i < batch; i++) {
-    napi_value d, h, p;
+    napi_value d, a;
     uint8_t *data;
     size_t len;
+    const struct sockaddr *sa;
+    socklen_t sa_len;
     if (!get_element(env, argv[1], (uint32_t)(start + i), &d) ||
         !get_bytes(env, d, "datagrams must hold Uint8Arrays", &data, &len) ||
-        !get_element(env, argv[2], (uint32_t)(start + i), &h) ||
-        !get_element(env, argv[3], (uint32_t)(start + i), &p)) {
+        !get_element(env, argv[2], (uint32_t)(start + i), &a) ||
+        !get_sockaddr(env, a, &sa, &sa_len)) {
       return NULL;
-    }
-    napi_valuetype t;
-    char host[HOST_MAX];
-    size_t host_len = 0;
-    size_t port;
-    if (napi_typeof(env, h, &t) != napi_ok || t != napi_string) {
-      throw_type(env, "hosts must hold strings");
-      return NULL;
-    }
-    if (napi_get_value_string_utf8(env, h, host, sizeof host, &host_len) != napi_ok) return NULL;
-    if (!get_offset(env, p, "ports must hold integers 0-65535", 65535, &port)) return NULL;
-    if (usable < batch) continue; /* arguments still checked, nothing more prepared */
-    memset(&addrs[i], 0, sizeof addrs[i]);
-    int ok;
-    if (memchr(host, ':', host_len) != NULL) {
-      addrs[i].sin6_family = AF_INET6;
-      addrs[i].sin6_port = htons((uint16_t)port);
-      ok = host_len < HOST_MAX - 1 && inet_pton(AF_INET6, host, &addrs[i].sin6_addr) == 1;
-      msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in6);
-    } else {
-      struct sockaddr_in *a4 = (struct sockaddr_in *)&addrs[i];
-      a4->sin_family = AF_INET;
-      a4->sin_port = htons((uint16_t)port);
-      ok = host_len < HOST_MAX - 1 && inet_pton(AF_INET, host, &a4->sin_addr) == 1;
-      msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-    }
-    if (!ok) {
-      usable = i;
-      continue;
     }
     iov[i].iov_base = data;
     iov[i].iov_len = len;
-    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_name = (void *)sa;
+    msgs[i].msg_hdr.msg_namelen = sa_len;
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
-  int sent;
-  if (usable == 0) {
-    sent = -EINVAL;
-  } else {
+  int sent = 0;
+  if (batch > 0) {
     do {
-      sent = sendmmsg((int)fd_value, msgs, (unsigned int)usable, MSG_DONTWAIT);
+      sent = sendmmsg((int)fd_value, msgs, (unsigned int)batch, MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) sent = -errno;
   }
@@ -842,10 +918,15 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
 #ifdef __linux__
-  napi_value send_fn;
-  if (napi_create_function(env, "sendmmsg", NAPI_AUTO_LENGTH, udp_sendmmsg, NULL, &send_fn) !=
-          napi_ok ||
-      napi_set_named_property(env, exports, "sendmmsg", send_fn) != napi_ok) {
+  napi_value send_fn, sendmmsg_fn, sockaddr_fn;
+  if (napi_create_function(env, "sendmmsg", NAPI_AUTO_LENGTH, udp_sendmmsg, NULL,
+                           &sendmmsg_fn) != napi_ok ||
+      napi_set_named_property(env, exports, "sendmmsg", sendmmsg_fn) != napi_ok ||
+      napi_create_function(env, "send", NAPI_AUTO_LENGTH, udp_send, NULL, &send_fn) != napi_ok ||
+      napi_set_named_property(env, exports, "send", send_fn) != napi_ok ||
+      napi_create_function(env, "sockaddr", NAPI_AUTO_LENGTH, udp_sockaddr, NULL,
+                           &sockaddr_fn) != napi_ok ||
+      napi_set_named_property(env, exports, "sockaddr", sockaddr_fn) != napi_ok) {
     return NULL;
   }
   napi_value cbpf_fn;

@@ -69,15 +69,32 @@ export interface NativeBinding {
   /** OpenSSL version string of the OpenSSL the addon runs on (Node's own). */
   readonly openssl: string;
   /**
-   * Linux only: sends `datagrams[start ..]` (at most 64, up to `count`) to `hosts[i]:ports[i]`
-   * from the UDP socket `fd` in one sendmmsg(2); returns how many the kernel took, or -errno
-   * when the first failed. Used by src/runtime/udp/datagram-socket.ts.
+   * Linux only: the struct sockaddr (sockaddr_in or sockaddr_in6) of an IP literal and port, as
+   * bytes for `send` and `sendmmsg`; throws RangeError for anything but a literal. The three are
+   * used by src/runtime/udp/datagram-socket.ts and src/masque/proxy/udp-socket.ts.
+   */
+  readonly sockaddr?: (host: string, port: number) => Uint8Array;
+  /**
+   * Linux only: one sendto(2) with MSG_DONTWAIT of `data[offset .. offset + length)` from the UDP
+   * socket `fd` to `address` (a `sockaddr` result) or, with null, to its connected peer; returns
+   * the bytes sent or -errno (EAGAIN on a full buffer). The bytes are copied when it returns.
+   */
+  readonly send?: (
+    fd: number,
+    data: Uint8Array,
+    offset: number,
+    length: number,
+    address: Uint8Array | null,
+  ) => number;
+  /**
+   * Linux only: sends `datagrams[start ..]` (at most 64, up to `count`) to `addresses[i]`
+   * (`sockaddr` results) from the UDP socket `fd` in one sendmmsg(2); returns how many the kernel
+   * took, or -errno when the first failed.
    */
   readonly sendmmsg?: (
     fd: number,
     datagrams: readonly Uint8Array[],
-    hosts: readonly string[],
-    ports: readonly number[],
+    addresses: readonly Uint8Array[],
     start: number,
     count: number,
   ) => number;

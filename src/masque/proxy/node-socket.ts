@@ -84,6 +84,11 @@ export class NodeSocketBase {
     this.socket.on('message', handler as (...args: unknown[]) => void);
   }
 
+  /** Whether `close` ran. */
+  protected get closed(): boolean {
+    return this.#closed;
+  }
+
   onError(handler: (err: Error) => void): void {
     this.#onError = handler;
   }

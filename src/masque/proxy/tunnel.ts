@@ -117,6 +117,13 @@ export class UdpTunnel extends SessionRelay {
       return;
     }
     if (!this.admitToTarget(length)) return;
+    // At once where the kernel takes it (no copy, no callback), else queued through `send`.
+    const now = this.#socket.trySend?.(payload, offset, length) ?? false;
+    if (now !== false) {
+      this.sending--;
+      if (now !== true) this.#sendFailed(now);
+      return;
+    }
     // The view dies with this callback; the kernel reads the bytes later.
     this.#socket.send(payload.slice(offset), this.#onSent);
   }

@@ -12,7 +12,13 @@
  * IP_MTU_DISCOVER option; Linux's default (IP_PMTUDISC_WANT) sets DF on datagrams that fit the
  * route MTU.
  */
+import type { Socket } from 'node:dgram';
+import { constants } from 'node:os';
+import { type NativeBinding, nativeBinding } from '../../crypto/native.js';
+import { errnoName, socketFd } from '../../runtime/udp/datagram-socket.js';
 import { NodeSocketBase, type NodeUdpSocketOptions, openNodeSocket } from './node-socket.js';
+
+const osErrno = constants.errno;
 
 export { DEFAULT_SOCKET_BUFFER_BYTES, type NodeUdpSocketOptions } from './node-socket.js';
 
@@ -33,6 +39,13 @@ export interface TunnelSocket {
    * must not change until then.
    */
   send(data: Uint8Array, done: (err: Error | null) => void): void;
+  /**
+   * Sends `data[offset .. offset + length)` at once if the kernel takes it now, without a
+   * callback: true when it left (the bytes may be reused right away), false when it must go
+   * through `send` instead (EAGAIN, sends still queued, no native addon), or the Error of a
+   * failure `send` would have reported (ICMP unreachable as ECONNREFUSED...). Optional.
+   */
+  trySend?(data: Uint8Array, offset: number, length: number): boolean | Error;
   /** Sets the receiver of datagrams from the target (each a fresh Buffer the receiver may keep). */
   onMessage(handler: (data: Buffer) => void): void;
   /** Sets the receiver of socket errors (ICMP unreachable arrives as ECONNREFUSED). */
@@ -51,7 +64,25 @@ export interface UdpSocketFactory {
   open(target: UdpTarget): Promise<TunnelSocket>;
 }
 
+/** Failures that mean "queue it" rather than "it failed": node's send then retries or reports. */
+const RETRY_ERRNOS = new Set([osErrno.EAGAIN, osErrno.EWOULDBLOCK, osErrno.ENOBUFS, osErrno.EINTR]);
+
 class NodeTunnelSocket extends NodeSocketBase implements TunnelSocket {
+  /** The addon's send and the socket's fd (Linux, addon loaded), or undefined. */
+  readonly #native: { fd: number; send: NonNullable<NativeBinding['send']> } | undefined;
+  /** Sends handed to node and not yet called back: native sends wait behind them (order). */
+  #queued = 0;
+  readonly #onQueued = (): void => {
+    this.#queued--;
+  };
+
+  constructor(socket: Socket, native: NativeBinding | undefined) {
+    super(socket);
+    const fd = native?.send === undefined ? undefined : socketFd(socket);
+    this.#native =
+      fd === undefined || native?.send === undefined ? undefined : { fd, send: native.send };
+  }
+
   get recvBufferSize(): number {
     return this.socket.getRecvBufferSize();
   }
@@ -62,7 +93,26 @@ class NodeTunnelSocket extends NodeSocketBase implements TunnelSocket {
   }
 
   send(data: Uint8Array, done: (err: Error | null) => void): void {
+    if (this.#native !== undefined) {
+      // Counted, so that native sends queue behind this one.
+      this.#queued++;
+      const inner = done;
+      done = (err) => {
+        this.#onQueued();
+        inner(err);
+      };
+    }
     this.guardedSend(() => this.socket.send(data, done), done);
+  }
+
+  trySend(data: Uint8Array, offset: number, length: number): boolean | Error {
+    const native = this.#native;
+    if (native === undefined || this.#queued > 0 || this.closed) return false;
+    const rc = native.send(native.fd, data, offset, length, null);
+    if (rc >= 0) return true;
+    if (RETRY_ERRNOS.has(-rc)) return false;
+    const name = errnoName(-rc);
+    return Object.assign(new Error(`send ${name}`), { code: name, errno: rc, syscall: 'send' });
   }
 
   onMessage(handler: (data: Buffer) => void): void {
@@ -78,6 +128,7 @@ export function nodeUdpSocketFactory(options: NodeUdpSocketOptions = {}): UdpSoc
         await openNodeSocket(target.family, options, (socket, done) =>
           socket.connect(target.port, target.address, done),
         ),
+        nativeBinding(),
       ),
   };
 }

@@ -3,11 +3,14 @@
  * native path can replace `node:dgram`. Socket errors (e.g. ECONNREFUSED after an ICMP port
  * unreachable) are logged, never thrown: a UDP endpoint must outlive its peers' mistakes.
  *
- * Batched send (issue 13): where the native addon is loaded (src/crypto/native.ts, Linux), the
- * datagrams of one flush leave in one sendmmsg(2) on the socket's own fd instead of one
- * `socket.send` each (node:dgram has no batched send). Only for two or more datagrams; when
- * the kernel refuses one (EAGAIN on a full buffer, EMSGSIZE...) that one and the rest go through
- * node's `send`, which queues, retries and counts errors as before.
+ * Native send (issue 13): where the native addon is loaded (src/crypto/native.ts, Linux), the
+ * datagrams of one flush leave from the socket's own fd in one sendmmsg(2), a single one in one
+ * sendto(2), instead of one `socket.send` each (node:dgram has no batched send, and each of its
+ * sends allocates a request, an argument list and a callback tick). Peers' addresses are encoded
+ * as struct sockaddr once and kept (up to {@link SOCKADDR_CACHE} of them). When the kernel
+ * refuses one (EAGAIN on a full buffer, EMSGSIZE...) that one and the rest go through node's
+ * `send`, which queues, retries and counts errors as before; and while node still holds sends
+ * of ours, new ones queue behind them there, so datagrams leave in the order given.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { constants } from 'node:os';
@@ -20,15 +23,12 @@ export interface DatagramSocket {
   /** Sends one datagram; failures are reported to the logger, not thrown. */
   send(data: Uint8Array, port: number, host: string): void;
   /**
-   * Sends `data[i]` to `hosts[i]:ports[i]` for i below `count`, as that many `send` calls would,
-   * possibly in fewer system calls. The arrays may be longer than `count` (reused by the caller).
+   * Sends `data[i]` to `remotes[i]` ("host:port" / "[v6]:port", as `formatAddress` writes them)
+   * for i below `count`, in order, as that many `send` calls would, possibly in fewer system
+   * calls. The arrays may be longer than `count` (reused by the caller); the bytes may be reused
+   * once it returns. A remote that does not parse is logged and counted in `sendErrors`.
    */
-  sendMany?(
-    data: readonly Uint8Array[],
-    ports: readonly number[],
-    hosts: readonly string[],
-    count: number,
-  ): void;
+  sendMany?(data: readonly Uint8Array[], remotes: readonly string[], count: number): void;
   /** Sets the receiver of incoming datagrams (`remote` formatted by `formatAddress`). */
   onMessage(handler: (data: Uint8Array, remote: string) => void): void;
   /** The bound local address. */
@@ -37,7 +37,7 @@ export interface DatagramSocket {
   close(): Promise<void>;
   /** Datagrams the kernel refused to send (ENOBUFS, EMSGSIZE, unreachable...), when counted. */
   readonly sendErrors?: number;
-  /** Datagrams that left in a batched system call (sendmmsg), when counted. */
+  /** Datagrams that left through the native addon (sendmmsg or sendto), when counted. */
   readonly batchedSends?: number;
   /**
    * Attaches a classic BPF program (struct sock_filter[] bytes) to the socket's SO_REUSEPORT
@@ -105,6 +105,17 @@ export function socketFd(socket: Socket): number | undefined {
   return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : undefined;
 }
 
+/** Encoded peer addresses a socket keeps; beyond, the table starts over (a flood of new peers). */
+export const SOCKADDR_CACHE = 4096;
+
+/** Sends from the addon, and the fd they leave from. */
+interface NativeSend {
+  readonly fd: number;
+  readonly send: NonNullable<NativeBinding['send']>;
+  readonly sendmmsg: NonNullable<NativeBinding['sendmmsg']>;
+  readonly sockaddr: NonNullable<NativeBinding['sockaddr']>;
+}
+
 class DgramSocket implements DatagramSocket {
   readonly #socket: Socket;
   readonly #v6: boolean;
@@ -113,12 +124,13 @@ class DgramSocket implements DatagramSocket {
   #closed = false;
   #sendErrors = 0;
   #drained: (() => void) | undefined;
-  /** The addon's sendmmsg and the fd it sends on, or undefined: one `send` per datagram. */
-  readonly #sendmmsg: NativeBinding['sendmmsg'];
-  readonly #fd: number;
+  /** The addon's sends and the fd they use, or undefined: node's `send` for every datagram. */
+  readonly #native: NativeSend | undefined;
   readonly attachReuseportProgram?: (program: Uint8Array) => void;
-  /** Hosts as sent (IPv4-mapped on a dual-stack socket), reused across flushes. */
-  readonly #targets: string[] = [];
+  /** Remote string → struct sockaddr bytes (null: not an IP literal the addon takes). */
+  readonly #sockaddrs = new Map<string, Uint8Array | null>();
+  /** The sockaddrs of a batch, reused across flushes. */
+  readonly #batch: Uint8Array[] = [];
   #batchedSends = 0;
   readonly #onSent = (err: Error | null): void => {
     this.#pending--;
@@ -133,18 +145,23 @@ class DgramSocket implements DatagramSocket {
     socket: Socket,
     family: 4 | 6,
     logger: Logger,
-    native: Pick<NativeBinding, 'sendmmsg' | 'attachReuseportCbpf'> | undefined = undefined,
+    native:
+      | Pick<NativeBinding, 'send' | 'sendmmsg' | 'sockaddr' | 'attachReuseportCbpf'>
+      | undefined = undefined,
   ) {
     this.#socket = socket;
     this.#v6 = family === 6;
     this.#logger = logger;
     const fd = native === undefined ? undefined : socketFd(socket);
-    this.#sendmmsg = fd === undefined ? undefined : native?.sendmmsg;
-    this.#fd = fd ?? -1;
+    const { send, sendmmsg, sockaddr } = native ?? {};
+    this.#native =
+      fd !== undefined && send !== undefined && sendmmsg !== undefined && sockaddr !== undefined
+        ? { fd, send, sendmmsg, sockaddr }
+        : undefined;
     const attach = fd === undefined ? undefined : native?.attachReuseportCbpf;
-    if (attach !== undefined) {
+    if (attach !== undefined && fd !== undefined) {
       this.attachReuseportProgram = (program: Uint8Array): void => {
-        const rc = attach(this.#fd, program);
+        const rc = attach(fd, program);
         if (rc < 0) throw new Error(`SO_ATTACH_REUSEPORT_CBPF failed: ${errnoName(-rc)}`);
       };
     }
@@ -156,33 +173,71 @@ class DgramSocket implements DatagramSocket {
     return this.#v6 && !host.includes(':') ? `::ffff:${host}` : host;
   }
 
-  sendMany(
-    data: readonly Uint8Array[],
-    ports: readonly number[],
-    hosts: readonly string[],
-    count: number,
-  ): void {
+  /** The struct sockaddr of `remote` for the addon, or null (not a literal it takes). */
+  #sockaddr(native: NativeSend, remote: string): Uint8Array | null {
+    let sa = this.#sockaddrs.get(remote);
+    if (sa !== undefined) return sa;
+    try {
+      const { host, port } = parseAddress(remote);
+      sa = native.sockaddr(this.#target(host), port);
+    } catch {
+      sa = null; // a zone index, a name...: node's send takes it (or reports it)
+    }
+    if (this.#sockaddrs.size >= SOCKADDR_CACHE) this.#sockaddrs.clear();
+    this.#sockaddrs.set(remote, sa);
+    return sa;
+  }
+
+  sendMany(data: readonly Uint8Array[], remotes: readonly string[], count: number): void {
     if (this.#closed) return;
     let i = 0;
-    const sendmmsg = this.#sendmmsg;
-    if (sendmmsg !== undefined && count > 1) {
-      const targets = this.#targets;
-      for (let k = 0; k < count; k++) targets[k] = this.#target(hosts[k]);
-      while (i < count) {
-        let sent: number;
-        try {
-          sent = sendmmsg(this.#fd, data, targets, ports, i, count);
-        } catch (err) {
-          this.#logger.debug({ err }, 'sendmmsg rejected its arguments');
-          break;
-        }
-        // -errno (EAGAIN on a full buffer, EMSGSIZE...): node's send takes this one and the rest.
-        if (sent <= 0) break;
-        i += sent;
-        this.#batchedSends += sent;
+    const native = this.#native;
+    // Behind sends node still holds, new ones queue there too (order).
+    if (native !== undefined && this.#pending === 0)
+      i = this.#sendNative(native, data, remotes, count);
+    for (; i < count; i++) {
+      let host: string;
+      let port: number;
+      try {
+        ({ host, port } = parseAddress(remotes[i]));
+      } catch (err) {
+        this.#sendErrors++;
+        this.#logger.warn({ err, to: remotes[i] }, 'dropping a datagram to an unparsable address');
+        continue;
       }
+      this.send(data[i], port, host);
     }
-    for (; i < count; i++) this.send(data[i], ports[i], hosts[i]);
+  }
+
+  /** Sends what the addon takes, from the first; returns how many left. */
+  #sendNative(
+    native: NativeSend,
+    data: readonly Uint8Array[],
+    remotes: readonly string[],
+    count: number,
+  ): number {
+    const batch = this.#batch;
+    let usable = 0;
+    for (; usable < count; usable++) {
+      const sa = this.#sockaddr(native, remotes[usable]);
+      if (sa === null) break;
+      batch[usable] = sa;
+    }
+    let i = 0;
+    while (i < usable) {
+      let sent: number;
+      if (usable - i === 1) {
+        const d = data[i];
+        sent = native.send(native.fd, d, 0, d.length, batch[i]) >= 0 ? 1 : 0;
+      } else {
+        sent = native.sendmmsg(native.fd, data, batch, i, usable);
+      }
+      // -errno (EAGAIN on a full buffer, EMSGSIZE...): node's send takes this one and the rest.
+      if (sent <= 0) break;
+      i += sent;
+      this.#batchedSends += sent;
+    }
+    return i;
   }
 
   get batchedSends(): number {
@@ -238,7 +293,7 @@ class DgramSocket implements DatagramSocket {
 }
 
 /** "EINVAL" for 22: the name of an errno value, or the number. */
-function errnoName(errno: number): string {
+export function errnoName(errno: number): string {
   const names = constants.errno as Record<string, number>;
   return Object.keys(names).find((k) => names[k] === errno) ?? `errno ${errno}`;
 }

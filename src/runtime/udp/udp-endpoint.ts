@@ -94,8 +94,7 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
   /** Datagrams of the current flush not yet handed to the socket (reused arrays). */
   readonly #out = {
     data: [] as Uint8Array[],
-    ports: [] as number[],
-    hosts: [] as string[],
+    remotes: [] as string[],
     count: 0,
   };
   readonly #logger: Logger;
@@ -109,6 +108,8 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
   readonly #woken: C[] = [];
   #timer: NodeJS.Timeout | undefined;
   #timerAt: number | undefined;
+  #timerRefed = true;
+  readonly #onTimerBound = (): void => this.#onTimer();
   #closed = false;
   /** Input arrived this turn: the end of the turn runs events and onWake before the flush. */
   #inputPending = false;
@@ -271,15 +272,15 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
       t !== undefined;
       t = this.endpoint.pollTransmit(now)
     ) {
-      let port: number;
-      let host: string;
-      try {
-        ({ host, port } = parseAddress(t.to));
-      } catch (err) {
-        this.#logger.warn({ err, to: t.to }, 'dropping a datagram to an unparsable address');
-        continue;
-      }
       if (this.#socket.sendMany === undefined) {
+        let port: number;
+        let host: string;
+        try {
+          ({ host, port } = parseAddress(t.to));
+        } catch (err) {
+          this.#logger.warn({ err, to: t.to }, 'dropping a datagram to an unparsable address');
+          continue;
+        }
         this.#socket.send(t.data, port, host);
         continue;
       }
@@ -287,8 +288,7 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
       // Transmit owns its bytes. Bounded, so a long flush does not hold its first datagram back.
       const out = this.#out;
       out.data[out.count] = t.data;
-      out.ports[out.count] = port;
-      out.hosts[out.count] = host;
+      out.remotes[out.count] = t.to;
       if (++out.count === SEND_BATCH) this.#sendCollected();
     }
     this.#sendCollected();
@@ -300,8 +300,7 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
   #sendCollected(): void {
     const out = this.#out;
     if (out.count === 0) return;
-    if (out.count === 1) this.#socket.send(out.data[0], out.ports[0], out.hosts[0]);
-    else this.#socket.sendMany?.(out.data, out.ports, out.hosts, out.count);
+    this.#socket.sendMany?.(out.data, out.remotes, out.count);
     out.data.fill(EMPTY, 0, out.count); // let the sent bytes go
     out.count = 0;
   }
@@ -416,15 +415,33 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
 
   #arm(): void {
     const at = this.endpoint.nextTimeout();
-    if (at === this.#timerAt && this.#timer !== undefined) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    const armed = this.#timer;
+    // A timer armed at or before the deadline stays: the deadline mostly moves later (every ACK
+    // pushes the PTO and idle timers on), and a timer that fires early finds nothing due and
+    // re-arms. One setTimeout per deadline reached, instead of one per flush.
+    if (armed !== undefined && at !== undefined && (this.#timerAt as number) <= at) {
+      this.#refTimer(armed);
+      return;
+    }
+    if (armed !== undefined) clearTimeout(armed);
     this.#timer = undefined;
     this.#timerAt = at;
     if (at === undefined) return;
     // Node timers have 1 ms granularity: round up so the deadline has passed when it fires.
     const delay = Math.max(0, Math.ceil(at - this.#clock()));
-    this.#timer = setTimeout(() => this.#onTimer(), delay);
-    if (this.endpoint.connectionCount === 0) this.#timer.unref();
+    const timer = setTimeout(this.#onTimerBound, delay);
+    this.#timer = timer;
+    this.#timerRefed = true;
+    this.#refTimer(timer);
+  }
+
+  /** The timer keeps the process alive only while connections exist. */
+  #refTimer(timer: NodeJS.Timeout): void {
+    const wanted = this.endpoint.connectionCount > 0;
+    if (wanted === this.#timerRefed) return;
+    this.#timerRefed = wanted;
+    if (wanted) timer.ref();
+    else timer.unref();
   }
 }
 

@@ -157,6 +157,11 @@ export class FakeSocket implements TunnelSocket {
   /** Send callbacks not yet run (when `holdSends`). */
   readonly held: Array<(err: Error | null) => void> = [];
   holdSends = false;
+  /**
+   * What `trySend` answers: false (default: go through `send`), true (sent at once: a copy of
+   * the slice is recorded in `sent`) or an Error (the failure `send` would have reported).
+   */
+  sendsAtOnce: boolean | Error = false;
   closeCalls = 0;
   #message: (data: Buffer) => void = () => {};
   #error: (err: Error) => void = () => {};
@@ -169,6 +174,11 @@ export class FakeSocket implements TunnelSocket {
     this.sent.push(data);
     if (this.holdSends) this.held.push(done);
     else queueMicrotask(() => done(null));
+  }
+
+  trySend(data: Uint8Array, offset: number, length: number): boolean | Error {
+    if (this.sendsAtOnce === true) this.sent.push(data.slice(offset, offset + length));
+    return this.sendsAtOnce;
   }
 
   onMessage(handler: (data: Buffer) => void): void {

@@ -125,6 +125,23 @@ describe('client → target', () => {
     expect(session.ended).toBe(H3ErrorCode.H3_CONNECT_ERROR);
   });
 
+  it('a datagram the socket sends at once takes no queue slot; its failure counts the same', () => {
+    const { session, socket, tunnel, closes } = open({ queueLimit: 1 });
+    socket.sendsAtOnce = true;
+    for (let i = 0; i < 3; i++) session.deliver(fromHex(`4000 0${i}`)); // a 2-byte Context ID 0
+    expect(socket.sent.map((b) => [...b])).toEqual([[0], [1], [2]]);
+    expect(tunnel.pending).toBe(0);
+    expect(tunnel.counters.drops.size).toBe(0);
+    expect(tunnel.counters.datagramsToTarget).toBe(3);
+    socket.sendsAtOnce = Object.assign(new Error('EMSGSIZE'), { code: 'EMSGSIZE' });
+    session.deliver(fromHex('00 01'));
+    expect(tunnel.counters.drops.get('send_error')).toBe(1);
+    expect(tunnel.pending).toBe(0);
+    socket.sendsAtOnce = Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    session.deliver(fromHex('00 02'));
+    expect(closes).toEqual(['socket_error']);
+  });
+
   it('decoding arbitrary datagrams never throws and forwards exactly the Context ID 0 ones', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
