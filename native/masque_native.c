@@ -22,9 +22,13 @@
  *                                             the struct sockaddr of an IP literal, as bytes
  *   send(fd, data, offset, length, address)   one sendto(2), to a sockaddr() or (null) the
  *                                             connected peer; returns bytes sent or -errno
- *   sendmmsg(fd, datagrams, addresses, start, count)   sends datagrams[start..count) (at most
- *                                             64) in one system call; returns how many left,
- *                                             or -errno when the first one failed
+ *   sendmmsg(fd, datagrams, addresses, start, count, gso)   sends datagrams[start..count) (at
+ *                                             most 64) in one system call, runs to one peer as
+ *                                             one segmented message with gso (UDP_SEGMENT);
+ *                                             returns how many left, or -errno when the first
+ *                                             message failed
+ *   recvmmsg(fd, buffer, slotSize, meta, max) reads up to max queued datagrams in one system
+ *                                             call (the rest of a node:dgram socket's queue)
  *   attachReuseportCbpf(fd, program)          Linux only: attaches a classic BPF program
  *                                             (struct sock_filter[] as bytes, in host order) to
  *                                             the SO_REUSEPORT group of a UDP socket's fd with
@@ -61,6 +65,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <linux/filter.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #endif
 
@@ -774,15 +779,33 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
 }
 
 /*
- * sendmmsg(fd, datagrams: Uint8Array[], addresses: Uint8Array[], start, count): sends
- * datagrams[start .. min(count, start + 64)) to addresses[i] (sockaddr() results) in one
- * sendmmsg(2) with MSG_DONTWAIT. Returns the number the kernel took; when the first one fails
- * (EAGAIN, EMSGSIZE...) returns -errno, and the caller sends the rest its usual way. Arguments
- * of the wrong type or out of range throw, before anything is sent.
+ * UDP generic segmentation offload (Linux >= 4.18): one message of several datagrams to one
+ * peer, cut by the kernel (or the NIC) into datagrams of `gso_size` bytes, the last possibly
+ * shorter. The stack runs once per message instead of once per datagram. Limits: at most
+ * UDP_MAX_SEGMENTS (64) segments, and the whole payload within one IP packet's 16-bit length.
+ */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES 65000
+
+/*
+ * sendmmsg(fd, datagrams: Uint8Array[], addresses: Uint8Array[], start, count, gso = false):
+ * sends datagrams[start .. min(count, start + 64)) to addresses[i] (sockaddr() results) in one
+ * sendmmsg(2) with MSG_DONTWAIT. With gso, consecutive datagrams to the same address whose
+ * lengths equal the first's (the last of a run may be shorter) go as one message with a
+ * UDP_SEGMENT control message. Returns the number of datagrams the kernel took (whole messages
+ * only); when the first message fails (EAGAIN, EMSGSIZE; EIO or EINVAL where segmentation is not
+ * available) returns -errno, and the caller sends the rest its usual way. Arguments of the wrong
+ * type or out of range throw, before anything is sent.
  */
 static napi_value udp_sendmmsg(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   size_t fd_value, start, count;
   uint32_t n_data, n_addrs;
@@ -794,39 +817,192 @@ static napi_value udp_sendmmsg(napi_env env, napi_callback_info info) {
       !get_offset(env, argv[3], "start must be an integer up to count", count, &start)) {
     return NULL;
   }
+  bool gso = false;
+  if (argc >= 6) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[5], &t) != napi_ok) return NULL;
+    if (t != napi_undefined && (t != napi_boolean || napi_get_value_bool(env, argv[5], &gso) != napi_ok)) {
+      throw_type(env, "gso must be a boolean");
+      return NULL;
+    }
+  }
   size_t batch = count - start;
   if (batch > BATCH_MAX) batch = BATCH_MAX;
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iov[BATCH_MAX];
-  memset(msgs, 0, sizeof(struct mmsghdr) * batch);
+  const struct sockaddr *sas[BATCH_MAX];
+  socklen_t sa_lens[BATCH_MAX];
+  /* Datagrams in each message, to turn messages sent into datagrams sent. */
+  unsigned int per_msg[BATCH_MAX];
+  union {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } control[BATCH_MAX];
   for (size_t i = 0; i < batch; i++) {
     napi_value d, a;
     uint8_t *data;
     size_t len;
-    const struct sockaddr *sa;
-    socklen_t sa_len;
     if (!get_element(env, argv[1], (uint32_t)(start + i), &d) ||
         !get_bytes(env, d, "datagrams must hold Uint8Arrays", &data, &len) ||
         !get_element(env, argv[2], (uint32_t)(start + i), &a) ||
-        !get_sockaddr(env, a, &sa, &sa_len)) {
+        !get_sockaddr(env, a, &sas[i], &sa_lens[i])) {
       return NULL;
     }
     iov[i].iov_base = data;
     iov[i].iov_len = len;
-    msgs[i].msg_hdr.msg_name = (void *)sa;
-    msgs[i].msg_hdr.msg_namelen = sa_len;
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  size_t n_msgs = 0;
+  for (size_t i = 0; i < batch;) {
+    size_t j = i + 1;
+    const size_t seg = iov[i].iov_len;
+    if (gso && seg > 0) {
+      size_t total = seg;
+      while (j < batch && j - i < GSO_MAX_SEGMENTS && sa_lens[j] == sa_lens[i] &&
+             memcmp(sas[j], sas[i], sa_lens[i]) == 0 && iov[j].iov_len > 0 &&
+             iov[j].iov_len <= seg && total + iov[j].iov_len <= GSO_MAX_BYTES) {
+        total += iov[j].iov_len;
+        j++;
+        if (iov[j - 1].iov_len < seg) break; /* a shorter one ends the run */
+      }
+    }
+    struct msghdr *h = &msgs[n_msgs].msg_hdr;
+    memset(&msgs[n_msgs], 0, sizeof msgs[n_msgs]);
+    h->msg_name = (void *)sas[i];
+    h->msg_namelen = sa_lens[i];
+    h->msg_iov = &iov[i];
+    h->msg_iovlen = j - i;
+    if (j - i > 1) {
+      memset(&control[n_msgs], 0, sizeof control[n_msgs]);
+      h->msg_control = control[n_msgs].buf;
+      h->msg_controllen = sizeof control[n_msgs].buf;
+      struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t size = (uint16_t)seg;
+      memcpy(CMSG_DATA(cm), &size, sizeof size);
+    }
+    per_msg[n_msgs++] = (unsigned int)(j - i);
+    i = j;
   }
   int sent = 0;
-  if (batch > 0) {
+  if (n_msgs > 0) {
+    int msgs_sent;
     do {
-      sent = sendmmsg((int)fd_value, msgs, (unsigned int)batch, MSG_DONTWAIT);
-    } while (sent < 0 && errno == EINTR);
-    if (sent < 0) sent = -errno;
+      msgs_sent = sendmmsg((int)fd_value, msgs, (unsigned int)n_msgs, MSG_DONTWAIT);
+    } while (msgs_sent < 0 && errno == EINTR);
+    if (msgs_sent < 0) {
+      sent = -errno;
+    } else {
+      for (int k = 0; k < msgs_sent; k++) sent += (int)per_msg[k];
+    }
   }
   napi_value result;
   napi_create_int32(env, sent, &result);
+  return result;
+}
+
+/* Bytes of recvmmsg's record of one datagram (see udp_recvmmsg). */
+#define RECV_META 80
+#define RECV_TEXT_MAX (RECV_META - 12)
+
+/*
+ * recvmmsg(fd, buffer, slotSize, meta, max) -> count, 0 when nothing waits, or -errno: one
+ * recvmmsg(2) with MSG_DONTWAIT of up to `max` (at most 64) datagrams, datagram i into
+ * buffer[i * slotSize ..] and its record into meta[i * 80 ..]:
+ *   [0..4)   int32 length (host order), -1 when the datagram was longer than its slot (cut)
+ *   [4..6)   uint16 port (host order)
+ *   [6]      4 (IPv4, an IPv4-mapped IPv6 address included) or 6
+ *   [7]      for 6: length of the address text
+ *   [8..12)  for 4: the address's four bytes
+ *   [12..80) for 6: the address as inet_ntop(3) writes it, and for a link-local address with
+ *            a scope "%" and the interface's name (as node:dgram's rinfo.address has it)
+ * For a socket node:dgram already reads, called from its message callback: what is queued
+ * behind that datagram comes out in one system call instead of one each.
+ */
+static napi_value udp_recvmmsg(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  size_t fd_value, slot, max;
+  uint8_t *buffer, *meta;
+  size_t buffer_len, meta_len;
+  if (!get_offset(env, argv[0], "fd must be a non-negative integer", INT_MAX, &fd_value) ||
+      !get_bytes(env, argv[1], "buffer must be a Uint8Array", &buffer, &buffer_len) ||
+      !get_offset(env, argv[2], "slotSize must be an integer from 1 to 65536", 65536, &slot) ||
+      !get_bytes(env, argv[3], "meta must be a Uint8Array", &meta, &meta_len) ||
+      !get_offset(env, argv[4], "max must be an integer from 1 to 64", BATCH_MAX, &max)) {
+    return NULL;
+  }
+  if (slot == 0 || max == 0) {
+    throw_range(env, "slotSize and max must be positive");
+    return NULL;
+  }
+  if (max > buffer_len / slot || max > meta_len / RECV_META) {
+    throw_range(env, "buffer and meta must hold max slots");
+    return NULL;
+  }
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iov[BATCH_MAX];
+  struct sockaddr_in6 addrs[BATCH_MAX]; /* large enough for either family */
+  memset(msgs, 0, sizeof(struct mmsghdr) * max);
+  for (size_t i = 0; i < max; i++) {
+    iov[i].iov_base = buffer + i * slot;
+    iov[i].iov_len = slot;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+  }
+  int n;
+  do {
+    n = recvmmsg((int)fd_value, msgs, (unsigned int)max, MSG_DONTWAIT, NULL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) n = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+  for (int i = 0; i < n; i++) {
+    uint8_t *m = meta + (size_t)i * RECV_META;
+    memset(m, 0, RECV_META);
+    int32_t len = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)msgs[i].msg_len;
+    memcpy(m, &len, 4);
+    const struct sockaddr *sa = (const struct sockaddr *)&addrs[i];
+    uint16_t port = 0;
+    if (sa->sa_family == AF_INET) {
+      const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
+      port = ntohs(a4->sin_port);
+      m[6] = 4;
+      memcpy(m + 8, &a4->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+      const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+      port = ntohs(a6->sin6_port);
+      if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+        m[6] = 4;
+        memcpy(m + 8, a6->sin6_addr.s6_addr + 12, 4);
+      } else {
+        char text[INET6_ADDRSTRLEN + 1 + IF_NAMESIZE];
+        if (inet_ntop(AF_INET6, &a6->sin6_addr, text, INET6_ADDRSTRLEN) != NULL) {
+          size_t t = strlen(text);
+          if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr) && a6->sin6_scope_id > 0) {
+            char name[IF_NAMESIZE];
+            if (if_indextoname(a6->sin6_scope_id, name) != NULL) {
+              text[t++] = '%';
+              size_t k = strnlen(name, IF_NAMESIZE - 1);
+              memcpy(text + t, name, k);
+              t += k;
+              text[t] = 0;
+            }
+          }
+          if (t <= RECV_TEXT_MAX) {
+            m[6] = 6;
+            m[7] = (uint8_t)t;
+            memcpy(m + 12, text, t);
+          }
+        }
+      }
+    }
+    memcpy(m + 4, &port, 2);
+  }
+  napi_value result;
+  napi_create_int32(env, n, &result);
   return result;
 }
 
@@ -927,6 +1103,12 @@ static napi_value init(napi_env env, napi_value exports) {
       napi_create_function(env, "sockaddr", NAPI_AUTO_LENGTH, udp_sockaddr, NULL,
                            &sockaddr_fn) != napi_ok ||
       napi_set_named_property(env, exports, "sockaddr", sockaddr_fn) != napi_ok) {
+    return NULL;
+  }
+  napi_value recv_fn;
+  if (napi_create_function(env, "recvmmsg", NAPI_AUTO_LENGTH, udp_recvmmsg, NULL, &recv_fn) !=
+          napi_ok ||
+      napi_set_named_property(env, exports, "recvmmsg", recv_fn) != napi_ok) {
     return NULL;
   }
   napi_value cbpf_fn;

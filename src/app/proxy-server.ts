@@ -459,7 +459,10 @@ export async function startProxy(
     seenTotal = st.connectionsTotal;
     seenActive = st.connections;
     handler.flushMetrics();
-    metrics.observeEndpoint(server.endpoint.endpoint.stats());
+    metrics.observeEndpoint({
+      ...server.endpoint.endpoint.stats(),
+      socket: server.endpoint.socketStats(),
+    });
     metrics.observeHeaders(st);
     if (h2 !== undefined) metrics.observeTcp(h2.connections, h2.refusals);
   };

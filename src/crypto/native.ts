@@ -88,8 +88,10 @@ export interface NativeBinding {
   ) => number;
   /**
    * Linux only: sends `datagrams[start ..]` (at most 64, up to `count`) to `addresses[i]`
-   * (`sockaddr` results) from the UDP socket `fd` in one sendmmsg(2); returns how many the kernel
-   * took, or -errno when the first failed.
+   * (`sockaddr` results) from the UDP socket `fd` in one sendmmsg(2); with `gso`, consecutive
+   * ones to one address and of the first's length (the last may be shorter) go as one message
+   * the kernel segments (UDP_SEGMENT). Returns how many datagrams the kernel took, or -errno
+   * when the first message failed (EIO or EINVAL where segmentation is not available).
    */
   readonly sendmmsg?: (
     fd: number,
@@ -97,6 +99,22 @@ export interface NativeBinding {
     addresses: readonly Uint8Array[],
     start: number,
     count: number,
+    gso?: boolean,
+  ) => number;
+  /**
+   * Linux only: one recvmmsg(2) with MSG_DONTWAIT of up to `max` (<= 64) datagrams from the UDP
+   * socket `fd`, datagram i into `buffer[i * slotSize ..]` and an 80-byte record into
+   * `meta[i * 80 ..]` (int32 length or -1 when cut; uint16 port; family 4 with the IPv4 bytes at
+   * 8, IPv4-mapped included, or 6 with the address text of length meta[7] at 12, a link-local
+   * one with "%" and its interface's name as node writes it). Returns the count,
+   * 0 when nothing waits, or -errno. Used by src/runtime/udp/datagram-socket.ts.
+   */
+  readonly recvmmsg?: (
+    fd: number,
+    buffer: Uint8Array,
+    slotSize: number,
+    meta: Uint8Array,
+    max: number,
   ) => number;
   /**
    * Linux only: attaches a classic BPF program (struct sock_filter[] as bytes, host order) to the

@@ -21,6 +21,20 @@ export interface EndpointCounters {
   /** Connections the endpoint owns now, and of its server connections those still handshaking. */
   readonly connections: number;
   readonly halfOpen: number;
+  /** The UDP socket's own counters (`UdpEndpoint.socketStats()`), when known. */
+  readonly socket?: SocketCounters;
+}
+
+/** What the endpoint's UDP socket counts (src/runtime/udp/datagram-socket.ts). */
+export interface SocketCounters {
+  /** Datagrams the kernel refused to send (or to an unparsable address): dropped. */
+  readonly sendErrors: number;
+  /** Datagrams read but dropped (cut, or an unknown address family): dropped. */
+  readonly receiveErrors: number;
+  /** Datagrams sent through the native addon (sendto, sendmmsg, GSO). */
+  readonly nativeSends: number;
+  /** Datagrams read by the native drain (recvmmsg) rather than by node. */
+  readonly drainedReceives: number;
 }
 
 /** The HTTP/3 server's counters of incomplete request header sections (`H3Server.stats()`). */
@@ -164,7 +178,7 @@ export class ProxyMetrics {
     });
     this.#endpointEvents = new Counter({
       name: `${p}endpoint_events_total`,
-      help: 'Datagrams claimed for forwarding, and stateless resets recognised',
+      help: 'Datagrams claimed for forwarding, stateless resets recognised, and datagrams the socket sent or read through the native addon',
       labelNames: ['event'],
       registers,
     });
@@ -272,6 +286,21 @@ export class ProxyMetrics {
       advance(`sent:${kind}`, value, (n) => this.#endpointSent.inc({ kind }, n));
     }
     advance('claimed', stats.claimed, (n) => this.#endpointEvents.inc({ event: 'claimed' }, n));
+    const sock = stats.socket;
+    if (sock !== undefined) {
+      advance('drop:socket_send_error', sock.sendErrors, (n) =>
+        this.#endpointDrops.inc({ reason: 'socket_send_error' }, n),
+      );
+      advance('drop:socket_receive_error', sock.receiveErrors, (n) =>
+        this.#endpointDrops.inc({ reason: 'socket_receive_error' }, n),
+      );
+      advance('native_send', sock.nativeSends, (n) =>
+        this.#endpointEvents.inc({ event: 'native_send' }, n),
+      );
+      advance('drained_receive', sock.drainedReceives, (n) =>
+        this.#endpointEvents.inc({ event: 'drained_receive' }, n),
+      );
+    }
     advance('resets_detected', stats.resetsDetected, (n) =>
       this.#endpointEvents.inc({ event: 'reset_detected' }, n),
     );

@@ -36,6 +36,11 @@ import {
   tail,
 } from './peer-process.js';
 
+// A capture on loopback sees a segmented send (UDP GSO) as the one large datagram it was handed
+// to the kernel as, not as the datagrams it is cut into (lo segments on receive): captured
+// processes of this test run, in-process or spawned later, send each datagram on its own.
+process.env.MASQUE_GSO = '0';
+
 /** Path of tshark (Debian package `tshark`). */
 export const TSHARK_PATH = '/usr/bin/tshark';
 

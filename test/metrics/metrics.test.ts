@@ -97,6 +97,29 @@ describe('ProxyMetrics', () => {
     expect(text).toContain('masque_endpoint_drops_total{reason="source-half-open-limit"} 7');
   });
 
+  it('exports the UDP socket counters: its drops, native sends and drained reads', async () => {
+    const m = new ProxyMetrics();
+    const base = {
+      received: 0,
+      dropped: {},
+      claimed: 0,
+      vnSent: 0,
+      retrySent: 0,
+      resetsSent: 0,
+      refusalsSent: 0,
+      resetsDetected: 0,
+      connections: 0,
+      halfOpen: 0,
+    };
+    const socket = { sendErrors: 1, receiveErrors: 0, nativeSends: 40, drainedReceives: 9 };
+    m.observeEndpoint({ ...base, socket });
+    m.observeEndpoint({ ...base, socket: { ...socket, sendErrors: 3, nativeSends: 50 } });
+    const text = (await m.metricsText()).split('\n');
+    expect(text).toContain('masque_endpoint_drops_total{reason="socket_send_error"} 3');
+    expect(text).toContain('masque_endpoint_events_total{event="native_send"} 50');
+    expect(text).toContain('masque_endpoint_events_total{event="drained_receive"} 9');
+  });
+
   it('counts request header refusals and timeouts, and the incomplete header bytes', async () => {
     const m = new ProxyMetrics();
     m.observeHeaders({ incompleteHeaderBytes: 900, headerRefusals: 2, headerTimeouts: 1 });

@@ -84,6 +84,11 @@ export class NodeSocketBase {
     this.socket.on('message', handler as (...args: unknown[]) => void);
   }
 
+  /** Reports `err` as the socket's error event would (only while open). */
+  protected reportError(err: Error): void {
+    if (!this.#closed) this.#onError(err);
+  }
+
   /** Whether `close` ran. */
   protected get closed(): boolean {
     return this.#closed;

@@ -16,6 +16,13 @@ import type { Socket } from 'node:dgram';
 import { constants } from 'node:os';
 import { type NativeBinding, nativeBinding } from '../../crypto/native.js';
 import { errnoName, socketFd } from '../../runtime/udp/datagram-socket.js';
+import {
+  DRAIN_SLOT,
+  type DrainScratch,
+  type DrainSink,
+  drain,
+  drainFunction,
+} from '../../runtime/udp/drain.js';
 import { NodeSocketBase, type NodeUdpSocketOptions, openNodeSocket } from './node-socket.js';
 
 const osErrno = constants.errno;
@@ -67,9 +74,18 @@ export interface UdpSocketFactory {
 /** Failures that mean "queue it" rather than "it failed": node's send then retries or reports. */
 const RETRY_ERRNOS = new Set([osErrno.EAGAIN, osErrno.EWOULDBLOCK, osErrno.ENOBUFS, osErrno.EINTR]);
 
-class NodeTunnelSocket extends NodeSocketBase implements TunnelSocket {
+/** An errno as node reports it: an Error with `code`, `errno` and `syscall`. */
+function errnoError(errno: number, syscall: string): Error {
+  const name = errnoName(errno);
+  return Object.assign(new Error(`${syscall} ${name}`), { code: name, errno: -errno, syscall });
+}
+
+class NodeTunnelSocket extends NodeSocketBase implements TunnelSocket, DrainSink {
   /** The addon's send and the socket's fd (Linux, addon loaded), or undefined. */
   readonly #native: { fd: number; send: NonNullable<NativeBinding['send']> } | undefined;
+  /** The addon's recvmmsg, for the drain (drain.ts), or undefined. */
+  readonly #recvmmsg: NativeBinding['recvmmsg'];
+  #handler: (data: Buffer) => void = () => {};
   /** Sends handed to node and not yet called back: native sends wait behind them (order). */
   #queued = 0;
   readonly #onQueued = (): void => {
@@ -81,6 +97,7 @@ class NodeTunnelSocket extends NodeSocketBase implements TunnelSocket {
     const fd = native?.send === undefined ? undefined : socketFd(socket);
     this.#native =
       fd === undefined || native?.send === undefined ? undefined : { fd, send: native.send };
+    this.#recvmmsg = fd === undefined ? undefined : drainFunction(native);
   }
 
   get recvBufferSize(): number {
@@ -111,12 +128,37 @@ class NodeTunnelSocket extends NodeSocketBase implements TunnelSocket {
     const rc = native.send(native.fd, data, offset, length, null);
     if (rc >= 0) return true;
     if (RETRY_ERRNOS.has(-rc)) return false;
-    const name = errnoName(-rc);
-    return Object.assign(new Error(`send ${name}`), { code: name, errno: rc, syscall: 'send' });
+    return errnoError(-rc, 'send');
   }
 
   onMessage(handler: (data: Buffer) => void): void {
-    this.setMessageHandler(handler);
+    const recvmmsg = this.#recvmmsg;
+    const native = this.#native;
+    if (recvmmsg === undefined || native === undefined) {
+      this.setMessageHandler(handler);
+      return;
+    }
+    this.#handler = handler;
+    this.setMessageHandler((msg: Buffer) => {
+      handler(msg);
+      drain(native.fd, recvmmsg, this); // what waits behind it, in one system call
+    });
+  }
+
+  get drainStopped(): boolean {
+    return this.closed;
+  }
+
+  drained(s: DrainScratch, i: number, length: number): void {
+    // A connected socket: the kernel delivers only the target's datagrams. Never cut (64 KiB
+    // slots); a fresh Buffer the tunnel may keep.
+    if (length >= 0)
+      this.#handler(Buffer.from(s.data.subarray(i * DRAIN_SLOT, i * DRAIN_SLOT + length)));
+  }
+
+  drainFailed(errno: number): void {
+    // ICMP unreachable read by our recvmmsg before node's reader: reported as node would.
+    if (!RETRY_ERRNOS.has(errno)) this.reportError(errnoError(errno, 'recvmmsg'));
   }
 }
 

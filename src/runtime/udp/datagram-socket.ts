@@ -6,7 +6,9 @@
  * Native send (issue 13): where the native addon is loaded (src/crypto/native.ts, Linux), the
  * datagrams of one flush leave from the socket's own fd in one sendmmsg(2), a single one in one
  * sendto(2), instead of one `socket.send` each (node:dgram has no batched send, and each of its
- * sends allocates a request, an argument list and a callback tick). Peers' addresses are encoded
+ * sends allocates a request, an argument list and a callback tick); consecutive datagrams to one
+ * peer of one length leave as one message the kernel segments (UDP GSO, UDP_SEGMENT; turned off
+ * for the socket when the kernel refuses it, while a key log is written, or by MASQUE_GSO=0). Peers' addresses are encoded
  * as struct sockaddr once and kept (up to {@link SOCKADDR_CACHE} of them). When the kernel
  * refuses one (EAGAIN on a full buffer, EMSGSIZE...) that one and the rest go through node's
  * `send`, which queues, retries and counts errors as before; and while node still holds sends
@@ -17,6 +19,14 @@ import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { type NativeBinding, nativeBinding } from '../../crypto/native.js';
 import { formatAddress, parseAddress } from './address.js';
+import {
+  DRAIN_META,
+  DRAIN_SLOT,
+  type DrainScratch,
+  type DrainSink,
+  drain,
+  drainFunction,
+} from './drain.js';
 
 /** What the adapter needs from a UDP socket. */
 export interface DatagramSocket {
@@ -39,6 +49,15 @@ export interface DatagramSocket {
   readonly sendErrors?: number;
   /** Datagrams that left through the native addon (sendmmsg or sendto), when counted. */
   readonly batchedSends?: number;
+  /** Datagrams read by the native drain (recvmmsg) rather than by node, when counted. */
+  readonly drainedReceives?: number;
+  /**
+   * Sends every datagram as a datagram of its own from now on (no UDP GSO): packet captures on
+   * this host then show them as peers receive them. Absent where nothing is segmented.
+   */
+  disableSegmentation?(): void;
+  /** Datagrams read and dropped (cut, unknown address family), when counted. */
+  readonly receiveErrors?: number;
   /**
    * Attaches a classic BPF program (struct sock_filter[] bytes) to the socket's SO_REUSEPORT
    * group (src/runtime/udp/reuseport-steering.ts); throws when the kernel or the platform refuses.
@@ -108,15 +127,22 @@ export function socketFd(socket: Socket): number | undefined {
 /** Encoded peer addresses a socket keeps; beyond, the table starts over (a flood of new peers). */
 export const SOCKADDR_CACHE = 4096;
 
+const osErrno = constants.errno;
+/** What sendmmsg answers when UDP_SEGMENT is not available (or not for this run). */
+const GSO_REFUSED = new Set([osErrno.EIO, osErrno.EINVAL, osErrno.ENOPROTOOPT, osErrno.EOPNOTSUPP]);
+
 /** Sends from the addon, and the fd they leave from. */
 interface NativeSend {
   readonly fd: number;
   readonly send: NonNullable<NativeBinding['send']>;
   readonly sendmmsg: NonNullable<NativeBinding['sendmmsg']>;
   readonly sockaddr: NonNullable<NativeBinding['sockaddr']>;
+  readonly recvmmsg: NativeBinding['recvmmsg'];
 }
 
-class DgramSocket implements DatagramSocket {
+const LATIN1 = new TextDecoder('latin1');
+
+export class DgramSocket implements DatagramSocket, DrainSink {
   readonly #socket: Socket;
   readonly #v6: boolean;
   readonly #logger: Logger;
@@ -132,6 +158,13 @@ class DgramSocket implements DatagramSocket {
   /** The sockaddrs of a batch, reused across flushes. */
   readonly #batch: Uint8Array[] = [];
   #batchedSends = 0;
+  /** IPv4 address and port (as one number) → remote string, for drained datagrams. */
+  readonly #remotes = new Map<number, string>();
+  #drainedCount = 0;
+  #handler: (data: Uint8Array, remote: string) => void = () => {};
+  #receiveErrors = 0;
+  /** Runs to one peer leave as one segmented message (UDP GSO) until the kernel refuses it. */
+  #gso = process.env.MASQUE_GSO !== '0';
   readonly #onSent = (err: Error | null): void => {
     this.#pending--;
     if (err) {
@@ -146,7 +179,7 @@ class DgramSocket implements DatagramSocket {
     family: 4 | 6,
     logger: Logger,
     native:
-      | Pick<NativeBinding, 'send' | 'sendmmsg' | 'sockaddr' | 'attachReuseportCbpf'>
+      | Pick<NativeBinding, 'send' | 'sendmmsg' | 'sockaddr' | 'recvmmsg' | 'attachReuseportCbpf'>
       | undefined = undefined,
   ) {
     this.#socket = socket;
@@ -156,7 +189,7 @@ class DgramSocket implements DatagramSocket {
     const { send, sendmmsg, sockaddr } = native ?? {};
     this.#native =
       fd !== undefined && send !== undefined && sendmmsg !== undefined && sockaddr !== undefined
-        ? { fd, send, sendmmsg, sockaddr }
+        ? { fd, send, sendmmsg, sockaddr, recvmmsg: native?.recvmmsg }
         : undefined;
     const attach = fd === undefined ? undefined : native?.attachReuseportCbpf;
     if (attach !== undefined && fd !== undefined) {
@@ -230,7 +263,14 @@ class DgramSocket implements DatagramSocket {
         const d = data[i];
         sent = native.send(native.fd, d, 0, d.length, batch[i]) >= 0 ? 1 : 0;
       } else {
-        sent = native.sendmmsg(native.fd, data, batch, i, usable);
+        sent = native.sendmmsg(native.fd, data, batch, i, usable, this.#gso);
+        if (sent < 0 && this.#gso && GSO_REFUSED.has(-sent)) {
+          // No segmentation here (old kernel, a device without checksum offload: EIO), or not
+          // for this run (a segment above the route's MTU: EINVAL): the same without it.
+          if (-sent !== osErrno.EINVAL) this.#gso = false;
+          this.#logger.debug({ errno: errnoName(-sent) }, 'udp segmentation refused');
+          sent = native.sendmmsg(native.fd, data, batch, i, usable, false);
+        }
       }
       // -errno (EAGAIN on a full buffer, EMSGSIZE...): node's send takes this one and the rest.
       if (sent <= 0) break;
@@ -238,6 +278,10 @@ class DgramSocket implements DatagramSocket {
       this.#batchedSends += sent;
     }
     return i;
+  }
+
+  disableSegmentation(): void {
+    this.#gso = false;
   }
 
   get batchedSends(): number {
@@ -263,12 +307,66 @@ class DgramSocket implements DatagramSocket {
 
   onMessage(handler: (data: Uint8Array, remote: string) => void): void {
     this.#socket.removeAllListeners('message');
+    this.#handler = handler;
+    const native = this.#native;
+    const recvmmsg = drainFunction(native);
     this.#socket.on('message', (msg, rinfo) => {
       handler(
         new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength),
         formatAddress(rinfo.address, rinfo.port),
       );
+      // What waits behind it, in one system call (drain.ts).
+      if (recvmmsg !== undefined && native !== undefined) {
+        this.#drainedCount += drain(native.fd, recvmmsg, this);
+      }
     });
+  }
+
+  get drainStopped(): boolean {
+    return this.#closed;
+  }
+
+  drained(s: DrainScratch, i: number, length: number): void {
+    const remote = this.#remoteOf(s, i * DRAIN_META);
+    if (length < 0 || remote === undefined) {
+      this.#receiveErrors++; // cut (not with 64 KiB slots) or an address family we do not know
+      return;
+    }
+    const offset = i * DRAIN_SLOT;
+    this.#handler(s.data.slice(offset, offset + length), remote);
+  }
+
+  drainFailed(errno: number): void {
+    // Not expected on an unconnected socket; node's own read reports what it would.
+    this.#logger.debug({ errno: errnoName(errno) }, 'recvmmsg failed');
+  }
+
+  /** "a.b.c.d:port" / "[v6]:port" of a drained datagram's record, as formatAddress writes it. */
+  #remoteOf(s: DrainScratch, at: number): string | undefined {
+    const port = s.view.getUint16(at + 4, true);
+    const m = s.meta;
+    if (m[at + 6] === 4) {
+      const key = s.view.getUint32(at + 8, false) * 65536 + port;
+      let remote = this.#remotes.get(key);
+      if (remote === undefined) {
+        remote = `${m[at + 8]}.${m[at + 9]}.${m[at + 10]}.${m[at + 11]}:${port}`;
+        if (this.#remotes.size >= SOCKADDR_CACHE) this.#remotes.clear();
+        this.#remotes.set(key, remote);
+      }
+      return remote;
+    }
+    if (m[at + 6] !== 6) return undefined;
+    return formatAddress(LATIN1.decode(m.subarray(at + 12, at + 12 + m[at + 7])), port);
+  }
+
+  /** Datagrams read by the drain (recvmmsg) rather than by node. */
+  get drainedReceives(): number {
+    return this.#drainedCount;
+  }
+
+  /** Drained datagrams dropped (cut, or an address family the drain does not know). */
+  get receiveErrors(): number {
+    return this.#receiveErrors;
   }
 
   address(): { host: string; port: number; family: 4 | 6 } {

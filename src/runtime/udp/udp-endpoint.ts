@@ -29,6 +29,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
+import type { SocketCounters } from '../../metrics/metrics.js';
 import {
   type ClaimedCidHandler,
   type EndpointConnection,
@@ -141,6 +142,9 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
     const keylog = options.keylogFile
       ? keylogFile(options.keylogFile, this.#logger)
       : keylogFromEnv(process.env, this.#logger);
+    // A key log is written to read a capture: a capture on this host sees a segmented send (UDP
+    // GSO) as one large datagram, which Wireshark cannot dissect, so each datagram goes alone.
+    if (keylog !== undefined) socket.disableSegmentation?.();
     const qlogDir = this.#qlog;
     const sinks = this.#qlogSinks;
     /** Adds the driver's diagnostics sinks to the factory context, then builds the connection. */
@@ -205,6 +209,17 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
     }
     attach(encodeProgram(steeringProgram(this.endpoint.localCidLength, steering.workers, slots)));
     steering.enforced = true;
+  }
+
+  /** The socket's own counters (zero where the socket does not count). */
+  socketStats(): SocketCounters {
+    const s = this.#socket;
+    return {
+      sendErrors: s.sendErrors ?? 0,
+      receiveErrors: s.receiveErrors ?? 0,
+      nativeSends: s.batchedSends ?? 0,
+      drainedReceives: s.drainedReceives ?? 0,
+    };
   }
 
   /** The bound address as "host:port" / "[v6]:port". */

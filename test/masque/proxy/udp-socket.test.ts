@@ -78,6 +78,35 @@ describe("tunnel socket trySend (the addon's send on the connected socket)", () 
     }
   });
 
+  it('datagrams from the target arrive whole and in order, each its own Buffer (drained or not)', async () => {
+    const t = await target();
+    const sock = await nodeUdpSocketFactory().open({
+      address: '127.0.0.1',
+      family: 4,
+      port: t.port,
+    });
+    const got: Buffer[] = [];
+    sock.onMessage((m) => got.push(m));
+    try {
+      // Find the tunnel socket's port from the target's side, then answer with a burst.
+      sock.send(Uint8Array.of(0), () => {});
+      await expect.poll(() => t.got.length).toBe(1);
+      const [, port] = /:(\d+)$/.exec(sock.localAddress) as RegExpExecArray;
+      for (let i = 0; i < 50; i++) {
+        t.sock.send(new Uint8Array(10 + i * 97).fill(i), Number(port), '127.0.0.1');
+      }
+      await expect.poll(() => got.length).toBe(50);
+      got.forEach((m, i) => {
+        expect(Buffer.isBuffer(m)).toBe(true);
+        expect(m.length).toBe(10 + i * 97);
+        expect(m.every((b) => b === i)).toBe(true);
+      });
+    } finally {
+      sock.close();
+      t.sock.close();
+    }
+  });
+
   it('an ICMP port unreachable comes back as ECONNREFUSED (no addon: trySend declines)', async () => {
     if (!NATIVE) {
       const sock = await nodeUdpSocketFactory().open({ address: '127.0.0.1', family: 4, port: 9 });

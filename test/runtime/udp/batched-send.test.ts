@@ -4,13 +4,16 @@
  * loaded (Linux), falling back to node's `send` for a datagram the kernel refuses and the rest.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadNativeAddon, nativeBinding } from '../../../src/crypto/native.js';
 import {
   bindUdpSocket,
   type DatagramSocket,
+  DgramSocket,
   socketFd,
 } from '../../../src/runtime/udp/datagram-socket.js';
 import { UdpEndpoint } from '../../../src/runtime/udp/index.js';
@@ -138,6 +141,45 @@ describe.skipIf(sendmmsg === undefined)('the addon sockaddr, send and sendmmsg',
     await until(() => got.length === 2);
   });
 
+  it('gso: a run to one peer is one message; where the kernel refuses segmentation the socket sends without', async () => {
+    const { port, got } = await receiver();
+    const { fd, sock } = await sender();
+    const to = sockaddr('127.0.0.1', port);
+    const data = [datagram(0, 300), datagram(1, 300), datagram(2, 100), datagram(3, 300)];
+    expect(send(fd, data, [to, to, to, to], 0, 4, true)).toBe(4);
+    await until(() => got.length === 4);
+    expect(got.map((m) => [m.length, m[0]])).toEqual([
+      [300, 1],
+      [300, 2],
+      [100, 3],
+      [300, 4],
+    ]);
+    // A kernel without UDP_SEGMENT (or a device without checksum offload) answers EIO: the socket
+    // sends the same batch without it, and asks no more.
+    const calls: boolean[] = [];
+    const refusing = {
+      ...(addon as NonNullable<typeof addon>),
+      sendmmsg: (...args: Parameters<typeof send>) => {
+        calls.push(args[5] === true);
+        return args[5] === true ? -5 : send(...args);
+      },
+    };
+    const socket = new DgramSocket(sock, 4, silent, refusing);
+    socket.sendMany(
+      data,
+      data.map(() => `127.0.0.1:${port}`),
+      4,
+    );
+    socket.sendMany(
+      data,
+      data.map(() => `127.0.0.1:${port}`),
+      2,
+    );
+    await until(() => got.length === 10);
+    expect(calls).toEqual([true, false, false]);
+    expect(socket.batchedSends).toBe(6);
+  });
+
   it('rejects arguments of the wrong type or out of range without crashing', async () => {
     const { fd } = await sender();
     const data = [datagram(0), datagram(1)];
@@ -211,6 +253,36 @@ describe('DatagramSocket.sendMany (node:dgram, batched where the addon is loaded
     expect(socket.sendErrors).toBe(1);
   });
 
+  it('runs to one peer leave segmented (UDP GSO) and arrive as the datagrams they were', async () => {
+    const a = await receiver();
+    const b = await receiver();
+    const socket = await bindUdpSocket('127.0.0.1:0', silent);
+    open.push(socket);
+    const sizes = [1200, 1200, 1200, 700, 1200, 1200, 900, 1200];
+    const peers = [a, a, a, a, a, b, b, a];
+    const data = sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
+    socket.sendMany?.(
+      data,
+      peers.map((p) => `127.0.0.1:${p.port}`),
+      data.length,
+    );
+    await until(() => a.got.length === 6 && b.got.length === 2);
+    // In order, each datagram whole: the kernel cut the runs where they were joined.
+    expect(a.got.map((m) => [m.length, m[0]])).toEqual([
+      [1200, 1],
+      [1200, 2],
+      [1200, 3],
+      [700, 4],
+      [1200, 5],
+      [1200, 8],
+    ]);
+    expect(b.got.map((m) => [m.length, m[0]])).toEqual([
+      [1200, 6],
+      [900, 7],
+    ]);
+    expect(socket.batchedSends).toBe(BATCHING ? 8 : 0);
+  });
+
   it('while node holds sends of ours, new ones queue behind them (order kept)', async () => {
     const { port, got } = await receiver();
     const socket = await bindUdpSocket('127.0.0.1:0', silent);
@@ -244,6 +316,40 @@ describe('DatagramSocket.sendMany (node:dgram, batched where the addon is loaded
     },
   );
 
+  it('what waits behind a datagram is read in one recvmmsg, in order, with the same remotes', async () => {
+    const socket = await bindUdpSocket(HAS_V6 ? '[::]:0' : '127.0.0.1:0', silent);
+    open.push(socket);
+    const got: string[] = [];
+    socket.onMessage((data, remote) => got.push(`${data.length}:${data[0]}@${remote}`));
+    const port = socket.address().port;
+    const senders: Array<{ sock: Socket; host: string }> = [];
+    for (const [type, host] of HAS_V6
+      ? ([
+          ['udp4', '127.0.0.1'],
+          ['udp6', '::1'],
+        ] as const)
+      : ([['udp4', '127.0.0.1']] as const)) {
+      const sock = createSocket(type);
+      await new Promise<void>((r) => sock.bind(0, host, () => r()));
+      open.push({ close: () => new Promise<void>((r) => sock.close(() => r())) });
+      senders.push({ sock, host });
+    }
+    // All queued before this turn ends, so node's first callback finds the rest waiting.
+    const expected: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const { sock, host } = senders[i % senders.length];
+      const size = 100 + i * 37;
+      sock.send(new Uint8Array(size).fill(i), port, host);
+      const local = sock.address().port;
+      expected.push(`${size}:${i}@${host.includes(':') ? `[${host}]` : host}:${local}`);
+    }
+    await until(() => got.length === expected.length);
+    expect(got).toEqual(expected);
+    expect(socket.receiveErrors).toBe(0);
+    if (BATCHING) expect(socket.drainedReceives).toBeGreaterThan(0);
+    else expect(socket.drainedReceives).toBe(0);
+  });
+
   it('the addon is used for batches here unless MASQUE_NATIVE=0 (Linux CI notices a regression)', () => {
     if (process.env['MASQUE_NATIVE'] === '0' || process.platform !== 'linux') {
       expect(BATCHING).toBe(false);
@@ -256,6 +362,10 @@ describe('DatagramSocket.sendMany (node:dgram, batched where the addon is loaded
 /** Records how the endpoint hands datagrams to its socket. */
 class RecordingSocket implements DatagramSocket {
   readonly calls: string[] = [];
+  segmentation = true;
+  disableSegmentation(): void {
+    this.segmentation = false;
+  }
   send(data: Uint8Array, port: number, host: string): void {
     this.calls.push(`send ${data[0]}@${host}:${port}`);
   }
@@ -298,6 +408,33 @@ describe('UdpEndpoint hands one flush to the socket at once', () => {
     conn.outbox.push({ data: Uint8Array.of(4), to: '127.0.0.1:9' });
     ep.flushNow(conn);
     expect(socket.calls[1]).toBe('sendMany 4@127.0.0.1:9');
+  });
+
+  it('an endpoint writing a key log sends no segmented runs (captures stay dissectable)', async () => {
+    const plain = new RecordingSocket();
+    const logged = new RecordingSocket();
+    const dir = mkdtempSync(join(tmpdir(), 'masque-gso-'));
+    try {
+      const create = () => new FakeConnection('c', [cid(0xb1)]);
+      open.push(
+        await UdpEndpoint.bind<FakeConnection, null>({
+          socket: plain,
+          createClientConnection: create,
+        }),
+      );
+      open.push(
+        await UdpEndpoint.bind<FakeConnection, null>({
+          socket: logged,
+          createClientConnection: create,
+          keylogFile: join(dir, 'keys.log'),
+        }),
+      );
+      expect(process.env.SSLKEYLOGFILE).toBeUndefined();
+      expect(plain.segmentation).toBe(true);
+      expect(logged.segmentation).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a long flush goes out in batches of 64', async () => {
