@@ -113,7 +113,12 @@ export async function startProxyProcess(
 /** The plain node:dgram relay (bench/relay-process.ts) in its own process, before `echoPort`. */
 export async function startRelayProcess(echoPort: number): Promise<Measured & { port: number }> {
   const relay = fork(join(ROOT, 'bench/relay-process.ts'), [String(echoPort)], {
-    execArgv: ['--import', 'tsx'],
+    // MASQUE_BENCH_LOAD_NODE_ARGS: node options for the load process (the clients), e.g. a profiler.
+    execArgv: [
+      ...(process.env.MASQUE_BENCH_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -131,6 +136,8 @@ export interface LoadResult {
   cpu: number;
   /** Of which in the kernel (system time). */
   system: number;
+  /** CPU seconds of the load process itself (the clients) during the run. */
+  loadCpu: number;
 }
 
 /**
@@ -144,7 +151,12 @@ export async function runLoad(
   measured: Measured,
 ): Promise<LoadResult> {
   const load = fork(join(ROOT, script), [], {
-    execArgv: ['--import', 'tsx'],
+    // MASQUE_BENCH_LOAD_NODE_ARGS: node options for the load process (the clients), e.g. a profiler.
+    execArgv: [
+      ...(process.env.MASQUE_BENCH_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const cpu = (): { user: number; system: number } =>
@@ -158,9 +170,11 @@ export async function runLoad(
   try {
     return await new Promise<LoadResult>((resolve, reject) => {
       let cpu0 = { user: 0, system: 0 };
+      let load0 = 0;
       load.on('message', (m: { ready?: true; echoes?: number; ms?: number }) => {
         if (m.ready) {
           cpu0 = cpu();
+          load0 = cpuSeconds(load.pid as number);
           load.send({ go: ms });
         } else if (m.echoes !== undefined) {
           const c = cpu();
@@ -170,6 +184,8 @@ export async function runLoad(
             ms: m.ms as number,
             cpu: c.user - cpu0.user + system,
             system,
+            // The load reports before it closes its clients: its CPU so far is the run's.
+            loadCpu: cpuSeconds(load.pid as number) - load0,
           });
         }
       });

@@ -25,11 +25,17 @@ const SHAPES = [
   { flows: 32, window: 8 },
 ];
 
-function perEcho(r: LoadResult): { perSec: number; cpuUs: number; sysUs: number } {
+function perEcho(r: LoadResult): {
+  perSec: number;
+  cpuUs: number;
+  sysUs: number;
+  clientUs: number;
+} {
   return {
     perSec: (r.echoes * 1000) / r.ms,
     cpuUs: (r.cpu * 1e6) / r.echoes,
     sysUs: (r.system * 1e6) / r.echoes,
+    clientUs: (r.loadCpu * 1e6) / r.echoes,
   };
 }
 
@@ -90,28 +96,27 @@ const bench: BenchModule = {
         const ratios = rounds.map(({ a, b }) => b.cpuUs / a.cpuUs);
         const ratio = median(ratios);
         const pick = (f: (e: { a: Echo; b: Echo }) => number): number => median(rounds.map(f));
-        const a = {
-          perSec: pick((x) => x.a.perSec),
-          cpuUs: pick((x) => x.a.cpuUs),
-          sysUs: pick((x) => x.a.sysUs),
-        };
-        const b = {
-          perSec: pick((x) => x.b.perSec),
-          cpuUs: pick((x) => x.b.cpuUs),
-          sysUs: pick((x) => x.b.sysUs),
-        };
+        const side = (e: 'a' | 'b') => ({
+          perSec: pick((x) => x[e].perSec),
+          cpuUs: pick((x) => x[e].cpuUs),
+          sysUs: pick((x) => x[e].sysUs),
+          clientUs: pick((x) => x[e].clientUs),
+        });
+        const a = side('a');
+        const b = side('b');
+        const clientRatio = median(rounds.map((x) => x.b.clientUs / x.a.clientUs));
         rows.push(
           {
             name: `plain relay process, ${shape}`,
             nsPerOp: 1e9 / a.perSec,
             opsPerSec: a.perSec,
-            note: `${Math.round(a.perSec).toLocaleString('en-US')} echoes/s; relay ${a.cpuUs.toFixed(1)} µs CPU per echo (${a.sysUs.toFixed(1)} in the kernel)`,
+            note: `${Math.round(a.perSec).toLocaleString('en-US')} echoes/s; relay ${a.cpuUs.toFixed(1)} µs CPU per echo (${a.sysUs.toFixed(1)} in the kernel); plain UDP clients ${a.clientUs.toFixed(1)} µs`,
           },
           {
             name: `proxy process (connect-udp, HTTP/3), ${shape}`,
             nsPerOp: 1e9 / b.perSec,
             opsPerSec: b.perSec,
-            note: `${Math.round(b.perSec).toLocaleString('en-US')} echoes/s; proxy ${b.cpuUs.toFixed(1)} µs CPU per echo (${b.sysUs.toFixed(1)} in the kernel) = ${ratio.toFixed(2)}x the relay's (goal <= 2; rounds ${ratios.map((x) => x.toFixed(2)).join(', ')}); throughput ${(b.perSec / a.perSec).toFixed(2)} of the relay's`,
+            note: `${Math.round(b.perSec).toLocaleString('en-US')} echoes/s; proxy ${b.cpuUs.toFixed(1)} µs CPU per echo (${b.sysUs.toFixed(1)} in the kernel) = ${ratio.toFixed(2)}x the relay's (goal <= 2; rounds ${ratios.map((x) => x.toFixed(2)).join(', ')}); throughput ${(b.perSec / a.perSec).toFixed(2)} of the relay's; SDK clients ${b.clientUs.toFixed(1)} µs = ${clientRatio.toFixed(2)}x the plain clients'`,
           },
         );
       }

@@ -265,7 +265,11 @@ export class QuicAwareTunnel extends SessionRelay implements LinkUser {
 
   #toTarget(packet: Uint8Array): void {
     if (!this.admitToTarget(packet.length)) return;
-    this.#o.link.socket.send(packet, this.#onSent);
+    const socket = this.#o.link.socket;
+    // At once where the kernel takes it (no callback to wait for), else queued through `send`.
+    const now = socket.trySend?.(packet, 0, packet.length) ?? false;
+    if (now !== false) this.#onSent(now === true ? null : now);
+    else socket.send(packet, this.#onSent);
   }
 
   // ---- target → client ----

@@ -120,8 +120,7 @@ export class UdpTunnel extends SessionRelay {
     // At once where the kernel takes it (no copy, no callback), else queued through `send`.
     const now = this.#socket.trySend?.(payload, offset, length) ?? false;
     if (now !== false) {
-      this.sending--;
-      if (now !== true) this.#sendFailed(now);
+      this.#onSent(now === true ? null : now);
       return;
     }
     // The view dies with this callback; the kernel reads the bytes later.

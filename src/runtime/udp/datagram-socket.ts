@@ -6,13 +6,15 @@
  * Native send (issue 13): where the native addon is loaded (src/crypto/native.ts, Linux), the
  * datagrams of one flush leave from the socket's own fd in one sendmmsg(2), a single one in one
  * sendto(2), instead of one `socket.send` each (node:dgram has no batched send, and each of its
- * sends allocates a request, an argument list and a callback tick); consecutive datagrams to one
- * peer of one length leave as one message the kernel segments (UDP GSO, UDP_SEGMENT; turned off
- * for the socket when the kernel refuses it, while a key log is written, or by MASQUE_GSO=0). Peers' addresses are encoded
- * as struct sockaddr once and kept (up to {@link SOCKADDR_CACHE} of them). When the kernel
- * refuses one (EAGAIN on a full buffer, EMSGSIZE...) that one and the rest go through node's
- * `send`, which queues, retries and counts errors as before; and while node still holds sends
- * of ours, new ones queue behind them there, so datagrams leave in the order given.
+ * sends allocates a request, an argument list and a callback tick). Consecutive datagrams to one
+ * peer of one length leave as one message the kernel segments (UDP GSO, UDP_SEGMENT), except when
+ * the kernel refuses it, while a key log is written, or with MASQUE_GSO=0. Peers' addresses are
+ * encoded as struct sockaddr once and kept (up to {@link SOCKADDR_CACHE} of them). When the
+ * kernel refuses one (EAGAIN on a full buffer, EMSGSIZE...) that one and the rest go through
+ * node's `send`, which queues, retries and counts errors as before; and while node still holds
+ * sends of ours, new ones queue behind them there, so datagrams leave in the order given.
+ *
+ * Native receive: see drain.ts (what waits behind a datagram node delivered, in one recvmmsg).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { constants } from 'node:os';

@@ -124,3 +124,27 @@ describe('QUIC-aware tunnel: client migration (quic-proxy §6.5, 09-delta §2)',
     expect(tunnel.migrations).toBe(1);
   });
 });
+
+describe('QUIC-aware tunnel: tunnelled packets to the target', () => {
+  it('leave at once where the socket takes them (no queue slot held); a failure is counted', () => {
+    const { session, socket, tunnel } = setup();
+    socket.sendsAtOnce = true;
+    session.deliver(fromHex('00 40aabbcc'));
+    session.deliver(fromHex('00 40ddeeff'));
+    expect(socket.sent.map((b) => [...b])).toEqual([
+      [0x40, 0xaa, 0xbb, 0xcc],
+      [0x40, 0xdd, 0xee, 0xff],
+    ]);
+    expect(tunnel.pending).toBe(0);
+    socket.sendsAtOnce = Object.assign(new Error('EMSGSIZE'), { code: 'EMSGSIZE' });
+    session.deliver(fromHex('00 40010203'));
+    expect(tunnel.counters.drops.get('send_error')).toBe(1);
+    expect(tunnel.pending).toBe(0);
+    // Without it, the socket's queued send (and its callback) as before.
+    socket.sendsAtOnce = false;
+    socket.holdSends = true;
+    session.deliver(fromHex('00 40040506'));
+    expect(tunnel.pending).toBe(1);
+    expect(socket.sent.length).toBe(3);
+  });
+});
