@@ -50,7 +50,7 @@ export interface DatagramSocket {
   /** Datagrams the kernel refused to send (ENOBUFS, EMSGSIZE, unreachable...), when counted. */
   readonly sendErrors?: number;
   /** Datagrams that left through the native addon (sendmmsg or sendto), when counted. */
-  readonly batchedSends?: number;
+  readonly nativeSends?: number;
   /** Datagrams read by the native drain (recvmmsg) rather than by node, when counted. */
   readonly drainedReceives?: number;
   /**
@@ -159,7 +159,7 @@ export class DgramSocket implements DatagramSocket, DrainSink {
   readonly #sockaddrs = new Map<string, Uint8Array | null>();
   /** The sockaddrs of a batch, reused across flushes. */
   readonly #batch: Uint8Array[] = [];
-  #batchedSends = 0;
+  #nativeSends = 0;
   /** IPv4 address and port (as one number) → remote string, for drained datagrams. */
   readonly #remotes = new Map<number, string>();
   #drainedCount = 0;
@@ -277,7 +277,7 @@ export class DgramSocket implements DatagramSocket, DrainSink {
       // -errno (EAGAIN on a full buffer, EMSGSIZE...): node's send takes this one and the rest.
       if (sent <= 0) break;
       i += sent;
-      this.#batchedSends += sent;
+      this.#nativeSends += sent;
     }
     return i;
   }
@@ -286,8 +286,8 @@ export class DgramSocket implements DatagramSocket, DrainSink {
     this.#gso = false;
   }
 
-  get batchedSends(): number {
-    return this.#batchedSends;
+  get nativeSends(): number {
+    return this.#nativeSends;
   }
 
   send(data: Uint8Array, port: number, host: string): void {

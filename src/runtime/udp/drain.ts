@@ -14,12 +14,12 @@
  */
 import type { NativeBinding } from '../../crypto/native.js';
 
-export const DRAIN_SLOTS = 16;
+const DRAIN_SLOTS = 16;
 export const DRAIN_SLOT = 65536;
 /** Bytes of the addon's record of one datagram (layout: src/crypto/native.ts `recvmmsg`). */
 export const DRAIN_META = 80;
 /** recvmmsg calls per node message callback at most. */
-export const DRAIN_ROUNDS = 4;
+const DRAIN_ROUNDS = 4;
 
 /** The shared buffers a drain reads into. */
 export interface DrainScratch {
@@ -31,7 +31,7 @@ export interface DrainScratch {
 let shared: DrainScratch | undefined;
 
 /** The process's drain scratch, made on first use. */
-export function drainScratch(): DrainScratch {
+function drainScratch(): DrainScratch {
   if (shared === undefined) {
     const meta = new Uint8Array(DRAIN_SLOTS * DRAIN_META);
     shared = {

@@ -217,7 +217,7 @@ export class UdpEndpoint<C extends EndpointConnection, ClientConfig = unknown>
     return {
       sendErrors: s.sendErrors ?? 0,
       receiveErrors: s.receiveErrors ?? 0,
-      nativeSends: s.batchedSends ?? 0,
+      nativeSends: s.nativeSends ?? 0,
       drainedReceives: s.drainedReceives ?? 0,
     };
   }
