@@ -95,7 +95,11 @@ export async function startProxyProcess(
   try {
     const template = await new Promise<string>((resolve, reject) => {
       let out = '';
+      // MASQUE_BENCH_PROXY_STDOUT=1 passes the proxy's stdout on (e.g. for --trace-gc).
+      const echo = process.env.MASQUE_BENCH_PROXY_STDOUT === '1';
       proxy.stdout?.on('data', (d: Buffer) => {
+        if (echo) process.stderr.write(d);
+        if (out.length > 4096) return;
         out += d.toString();
         const m = /URI template: +(\S+)/.exec(out);
         if (m !== null) resolve(m[1]);

@@ -17,6 +17,8 @@
  * likewise saturated at 2^53 - 1 on the hot path: such a Context ID is never registered, so the
  * datagram is dropped as an unknown context (RFC 9298 §5).
  */
+
+import { pooledBytes } from '../wire/pooled.js';
 import {
   decodeVarint,
   encodeVarint,
@@ -154,12 +156,19 @@ export function readQuarterStreamId(
   return readSaturated(buf, offset, end, out, 'Quarter Stream ID', 'connection');
 }
 
-/** An HTTP/3 Datagram as a new buffer. */
+/**
+ * An HTTP/3 Datagram in bytes the caller owns (from the packet-path pool, `wire/pooled.ts`: it is
+ * queued and sent soon).
+ */
 export function encodeH3Datagram(quarterStreamId: number, payload: Uint8Array): Uint8Array {
-  const head = withCapsuleErrors('HTTP/3 datagram', () => {
-    return varintLength(quarterStreamId);
-  });
-  const out = new Uint8Array(head + payload.length);
+  // Hot path: no closure (one per datagram sent).
+  let head: number;
+  try {
+    head = varintLength(quarterStreamId);
+  } catch (err) {
+    throw toCapsuleError('HTTP/3 datagram', err);
+  }
+  const out = pooledBytes(head + payload.length);
   encodeVarint(out, 0, quarterStreamId);
   out.set(payload, head);
   return out;

@@ -1,5 +1,6 @@
 export { CodecError, type CodecErrorCode, isCodecError } from './errors.js';
 export { bytesEqual, concatBytes, fromHex, toHex } from './hex.js';
+export { pooledBytes, pooledCopy } from './pooled.js';
 export { ByteReader } from './reader.js';
 export {
   decodeVarint,

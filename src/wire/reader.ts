@@ -15,7 +15,8 @@ import {
 
 export class ByteReader {
   readonly #buf: Uint8Array;
-  readonly #view: DataView;
+  /** Made on the first multi-byte fixed-width read: most readers (packet headers, frames) never need one. */
+  #dataView: DataView | undefined;
   #pos: number;
   readonly #end: number;
   readonly #vr: VarintResult = { value: 0, next: 0 };
@@ -29,8 +30,6 @@ export class ByteReader {
       );
     }
     this.#buf = buf;
-    // The view must honour byteOffset and byteLength: `buf` is often a view into a larger pool.
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#pos = start;
     this.#end = end;
   }
@@ -38,6 +37,13 @@ export class ByteReader {
   /** Current position, as an index into the underlying `buf`. */
   get offset(): number {
     return this.#pos;
+  }
+
+  get #view(): DataView {
+    // The view must honour byteOffset and byteLength: `buf` is often a view into a larger pool.
+    const b = this.#buf;
+    this.#dataView ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return this.#dataView;
   }
 
   /** Bytes left before the end of the window. */
@@ -121,6 +127,8 @@ export class ByteReader {
    * same ("practically unlimited") and for codes that are only compared against registered values.
    */
   varintClamped(): number {
+    // 1 to 4 bytes (first byte below 0xc0) cannot exceed 2^30: no bigint for the common case.
+    if (this.#pos < this.#end && this.#buf[this.#pos] < 0xc0) return this.varint();
     const r = decodeVarintBig(this.#buf, this.#pos, this.#end);
     this.#pos = r.next;
     return r.value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(r.value);

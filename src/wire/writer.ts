@@ -17,9 +17,12 @@ const PREFIX_MAX: Record<Exclude<LengthPrefix, 'varint'>, number> = {
 
 export class ByteWriter {
   #buf: Uint8Array;
-  #view: DataView;
+  /** Made on the first multi-byte fixed-width write (packet building rarely needs one). */
+  #dataView: DataView | undefined;
   #pos: number;
-  readonly #start: number;
+  #start: number;
+  /** End of the writable window: the buffer's length, or less after {@link rewind}. */
+  #end: number;
   readonly #fixed: boolean;
 
   /**
@@ -42,8 +45,14 @@ export class ByteWriter {
       this.#fixed = true;
       this.#start = start;
     }
-    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
     this.#pos = this.#start;
+    this.#end = this.#buf.length;
+  }
+
+  get #view(): DataView {
+    const b = this.#buf;
+    this.#dataView ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return this.#dataView;
   }
 
   /** A writer over `buf[start, buf.length)` that never reallocates. */
@@ -68,7 +77,7 @@ export class ByteWriter {
 
   #ensure(n: number): void {
     const need = this.#pos + n;
-    if (need <= this.#buf.length) return;
+    if (need <= this.#end) return;
     if (this.#fixed) {
       throw new CodecError('TOO_LARGE', `writer full: need ${n} more bytes at ${this.#pos}`);
     }
@@ -77,7 +86,8 @@ export class ByteWriter {
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#pos));
     this.#buf = next;
-    this.#view = new DataView(next.buffer);
+    this.#end = cap;
+    this.#dataView = undefined;
   }
 
   u8(v: number): this {
@@ -134,8 +144,12 @@ export class ByteWriter {
   /** `n` zero bytes (padding). */
   zeros(n: number): this {
     this.#ensure(n);
-    this.#buf.fill(0, this.#pos, this.#pos + n);
-    this.#pos += n;
+    const b = this.#buf;
+    const end = this.#pos + n;
+    // A packet number placeholder is 1-4 bytes: a loop beats fill()'s call into the runtime.
+    if (n <= 16) for (let i = this.#pos; i < end; i++) b[i] = 0;
+    else b.fill(0, this.#pos, end);
+    this.#pos = end;
     return this;
   }
 
@@ -202,6 +216,19 @@ export class ByteWriter {
   /** A copy of the bytes written. */
   toBytes(): Uint8Array {
     return this.#buf.slice(this.#start, this.#pos);
+  }
+
+  /**
+   * Fixed writers: writes `buffer[start, end)` from now on, forgetting what was written (a packet
+   * builder reuses one writer for every packet rather than making one per packet).
+   */
+  rewind(start: number, end: number): void {
+    if (!this.#fixed || start < 0 || start > end || end > this.#buf.length) {
+      throw new CodecError('TOO_LARGE', `cannot rewind to [${start}, ${end})`);
+    }
+    this.#start = start;
+    this.#pos = start;
+    this.#end = end;
   }
 
   /** Forgets what was written, keeping the buffer. */

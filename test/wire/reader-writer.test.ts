@@ -44,6 +44,23 @@ describe('ByteReader / ByteWriter', () => {
     expect(pool[44]).toBe(0);
   });
 
+  it('a fixed writer rewinds to a new window and is bounded by its end', () => {
+    const buf = new Uint8Array(16);
+    const w = ByteWriter.into(buf);
+    w.u32(0x01020304);
+    w.rewind(8, 12);
+    expect(w.length).toBe(0);
+    w.u16(0xaabb).u8(0xcc);
+    expect(w.position).toBe(11);
+    expect(toHex(w.view())).toBe('aabbcc');
+    expect(codeOf(() => w.u16(0))).toBe('TOO_LARGE'); // 12 is the end, not 16
+    w.u8(0xdd);
+    expect(toHex(buf)).toBe('0102030400000000aabbccdd00000000');
+    expect(codeOf(() => w.rewind(4, 17))).toBe('TOO_LARGE');
+    expect(codeOf(() => w.rewind(5, 4))).toBe('TOO_LARGE');
+    expect(codeOf(() => new ByteWriter(8).rewind(0, 4))).toBe('TOO_LARGE'); // growable
+  });
+
   it('reports truncation, caps and exact consumption with typed codes', () => {
     expect(codeOf(() => new ByteReader(fromHex('00')).u16())).toBe('TRUNCATED');
     expect(codeOf(() => new ByteReader(fromHex('05 01')).vec8())).toBe('TRUNCATED');

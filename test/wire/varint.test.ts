@@ -40,6 +40,18 @@ describe('varint (RFC 9000 §16)', () => {
     expect(r.varintClamped()).toBe(Number.MAX_SAFE_INTEGER);
   });
 
+  it('varintClamped reads every length exactly (1-4 bytes without bigint, 8 with)', () => {
+    // RFC 9000 §A.1 samples, then 2^61 - 1 in 8 bytes (clamped to 2^53 - 1).
+    const r = new ByteReader(fromHex('259d7f3e7d7bbd4025dfffffffffffffff'));
+    expect([r.varintClamped(), r.varintClamped(), r.varintClamped(), r.varintClamped()]).toEqual([
+      37, 494878333, 15293, 37,
+    ]);
+    expect(r.varintClamped()).toBe(Number.MAX_SAFE_INTEGER);
+    r.expectEnd();
+    expect(() => new ByteReader(fromHex('9d7f')).varintClamped()).toThrowError(CodecError);
+    expect(() => new ByteReader(new Uint8Array(0)).varintClamped()).toThrowError(CodecError);
+  });
+
   it('encodes the samples minimally, and 37 in two bytes on request', () => {
     expect(toHex(new ByteWriter().varint(151288809941952652n).view())).toBe('c2197c5eff14e88c');
     expect(toHex(new ByteWriter().varint(494878333).view())).toBe('9d7f3e7d');

@@ -4,6 +4,7 @@
  * validation, CONNECTION_CLOSE to the close logic. Table 3 packet-type rules were already
  * enforced by the frame parser.
  */
+import { pooledCopy } from '../../wire/index.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { type Frame, FrameType } from '../frames/index.js';
 import type { PacketSpace } from '../recovery/index.js';
@@ -172,7 +173,7 @@ function onDatagram(c: ConnectionCore, data: Uint8Array, implicitLength: boolean
       implicitLength ? FrameType.DATAGRAM : FrameType.DATAGRAM_LEN,
     );
   }
-  c.emit({ type: 'datagram', data: data.slice() });
+  c.emit({ type: 'datagram', data: pooledCopy(data) });
 }
 
 function varintSize(n: number): number {

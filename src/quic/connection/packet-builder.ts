@@ -7,7 +7,7 @@
  * What goes into the packets is the sender's policy (`send.ts`); this file only lays bytes out.
  */
 import { AEAD_TAG_LENGTH } from '../../crypto/aead.js';
-import { ByteWriter } from '../../wire/index.js';
+import { ByteWriter, pooledCopy } from '../../wire/index.js';
 import { type Frame, frameLength, infoOf, writeFrame } from '../frames/index.js';
 import {
   finishLongHeader,
@@ -76,7 +76,7 @@ const SHARED = new Map<number, DatagramBuilder>();
 export class DatagramBuilder {
   readonly #buf: Uint8Array;
   /** Writer of the open packet, bounded to leave room for its AEAD tag. */
-  #w: ByteWriter;
+  readonly #w: ByteWriter;
   /** End of the sealed packets. */
   #pos = 0;
   #limit: number;
@@ -146,8 +146,8 @@ export class DatagramBuilder {
     if (this.#pos + need > this.#limit) return false;
     const pnLength = pnLen(spec.pn, spec.largestAcked);
     const start = this.#pos;
-    const w = ByteWriter.into(this.#buf.subarray(0, this.#limit - AEAD_TAG_LENGTH), start);
-    this.#w = w;
+    const w = this.#w;
+    w.rewind(start, this.#limit - AEAD_TAG_LENGTH);
     let long: LongHeaderLayout | undefined;
     let pnOffset: number;
     let payloadOffset: number;
@@ -252,7 +252,7 @@ export class DatagramBuilder {
   finish(): Uint8Array | undefined {
     this.#sealOpen();
     if (this.#pos === 0) return undefined;
-    return this.#buf.slice(0, this.#pos);
+    return pooledCopy(this.#buf, 0, this.#pos);
   }
 
   /** Forgets everything for the next datagram, whose size is capped at `limit`. */

@@ -9,6 +9,11 @@
 
 /** The map key of a connection ID: one UTF-16 code unit per byte (O(length)). */
 export function cidKey(cid: Uint8Array): string {
+  // Our own CIDs are 8 bytes: one call makes a flat string, half the cost of the loop's concat
+  // (one lookup per datagram received).
+  if (cid.length === 8) {
+    return String.fromCharCode(cid[0], cid[1], cid[2], cid[3], cid[4], cid[5], cid[6], cid[7]);
+  }
   let s = '';
   for (let i = 0; i < cid.length; i++) s += String.fromCharCode(cid[i]);
   return s;

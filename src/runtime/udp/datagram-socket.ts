@@ -20,6 +20,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { constants } from 'node:os';
 import type { Logger } from 'pino';
 import { type NativeBinding, nativeBinding } from '../../crypto/native.js';
+import { pooledCopy } from '../../wire/index.js';
 import { formatAddress, parseAddress } from './address.js';
 import {
   DRAIN_META,
@@ -335,7 +336,7 @@ export class DgramSocket implements DatagramSocket, DrainSink {
       return;
     }
     const offset = i * DRAIN_SLOT;
-    this.#handler(s.data.slice(offset, offset + length), remote);
+    this.#handler(pooledCopy(s.data, offset, offset + length), remote);
   }
 
   drainFailed(errno: number): void {
