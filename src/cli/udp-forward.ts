@@ -7,11 +7,14 @@
  * Datagrams that arrive while a tunnel opens wait (256 KiB per peer); a refused tunnel is not
  * retried for a second. Every datagram dropped on the way is counted (`stats()`).
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { pino } from 'pino';
 import { type MasqueAuth, MasqueClient, type MasqueClientOptions } from '../client/client.js';
 import { MasqueError } from '../client/errors.js';
 import { defaultTemplate } from '../masque/connect-udp/template-expand.js';
+import { formatAddress } from '../runtime/udp/address.js';
+import { bindUdpSocket, type DgramSocket } from '../runtime/udp/datagram-socket.js';
 import { ClientPool } from './client-pool.js';
 import { QuicForwardSocket } from './quic-forward-socket.js';
 
@@ -120,12 +123,12 @@ interface ForwardSocket {
 }
 
 interface Peer {
+  /** The peer's address, "a.b.c.d:port" / "[v6]:port" (`formatAddress`): its key too. */
   key: string;
-  rinfo: RemoteInfo;
   sock: ForwardSocket | undefined;
   /** Gives the tunnel's place on its connection back (idempotent). */
   release: () => void;
-  pending: Buffer[];
+  pending: Uint8Array[];
   pendingBytes: number;
   last: number;
   failedUntil: number;
@@ -134,7 +137,14 @@ interface Peer {
 export class UdpForwarder {
   readonly #opts: UdpForwardOptions;
   readonly #target: { host: string; port: number };
-  readonly #local: Socket;
+  /**
+   * The local socket: the runtime's (native sends with a cached sockaddr per peer and recvmmsg
+   * drains where the addon is loaded, node:dgram otherwise), as the proxy's endpoint uses.
+   */
+  readonly #local: DgramSocket;
+  /** One reply's arguments to `sendMany`, reused. */
+  readonly #replyData: Uint8Array[] = [new Uint8Array(0)];
+  readonly #replyTo: string[] = [''];
   /** Peers in least-recently-used order (Map keeps insertion order; activity re-inserts). */
   readonly #peers = new Map<string, Peer>();
   readonly #pool: ClientPool;
@@ -158,12 +168,9 @@ export class UdpForwarder {
       local_send_error: 0,
     },
   };
-  readonly #onLocalSent = (err: Error | null): void => {
-    if (err !== null) this.#stats.drops.local_send_error++;
-  };
   #closed = false;
 
-  private constructor(opts: UdpForwardOptions, pool: ClientPool, local: Socket) {
+  private constructor(opts: UdpForwardOptions, pool: ClientPool, local: DgramSocket) {
     this.#opts = opts;
     this.#target = parseHostPort(opts.target);
     this.#local = local;
@@ -172,7 +179,7 @@ export class UdpForwarder {
     const idle = opts.idleMs ?? 60_000;
     this.#sweep = setInterval(() => this.#closeIdle(idle), Math.max(100, idle / 4));
     this.#sweep.unref();
-    local.on('message', (msg, rinfo) => this.#fromPeer(msg, rinfo));
+    local.onMessage((msg, remote) => this.#fromPeer(msg, remote));
   }
 
   /** Connects to the proxy (fails fast when it is unreachable) and binds the local port. */
@@ -192,19 +199,11 @@ export class UdpForwarder {
     const clientOpts = clientOptions(opts);
     const first = await MasqueClient.connect(template, clientOpts);
     const buffer = opts.socketBufferBytes ?? DEFAULT_BUFFER;
-    const local = createSocket({
-      type: isIP(listen.host) === 6 ? 'udp6' : 'udp4',
-      recvBufferSize: buffer,
-      sendBufferSize: buffer,
-    });
+    let local: DgramSocket;
     try {
-      await new Promise<void>((resolve, reject) => {
-        local.once('error', reject);
-        local.bind(listen.port, listen.host, () => {
-          local.off('error', reject);
-          resolve();
-        });
-      });
+      // A name (localhost) binds to its first address, as node:dgram's bind would.
+      const host = isIP(listen.host) === 0 ? (await lookup(listen.host)).address : listen.host;
+      local = await bindUdpSocket(formatAddress(host, listen.port), SILENT, buffer);
     } catch (err) {
       await first.close();
       throw err;
@@ -231,7 +230,7 @@ export class UdpForwarder {
   /** The bound local address, "host:port". */
   get address(): string {
     const a = this.#local.address();
-    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
   }
 
   /** Tunnels open or opening. */
@@ -245,7 +244,8 @@ export class UdpForwarder {
       ...this.#stats,
       tunnelsOpen: this.#peers.size,
       connections: this.#pool.connections,
-      drops: { ...this.#stats.drops },
+      // The socket counts what the kernel refused, at once or in node's send callback.
+      drops: { ...this.#stats.drops, local_send_error: this.#local.sendErrors },
     };
   }
 
@@ -256,23 +256,21 @@ export class UdpForwarder {
     clearInterval(this.#sweep);
     for (const p of this.#peers.values()) p.sock?.close();
     this.#peers.clear();
-    await new Promise<void>((resolve) => this.#local.close(() => resolve()));
+    await this.#local.close();
     await this.#pool.close();
   }
 
-  #fromPeer(msg: Buffer, rinfo: RemoteInfo): void {
+  #fromPeer(msg: Uint8Array, key: string): void {
     if (this.#closed) return;
     const st = this.#stats;
     st.datagramsIn++;
     st.bytesIn += msg.length;
-    const key = `${rinfo.address}|${rinfo.port}`;
     const now = Date.now();
     let peer = this.#peers.get(key);
     if (peer === undefined) {
       if (this.#peers.size >= this.#maxTunnels || !this.#pool.hasRoom) this.#evictOldest();
       peer = {
         key,
-        rinfo,
         sock: undefined,
         release: () => {},
         pending: [],
@@ -304,7 +302,7 @@ export class UdpForwarder {
     }
   }
 
-  #sendThrough(sock: ForwardSocket, msg: Buffer): void {
+  #sendThrough(sock: ForwardSocket, msg: Uint8Array): void {
     if (sock.isClosed) {
       this.#stats.drops.tunnel_closed++;
       return;
@@ -366,7 +364,9 @@ export class UdpForwarder {
       peer.last = Date.now();
       this.#stats.datagramsOut++;
       this.#stats.bytesOut += m.length;
-      this.#local.send(m, peer.rinfo.port, peer.rinfo.address, this.#onLocalSent);
+      this.#replyData[0] = m;
+      this.#replyTo[0] = peer.key;
+      this.#local.sendMany(this.#replyData, this.#replyTo, 1);
     });
     sock.on('error', (e) => this.#opts.onProblem?.(`tunnel for ${peerName(peer)}: ${e.message}`));
     sock.on('close', () => {
@@ -403,10 +403,11 @@ export function formatForwardStats(s: UdpForwardStats): string {
 }
 
 function peerName(p: Peer): string {
-  return p.rinfo.family === 'IPv6'
-    ? `[${p.rinfo.address}]:${p.rinfo.port}`
-    : `${p.rinfo.address}:${p.rinfo.port}`;
+  return p.key;
 }
+
+/** The local socket's own log lines (send failures are counted in `stats()`). */
+const SILENT = pino({ level: 'silent' });
 
 function clientOptions(o: UdpForwardOptions): MasqueClientOptions {
   return {

@@ -84,7 +84,7 @@ export async function bindUdpSocket(
   logger: Logger,
   bufferBytes = DEFAULT_ENDPOINT_BUFFER_BYTES,
   options: { reusePort?: boolean } = {},
-): Promise<DatagramSocket> {
+): Promise<DgramSocket> {
   const { host, port, family } = parseAddress(listen);
   if (family === 0) throw new RangeError(`listen address "${listen}" must be an IP literal`);
   // Large buffers: a burst must not overflow the kernel's queue while the event loop is busy
