@@ -47,6 +47,11 @@ export const SUMMARY: Array<[string, string, string]> = [
   ],
   [
     'proxy-cpu',
+    'proxy process, path without the addon (MASQUE_NATIVE=0), 1 flow x 32 in flight',
+    'proxy process alone, path without the addon, CPU per echo vs a relay process (1 tunnel, 32 in flight)',
+  ],
+  [
+    'proxy-cpu',
     'proxy process (connect-udp, HTTP/3), 32 flows x 8 in flight',
     'proxy process alone, CPU per echo vs a relay process (32 tunnels, 8 in flight each)',
   ],

@@ -66,6 +66,8 @@ export async function startProxyProcess(
   node: string,
   entry: string,
   workers: number,
+  /** More environment for the proxy (e.g. MASQUE_NATIVE=0 for the path without the addon). */
+  env: Record<string, string> = {},
 ): Promise<Measured & { template: string; ca: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'masque-bench-proxy-'));
   const cert = generateDevCert();
@@ -88,7 +90,7 @@ export async function startProxyProcess(
   // --cpu-prof-dir=/tmp/prof" to profile it under the bench's load.
   const nodeArgs = (process.env.MASQUE_BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proxy = spawn(node, [...nodeArgs, ...args, 'proxy', '--config', join(dir, 'proxy.json')], {
-    env: { ...process.env, MASQUE_CACHE_DIR: join(dir, 'cache') },
+    env: { ...process.env, ...env, MASQUE_CACHE_DIR: join(dir, 'cache') },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const stop = stopper(proxy, () => rm(dir, { recursive: true, force: true }));

@@ -10,6 +10,11 @@
  * flight (the harness of the issue's measurements) and 32 flows with 8 each. The proxy is
  * `masque proxy` from the built dist/ (as `npm start` runs it; built first when stale) with the
  * crypto backend this process has (native addon, or node:crypto with MASQUE_NATIVE=0).
+ *
+ * Where the addon is loaded, each round of the one-flow shape also runs the proxy on the path
+ * without it (`MASQUE_NATIVE=0` in the proxy's environment: node:dgram sends and receives,
+ * node:crypto AEAD), so that one run gives both paths beside the same relay (issue 13, "Proven
+ * by"). The load process is the same for both.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -49,7 +54,8 @@ async function round(
   targetPort: number,
   flows: number,
   window: number,
-): Promise<{ a: Echo; b: Echo }> {
+  jsPath: boolean,
+): Promise<{ a: Echo; b: Echo; js?: Echo }> {
   const relay = await startRelayProcess(targetPort);
   let plain: LoadResult;
   try {
@@ -58,8 +64,22 @@ async function round(
   } finally {
     await relay.stop();
   }
-  const proxy = await startProxyProcess(process.execPath, join(ROOT, 'dist/src/cli/main.js'), 1);
-  let tunnelled: LoadResult;
+  const tunnelled = await proxyRound(targetPort, flows, window, {});
+  const js = jsPath
+    ? await proxyRound(targetPort, flows, window, { MASQUE_NATIVE: '0' })
+    : undefined;
+  return { a: perEcho(plain), b: perEcho(tunnelled), js: js && perEcho(js) };
+}
+
+/** The built proxy in a process of its own (with `env` added) under the SDK clients' load. */
+async function proxyRound(
+  targetPort: number,
+  flows: number,
+  window: number,
+  env: Record<string, string>,
+): Promise<LoadResult> {
+  const entry = join(ROOT, 'dist/src/cli/main.js');
+  const proxy = await startProxyProcess(process.execPath, entry, 1, env);
   try {
     const start = {
       template: proxy.template,
@@ -68,11 +88,10 @@ async function round(
       clients: flows,
       window,
     };
-    tunnelled = await runLoad('bench/workers-load.ts', start, MS, proxy);
+    return await runLoad('bench/workers-load.ts', start, MS, proxy);
   } finally {
     await proxy.stop();
   }
-  return { a: perEcho(plain), b: perEcho(tunnelled) };
 }
 
 const median = (xs: number[]): number => {
@@ -90,8 +109,12 @@ const bench: BenchModule = {
     try {
       for (const { flows, window } of SHAPES) {
         const shape = `${flows} flow${flows > 1 ? 's' : ''} x ${window} in flight`;
-        const rounds: Array<{ a: Echo; b: Echo }> = [];
-        for (let r = 0; r < ROUNDS; r++) rounds.push(await round(target.port, flows, window));
+        // The path without the addon, for the one-flow shape, when this run has the addon.
+        const jsPath = flows === 1 && cryptoBackend() === 'native';
+        const rounds: Array<{ a: Echo; b: Echo; js?: Echo }> = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          rounds.push(await round(target.port, flows, window, jsPath));
+        }
         // Each round's ratio is taken within the round (the VM's pace drifts between rounds).
         const ratios = rounds.map(({ a, b }) => b.cpuUs / a.cpuUs);
         const ratio = median(ratios);
@@ -119,6 +142,19 @@ const bench: BenchModule = {
             note: `${Math.round(b.perSec).toLocaleString('en-US')} echoes/s; proxy ${b.cpuUs.toFixed(1)} µs CPU per echo (${b.sysUs.toFixed(1)} in the kernel) = ${ratio.toFixed(2)}x the relay's (goal <= 2; rounds ${ratios.map((x) => x.toFixed(2)).join(', ')}); throughput ${(b.perSec / a.perSec).toFixed(2)} of the relay's; SDK clients ${b.clientUs.toFixed(1)} µs = ${clientRatio.toFixed(2)}x the plain clients'`,
           },
         );
+        if (jsPath) {
+          const js = rounds.map((x) => x.js as Echo);
+          const jsRatios = rounds.map((x) => (x.js as Echo).cpuUs / x.a.cpuUs);
+          const perSec = median(js.map((e) => e.perSec));
+          const cpuUs = median(js.map((e) => e.cpuUs));
+          const sysUs = median(js.map((e) => e.sysUs));
+          rows.push({
+            name: `proxy process, path without the addon (MASQUE_NATIVE=0), ${shape}`,
+            nsPerOp: 1e9 / perSec,
+            opsPerSec: perSec,
+            note: `${Math.round(perSec).toLocaleString('en-US')} echoes/s; proxy ${cpuUs.toFixed(1)} µs CPU per echo (${sysUs.toFixed(1)} in the kernel) = ${median(jsRatios).toFixed(2)}x the relay's (rounds ${jsRatios.map((x) => x.toFixed(2)).join(', ')}); throughput ${(perSec / a.perSec).toFixed(2)} of the relay's; ${(median(js.map((e, i) => e.cpuUs / rounds[i].b.cpuUs))).toFixed(2)}x the native path's CPU`,
+          });
+        }
       }
     } finally {
       await closeAll([target.socket]);

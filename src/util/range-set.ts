@@ -130,6 +130,21 @@ export class RangeSet {
     for (let i = this.#starts.length - 1; i >= 0; i--) yield [this.#starts[i], this.#ends[i]];
   }
 
+  /** Number of ranges (for indexed walks: {@link startAt}, {@link endAt}). */
+  get count(): number {
+    return this.#starts.length;
+  }
+
+  /** Start of range `i` (0 is the lowest). */
+  startAt(i: number): number {
+    return this.#starts[i];
+  }
+
+  /** End (exclusive) of range `i`. */
+  endAt(i: number): number {
+    return this.#ends[i];
+  }
+
   /** Ranges as `[start, end)` pairs, lowest first. */
   *ascending(): IterableIterator<[number, number]> {
     for (let i = 0; i < this.#starts.length; i++) yield [this.#starts[i], this.#ends[i]];

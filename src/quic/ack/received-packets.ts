@@ -236,9 +236,9 @@ export class ReceivedPackets {
     if (toAck.empty) return null;
     const limit = Math.max(1, maxRanges);
     const ranges: AckedRange[] = [];
-    for (const [start, end] of toAck.descending()) {
-      ranges.push([start, end - 1]);
-      if (ranges.length >= limit) break;
+    // Highest first, indexed (no generator and pair per range: one ACK per packet sent).
+    for (let i = toAck.count - 1; i >= 0 && ranges.length < limit; i--) {
+      ranges.push([toAck.startAt(i), toAck.endAt(i) - 1]);
     }
     // §13.2.5: the delay is measured from receipt of the largest acknowledged packet; the largest
     // received is always kept in the ranges (§13.2.3), so that is `#largestTime`.

@@ -11,16 +11,26 @@ import { onPmtuAcked, onPmtuLost } from './pmtu.js';
 import { qlogMetrics } from './qlog.js';
 import type { ConnSentPacket, SentRecord } from './sent-info.js';
 
-/** Reused for ACK range conversion (inclusive → half-open); ACK processing is not reentrant. */
+/**
+ * Reused for ACK range conversion (inclusive → half-open), pairs included: ACK processing is not
+ * reentrant, and loss detection reads the ranges without keeping them.
+ */
 const scratchRanges: Array<[number, number]> = [];
 
 /** An ACK frame received in `space` (RFC 9000 §19.3, RFC 9002 §6). */
 export function onAckFrame(c: ConnectionCore, space: PacketSpace, f: AckFrame, now: number): void {
   const ranges = scratchRanges;
-  ranges.length = f.ranges.length;
-  for (let i = 0; i < f.ranges.length; i++) {
+  const n = f.ranges.length;
+  // Most ACKs have one range: the length changes (a call into the runtime) only when theirs does.
+  if (ranges.length !== n) ranges.length = n;
+  for (let i = 0; i < n; i++) {
     const r = f.ranges[i];
-    ranges[i] = [r[0], r[1] + 1];
+    const out = ranges[i];
+    if (out === undefined) ranges[i] = [r[0], r[1] + 1];
+    else {
+      out[0] = r[0];
+      out[1] = r[1] + 1;
+    }
   }
   // RFC 9000 §19.3: ACK Delay is scaled by the sender's ack_delay_exponent; Initial and
   // Handshake ACKs are decoded with the default (3), as we encode them.

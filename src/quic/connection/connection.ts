@@ -156,7 +156,11 @@ export class QuicConnection implements QuicTransport {
     return this.#c.state;
   }
 
-  /** One UDP datagram (possibly several coalesced packets) from `remote`. */
+  /**
+   * One UDP datagram (possibly several coalesced packets) from `remote`. The connection takes the
+   * bytes over: it decrypts them in place and its `datagram` events are views of them, so the
+   * caller must not reuse the buffer (a socket's fresh datagram, or a copy).
+   */
   receive(datagram: Uint8Array, remote: string, now: number): void {
     const c = this.#c;
     c.lastNow = now;

@@ -4,7 +4,6 @@
  * validation, CONNECTION_CLOSE to the close logic. Table 3 packet-type rules were already
  * enforced by the frame parser.
  */
-import { pooledCopy } from '../../wire/index.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { type Frame, FrameType } from '../frames/index.js';
 import type { PacketSpace } from '../recovery/index.js';
@@ -173,7 +172,9 @@ function onDatagram(c: ConnectionCore, data: Uint8Array, implicitLength: boolean
       implicitLength ? FrameType.DATAGRAM : FrameType.DATAGRAM_LEN,
     );
   }
-  c.emit({ type: 'datagram', data: pooledCopy(data) });
+  // A view of the received datagram, which the connection was handed (`receive`): no copy. The
+  // frame's bytes are not touched again (decryption was in place, before the frames were read).
+  c.emit({ type: 'datagram', data });
 }
 
 function varintSize(n: number): number {

@@ -53,7 +53,18 @@ export function receiveDatagram(
     if (c.role === 'server' && c.path.amp.remaining() >= 64)
       c.loss.setAmplificationBlocked(false, now);
   }
-  const split = splitDatagram(datagram, c.cidLength);
+  const n = c.cidLength;
+  if ((datagram[0] & 0x80) === 0 && datagram.length > n + 1) {
+    // The common case without the split: a short header (a DCID of our length and at least a
+    // Packet Number byte) takes the whole datagram (RFC 9000 §12.2), so it is its only packet.
+    if (c.terminated) return;
+    const dcid = datagram.subarray(1, 1 + n);
+    const outcome = receiveShort(c, datagram, 1 + n, dcid, remote, datagram.length, now);
+    if (outcome === Outcome.Processed) retryBuffered(c, now);
+    else if (outcome === Outcome.Dropped && !c.terminated) checkStatelessReset(c, datagram, now);
+    return;
+  }
+  const split = splitDatagram(datagram, n);
   let processed = false;
   let lastShortFailed = false;
   for (const p of split.packets) {
@@ -66,15 +77,18 @@ export function receiveDatagram(
   // RFC 9000 §10.3.1: a datagram that cannot be processed and ends in a reset token of the peer
   // is a Stateless Reset.
   if (!processed && (lastShortFailed || split.error !== undefined) && !c.terminated) {
-    if (datagram.length >= 21) {
-      const tail = datagram.subarray(datagram.length - STATELESS_RESET_TOKEN_LENGTH);
-      if (c.peerCids.isStatelessReset(tail)) {
-        onStatelessReset(c, now);
-        return;
-      }
-    }
+    if (checkStatelessReset(c, datagram, now)) return;
   }
   if (processed) retryBuffered(c, now);
+}
+
+/** True (and the connection reset) when `datagram` ends in a reset token of the peer. */
+function checkStatelessReset(c: ConnectionCore, datagram: Uint8Array, now: number): boolean {
+  if (datagram.length < 21) return false;
+  const tail = datagram.subarray(datagram.length - STATELESS_RESET_TOKEN_LENGTH);
+  if (!c.peerCids.isStatelessReset(tail)) return false;
+  onStatelessReset(c, now);
+  return true;
 }
 
 function receivePacket(

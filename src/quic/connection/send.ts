@@ -443,7 +443,8 @@ function afterSend(
 ): void {
   let inFlight = false;
   let sentHandshake = false;
-  for (const p of packets) {
+  for (let i = 0; i < packets.length; i++) {
+    const p = packets[i];
     const s = c.spaces[p.space];
     s.nextPn = p.pn + 1;
     if (p.hasAck) s.received.onAckSent(p.pn);
@@ -454,7 +455,8 @@ function afterSend(
       ackEliciting: p.ackEliciting,
       inFlight: p.inFlight,
       mtuProbe: p.mtuProbe === true,
-      info: { records: p.records, keyGen: p.keyGen, hasAck: p.hasAck },
+      // The built packet has the SentInfo fields (records, keyGen, hasAck): no copy per packet.
+      info: p,
     });
     if (p.inFlight) inFlight = true;
     if (p.ackEliciting) c.onAckElicitingSent(now);

@@ -28,6 +28,7 @@ import { CodecError } from '../../wire/errors.js';
 import { CidSteering } from '../cid/steering.js';
 import { TransportErrorCode } from '../errors.js';
 import {
+  HEADER_FORM_BIT,
   type InvariantHeader,
   type LongHeader,
   LongPacketType,
@@ -47,7 +48,7 @@ import { ActivitySchedule, ConnectionSlot } from './activity.js';
 import { addressHost, judgeInitialToken } from './address-validation.js';
 import { Admission, type AdmissionRefusal } from './admission.js';
 import { TokenBucket } from './rate-limiter.js';
-import { cidKey, RoutingTable } from './routing.js';
+import { cidKey, cidKeyAt, RoutingTable } from './routing.js';
 import { SourceBuckets, type SourceRate } from './source-buckets.js';
 import { buildInitialClose, buildRetry, buildVersionNegotiation } from './stateless-packets.js';
 import {
@@ -340,9 +341,30 @@ export class QuicEndpoint<C extends EndpointConnection, ClientConfig = unknown> 
     }
   }
 
-  /** One UDP datagram from `remote`. */
+  /**
+   * One UDP datagram from `remote`, handed over: connections decrypt it in place and their
+   * `datagram` events are views of it, so the caller must not reuse the buffer.
+   */
   receive(datagram: Uint8Array, remote: string, now: number): void {
     this.#stats.received++;
+    // The common case first: a short header (RFC 8999 §5.2: the form bit clear, the DCID next, of
+    // the length we issue) for a connection, when no claim sees datagrams first. Anything else,
+    // or a CID that routes nowhere, takes the full path below.
+    const n = this.#cidLength;
+    if (
+      (datagram[0] & HEADER_FORM_BIT) === 0 &&
+      datagram.length > n &&
+      this.#claim === undefined &&
+      this.#claimedCids.size === 0
+    ) {
+      const slot = this.#routes.getByKey(cidKeyAt(datagram, 1, n));
+      if (slot !== undefined) {
+        slot.conn.receive(datagram, remote, now);
+        this.#schedule.touch(slot);
+        this.#afterActivity(slot);
+        return;
+      }
+    }
     let header: InvariantHeader;
     try {
       header = parseInvariantHeader(datagram, this.#cidLength);

@@ -9,13 +9,29 @@
 
 /** The map key of a connection ID: one UTF-16 code unit per byte (O(length)). */
 export function cidKey(cid: Uint8Array): string {
+  return cidKeyAt(cid, 0, cid.length);
+}
+
+/** {@link cidKey} of `bytes[start, start + length)`, without a view (the short-header path). */
+export function cidKeyAt(bytes: Uint8Array, start: number, length: number): string {
   // Our own CIDs are 8 bytes: one call makes a flat string, half the cost of the loop's concat
   // (one lookup per datagram received).
-  if (cid.length === 8) {
-    return String.fromCharCode(cid[0], cid[1], cid[2], cid[3], cid[4], cid[5], cid[6], cid[7]);
+  if (length === 8) {
+    const b = bytes;
+    const i = start;
+    return String.fromCharCode(
+      b[i],
+      b[i + 1],
+      b[i + 2],
+      b[i + 3],
+      b[i + 4],
+      b[i + 5],
+      b[i + 6],
+      b[i + 7],
+    );
   }
   let s = '';
-  for (let i = 0; i < cid.length; i++) s += String.fromCharCode(cid[i]);
+  for (let i = start; i < start + length; i++) s += String.fromCharCode(bytes[i]);
   return s;
 }
 
@@ -26,6 +42,11 @@ export class RoutingTable<C> {
   /** The connection `cid` routes to, if any. */
   get(cid: Uint8Array): C | undefined {
     return this.#byCid.get(cidKey(cid));
+  }
+
+  /** The connection a key from {@link cidKeyAt} routes to, if any. */
+  getByKey(key: string): C | undefined {
+    return this.#byCid.get(key);
   }
 
   /** True when `cid` routes somewhere. */

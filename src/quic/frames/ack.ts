@@ -42,7 +42,11 @@ export function parseAck(r: ByteReader, type: number): AckFrame {
 function checkRanges(ranges: readonly AckRange[]): void {
   if (ranges.length === 0) throw new CodecError('MALFORMED', 'ACK frame without ranges');
   let prevSmallest = Number.POSITIVE_INFINITY;
-  for (const [lo, hi] of ranges) {
+  // Indexed, not destructured: array destructuring runs the iterator protocol (an ACK is written
+  // into nearly every packet).
+  for (let i = 0; i < ranges.length; i++) {
+    const lo = ranges[i][0];
+    const hi = ranges[i][1];
     if (!(lo >= 0 && lo <= hi && hi <= prevSmallest - 2)) {
       throw new CodecError('MALFORMED', `ACK range [${lo}, ${hi}] out of order or overlapping`);
     }
@@ -53,7 +57,8 @@ function checkRanges(ranges: readonly AckRange[]): void {
 export function writeAck(w: ByteWriter, f: AckFrame): void {
   const { ranges } = f;
   checkRanges(ranges);
-  const [lo0, hi0] = ranges[0];
+  const lo0 = ranges[0][0];
+  const hi0 = ranges[0][1];
   w.u8(f.ecn ? FrameType.ACK_ECN : FrameType.ACK);
   w.varint(hi0)
     .varint(f.ackDelay)
@@ -61,7 +66,8 @@ export function writeAck(w: ByteWriter, f: AckFrame): void {
     .varint(hi0 - lo0);
   let prevSmallest = lo0;
   for (let i = 1; i < ranges.length; i++) {
-    const [lo, hi] = ranges[i];
+    const lo = ranges[i][0];
+    const hi = ranges[i][1];
     w.varint(prevSmallest - hi - 2).varint(hi - lo);
     prevSmallest = lo;
   }
@@ -71,11 +77,13 @@ export function writeAck(w: ByteWriter, f: AckFrame): void {
 export function ackLength(f: AckFrame): number {
   const { ranges } = f;
   checkRanges(ranges);
-  const [lo0, hi0] = ranges[0];
+  const lo0 = ranges[0][0];
+  const hi0 = ranges[0][1];
   let n = 1 + vlen(hi0) + vlen(f.ackDelay) + vlen(ranges.length - 1) + vlen(hi0 - lo0);
   let prevSmallest = lo0;
   for (let i = 1; i < ranges.length; i++) {
-    const [lo, hi] = ranges[i];
+    const lo = ranges[i][0];
+    const hi = ranges[i][1];
     n += vlen(prevSmallest - hi - 2) + vlen(hi - lo);
     prevSmallest = lo;
   }

@@ -253,8 +253,10 @@ export class SentPackets<T> {
   #maybeCompact(): void {
     const head = this.#head;
     if (head === this.#pkts.length) {
-      this.#pkts.length = 0;
-      this.#ackedBefore.length = 0;
+      // Everything acknowledged (common: once per ACK in a request-response flow). New lists
+      // rather than `length = 0`, which calls into the runtime.
+      this.#pkts = [];
+      this.#ackedBefore = [];
       this.#head = 0;
     } else if (head >= 32 && head * 2 >= this.#pkts.length) {
       this.#pkts.splice(0, head);
