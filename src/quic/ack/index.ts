@@ -1,6 +1,7 @@
 /** ACK generation (RFC 9000 §13.2). */
 export {
   type AckedRange,
+  type AckFrequencyRequest,
   type AckToSend,
   EcnCodepoint,
   type EcnCountsSnapshot,

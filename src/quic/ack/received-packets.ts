@@ -15,6 +15,11 @@
  * Ranges returned are inclusive `[smallest, largest]` pairs in descending order, the shape
  * `AckFrame.ranges` uses, so `{ kind: 'ACK', ...buildAck(...) }` is a frame.
  *
+ * The peer may change the application space's rules with the ACK frequency extension
+ * (draft-ietf-quic-ack-frequency-14): {@link setAckFrequency} applies an ACK_FREQUENCY frame's
+ * Ack-Eliciting Threshold, max_ack_delay and Reordering Threshold (§4, §6, §6.2, §6.3), and
+ * {@link requestImmediateAck} an IMMEDIATE_ACK frame (§5). Until then RFC 9000 §13.2 applies.
+ *
  * Cost: `onPacketReceived` is O(log r) plus an array splice when a range is created or merged
  * (r = tracked ranges, bounded by `maxTrackedRanges`); no allocation on the in-order path.
  */
@@ -79,13 +84,33 @@ export interface ReceiveResult {
 const DUPLICATE: ReceiveResult = Object.freeze({ duplicate: true });
 const FRESH: ReceiveResult = Object.freeze({ duplicate: false });
 
+/** What an ACK_FREQUENCY frame asks of the receiver (draft-ietf-quic-ack-frequency-14 §4). */
+export interface AckFrequencyRequest {
+  /** Ack-eliciting packets that may go unacknowledged; an ACK follows the next one (RFC 9000: 1). */
+  readonly ackElicitingThreshold: number;
+  /** The new max_ack_delay, in milliseconds (the frame carries microseconds). */
+  readonly maxAckDelay: number;
+  /** Reordering that triggers an immediate ACK (§6.2): 0 never, 1 RFC 9000 §13.2.1's rule. */
+  readonly reorderingThreshold: number;
+}
+
 /** Sent ACK records kept for ack-of-ack pruning; older ones are simply forgotten. */
 const MAX_ACK_RECORDS = 64;
 
 export class ReceivedPackets {
   readonly space: PacketNumberSpace;
-  readonly #maxAckDelay: number;
-  readonly #threshold: number;
+  /** max_ack_delay in ms: ours, or what the peer's latest ACK_FREQUENCY asked for. */
+  #maxAckDelay: number;
+  /** Ack-eliciting packets that make an ACK due (the draft's Ack-Eliciting Threshold + 1). */
+  #threshold: number;
+  /** draft-ietf-quic-ack-frequency-14 §4 Reordering Threshold; 1 is RFC 9000 §13.2.1's rule. */
+  #reordering = 1;
+  /** Largest Acknowledged of the last ACK sent (the draft's "Largest Acked", §6.2), or -1. */
+  #largestAckedSent = -1;
+  /** The previous packet carried ECN-CE (§6.3: only a change to CE hurries an ACK). */
+  #previousCe = false;
+  /** An IMMEDIATE_ACK frame is in the packet being processed (§5). */
+  #immediateRequested = false;
   readonly #maxAckRanges: number;
   readonly #maxTrackedRanges: number;
 
@@ -165,9 +190,21 @@ export class ReceivedPackets {
   ): ReceiveResult {
     if (this.isDuplicate(pn)) return DUPLICATE;
     const seen = this.#seen;
-    // Judge reordering before recording this packet (RFC 9000 §13.2.1).
-    let immediate = this.space !== 'application' || ecn === EcnCodepoint.CE;
-    if (ackEliciting && this.#largestAckEliciting >= 0) {
+    const ce = ecn === EcnCodepoint.CE;
+    // RFC 9000 §13.2.1: CE-marked packets are acknowledged at once. draft-ietf-quic-ack-frequency-14
+    // §6.3: with an Ack-Eliciting Threshold above 1, only the first CE after a non-CE packet.
+    const ceImmediate = ce && (this.#threshold <= 2 || !this.#previousCe);
+    this.#previousCe = ce;
+    let immediate = this.space !== 'application' || ceImmediate;
+    if (this.#immediateRequested) {
+      // draft-ietf-quic-ack-frequency-14 §5: "SHOULD send a packet containing an ACK frame
+      // immediately upon receiving an IMMEDIATE_ACK frame".
+      this.#immediateRequested = false;
+      immediate = true;
+    }
+    // Judge reordering before recording this packet (RFC 9000 §13.2.1; the draft's Reordering
+    // Threshold of 1, its default). 0 turns it off; above 1 is judged below, §6.2.
+    if (ackEliciting && this.#reordering === 1 && this.#largestAckEliciting >= 0) {
       const top = this.#largestAckEliciting;
       if (pn < top) immediate = true;
       else if (pn > top + 1 && !seen.covers(Math.max(top + 1, this.#floor), pn)) immediate = true;
@@ -197,13 +234,16 @@ export class ReceivedPackets {
     if (!ackEliciting) {
       // §13.2.1: never answer a non-ack-eliciting packet with an ACK of its own; a CE mark only
       // hurries an ACK that ack-eliciting packets already made due.
-      if (ecn === EcnCodepoint.CE && this.#unackedAckEliciting > 0 && now < this.#deadline) {
+      if (ceImmediate && this.#unackedAckEliciting > 0 && now < this.#deadline) {
         this.#deadline = now;
       }
       return FRESH;
     }
     if (pn > this.#largestAckEliciting) this.#largestAckEliciting = pn;
     this.#unackedAckEliciting++;
+    if (this.#reordering > 1 && this.#beyondReorderingThreshold(pn, this.#reordering)) {
+      immediate = true;
+    }
     // §13.2.2: "A receiver SHOULD send an ACK frame after receiving at least two ack-eliciting
     // packets."
     if (this.#unackedAckEliciting >= this.#threshold) immediate = true;
@@ -214,6 +254,50 @@ export class ReceivedPackets {
       this.#deadline = now + this.#maxAckDelay;
     }
     return FRESH;
+  }
+
+  /**
+   * draft-ietf-quic-ack-frequency-14 §6.2, with a Reordering Threshold `rt` above 1, once `pn`
+   * (ack-eliciting) is recorded: an immediate ACK when the packet is at or below Largest Acked -
+   * rt (the peer may already have declared it lost), or when the smallest Unreported Missing
+   * packet (not received, above Largest Acked - rt) lies rt or more below Largest Unacked (the
+   * largest ack-eliciting packet received).
+   */
+  #beyondReorderingThreshold(pn: number, rt: number): boolean {
+    const largestAcked = this.#largestAckedSent;
+    if (largestAcked >= 0 && pn <= largestAcked - rt) return true;
+    const from = Math.max(largestAcked >= 0 ? largestAcked - rt + 1 : 0, this.#floor);
+    const missing = this.#seen.contiguousEnd(from);
+    const largestUnacked = this.#largestAckEliciting;
+    return missing < largestUnacked && largestUnacked - missing >= rt;
+  }
+
+  /**
+   * Applies an ACK_FREQUENCY frame's request (draft-ietf-quic-ack-frequency-14 §4, §6); the
+   * caller checked its sequence number and values. An ACK already owed is re-timed: due now if
+   * the new threshold is already passed, no later than the new max_ack_delay from now otherwise.
+   */
+  setAckFrequency(request: AckFrequencyRequest, now: number): void {
+    const t = request.ackElicitingThreshold;
+    this.#threshold = t >= Number.MAX_SAFE_INTEGER - 1 ? Number.MAX_SAFE_INTEGER : t + 1;
+    this.#maxAckDelay = request.maxAckDelay;
+    this.#reordering = request.reorderingThreshold;
+    if (this.#unackedAckEliciting === 0) return;
+    const due = this.#unackedAckEliciting >= this.#threshold ? now : now + this.#maxAckDelay;
+    if (due < this.#deadline) this.#deadline = due;
+  }
+
+  /**
+   * The packet being processed carries an IMMEDIATE_ACK frame (draft-ietf-quic-ack-frequency-14
+   * §5): recording it makes an ACK due at once.
+   */
+  requestImmediateAck(): void {
+    this.#immediateRequested = true;
+  }
+
+  /** The max_ack_delay (ms) in force: ours, or the one the peer asked for. */
+  get maxAckDelay(): number {
+    return this.#maxAckDelay;
   }
 
   /** When an ACK frame must be sent, or undefined when none is due. */
@@ -259,6 +343,7 @@ export class ReceivedPackets {
     this.#deadline = Number.POSITIVE_INFINITY;
     const largest = this.#toAck.max;
     if (largest === undefined) return;
+    if (largest > this.#largestAckedSent) this.#largestAckedSent = largest;
     const pns = this.#ackPns;
     if (pns.length > 0 && pns[pns.length - 1] >= pn) return; // Not increasing: ignore.
     pns.push(pn);

@@ -6,6 +6,7 @@
  */
 import type { AckFrame } from '../frames/index.js';
 import { PacketSpace } from '../recovery/index.js';
+import { ackFrequencyOutcome } from './ack-frequency.js';
 import type { ConnectionCore } from './core.js';
 import { onPmtuAcked, onPmtuLost } from './pmtu.js';
 import { qlogMetrics } from './qlog.js';
@@ -91,6 +92,9 @@ function onRecordAcked(c: ConnectionCore, space: PacketSpace, r: SentRecord): vo
     case 'retire-cid':
       c.peerCids.onRetireAcked(r.seq);
       return;
+    case 'ack-frequency':
+      ackFrequencyOutcome(c, r.seq, true);
+      return;
     default:
       return;
   }
@@ -146,6 +150,9 @@ function onRecordLost(c: ConnectionCore, space: PacketSpace, r: SentRecord): voi
       return;
     case 'new-token':
       c.newTokenPending ??= r.token;
+      return;
+    case 'ack-frequency':
+      ackFrequencyOutcome(c, r.seq, false);
       return;
     case 'pmtu-probe':
       return; // Never resent: PMTU discovery hears of the loss with the packet (pmtu.ts).

@@ -6,6 +6,7 @@
 import type { Random } from '../../util/random.js';
 import { BASE_PLPMTU, DEFAULT_PLPMTU_CEILING, MAX_PLPMTU } from '../path/index.js';
 import type { TransportParameters } from '../transport-params/index.js';
+import type { AckFrequencyPolicy } from './ack-frequency.js';
 import type { TlsClientOptions, TlsFactory, TlsServerOptions } from './tls-adapter.js';
 
 /** Transport parameter values we advertise (RFC 9000 §18.2). Times are milliseconds. */
@@ -39,6 +40,13 @@ export interface TransportSettings {
   maxAckDelay: number;
   /** disable_active_migration. */
   disableActiveMigration: boolean;
+  /**
+   * min_ack_delay in MICROseconds (draft-ietf-quic-ack-frequency-14 §3): advertising it lets the
+   * peer send ACK_FREQUENCY and IMMEDIATE_ACK frames, which we then honour. 0 does not advertise
+   * (either frame is then a PROTOCOL_VIOLATION). At most `maxAckDelay` * 1000. Default 1000 (our
+   * timers' granularity is 1 ms), or `maxAckDelay` * 1000 when that is smaller.
+   */
+  minAckDelay: number;
 }
 
 /** Defaults: generous windows so a single stream can fill a fast path. */
@@ -56,6 +64,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.fr
   ackDelayExponent: 3,
   maxAckDelay: 25,
   disableActiveMigration: false,
+  minAckDelay: 1000,
 });
 
 /** A qlog-style event (draft-ietf-quic-qlog-quic-events naming, abridged). */
@@ -129,6 +138,12 @@ export interface CommonConfig {
   tlsFactory?: TlsFactory;
   /** Extra transport parameters (e.g. grease or experiments); ours win on conflicts. */
   extraTransportParameters?: Partial<TransportParameters>;
+  /**
+   * What we ask of a peer that advertises min_ack_delay (draft-ietf-quic-ack-frequency-14): ACKs
+   * less often as the congestion window grows (src/quic/connection/ack-frequency.ts). `false`
+   * never sends ACK_FREQUENCY or IMMEDIATE_ACK. Default `{}` (an ACK per 10 packets at most).
+   */
+  ackFrequency?: AckFrequencyPolicy | false;
 }
 
 /** Client configuration. */
@@ -176,9 +191,21 @@ export function resolveSettings(
   partial: Partial<TransportSettings> | undefined,
 ): TransportSettings {
   const s: TransportSettings = { ...DEFAULT_TRANSPORT_SETTINGS, ...partial };
+  if (partial?.minAckDelay === undefined) s.minAckDelay = Math.min(1000, s.maxAckDelay * 1000);
   if (s.activeConnectionIdLimit < 2) throw new RangeError('active_connection_id_limit below 2');
   if (s.ackDelayExponent < 0 || s.ackDelayExponent > 20) throw new RangeError('ack_delay_exponent');
   if (s.maxAckDelay < 0 || s.maxAckDelay >= 2 ** 14) throw new RangeError('max_ack_delay');
+  // draft-ietf-quic-ack-frequency-14 §3: "An endpoint's min_ack_delay MUST NOT be greater than its
+  // max_ack_delay" (microseconds against milliseconds).
+  if (
+    !Number.isSafeInteger(s.minAckDelay) ||
+    s.minAckDelay < 0 ||
+    s.minAckDelay > s.maxAckDelay * 1000
+  ) {
+    throw new RangeError(
+      'min_ack_delay must be an integer of 0..max_ack_delay * 1000 microseconds',
+    );
+  }
   // RFC 9000 §18.2: "Values below 1200 are invalid"; above 65527 no UDP payload can be.
   if (
     !Number.isInteger(s.maxUdpPayloadSize) ||

@@ -27,6 +27,7 @@ import {
 } from '../recovery/index.js';
 import { StreamManager } from '../streams/index.js';
 import type { ResolvedTransportParameters } from '../transport-params/index.js';
+import type { AckFrequencyPolicy, AckFrequencySender } from './ack-frequency.js';
 import type { CommonConfig, QlogEvent, TransportSettings } from './config.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
 import { createSpaces, type PacketSpaceState } from './packet-space.js';
@@ -147,6 +148,12 @@ export class ConnectionCore {
   ticket: unknown;
 
   peerParams: ResolvedTransportParameters | undefined;
+  /** What we ask of the peer (draft-ietf-quic-ack-frequency-14); `false`: nothing. */
+  readonly ackFrequencyPolicy: AckFrequencyPolicy | false;
+  /** Present once the peer advertised min_ack_delay and we ask things of it. */
+  ackFrequency: AckFrequencySender | undefined;
+  /** Largest ACK_FREQUENCY Sequence Number processed (-1: none). */
+  ackFrequencySeqReceived = -1;
   handshakeComplete = false;
   handshakeConfirmed = false;
   alpn: string | undefined;
@@ -207,6 +214,7 @@ export class ConnectionCore {
     this.role = role;
     this.random = config.random;
     this.keepAlive = config.keepAlive ?? 0;
+    this.ackFrequencyPolicy = config.ackFrequency ?? {};
     this.settings = settings;
     this.cidLength = cidLength;
     this.alpnOffered = config.alpn;

@@ -7,6 +7,7 @@
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { type Frame, FrameType } from '../frames/index.js';
 import type { PacketSpace } from '../recovery/index.js';
+import { onAckFrequencyFrame, onImmediateAckFrame } from './ack-frequency.js';
 import { onAckFrame } from './ack-handler.js';
 import { enterDraining } from './close.js';
 import type { ConnectionCore } from './core.js';
@@ -29,6 +30,12 @@ export function handleFrame(c: ConnectionCore, f: Frame, ctx: PacketContext): vo
   switch (f.kind) {
     case 'PADDING':
     case 'PING':
+      return;
+    case 'IMMEDIATE_ACK':
+      onImmediateAckFrame(c, c.spaces[ctx.space].received);
+      return;
+    case 'ACK_FREQUENCY':
+      onAckFrequencyFrame(c, f, now);
       return;
     case 'ACK':
       onAckFrame(c, ctx.space, f, now);

@@ -3,6 +3,7 @@
  * streams, secrets into packet protection, transport parameters in both directions (RFC 9000 §7.3,
  * §18), handshake completion and confirmation, and key discarding (RFC 9001 §4.9).
  */
+
 import { QuicProtocolViolation } from '../../tls/quic.js';
 import { bytesEqual } from '../../wire/index.js';
 import { cryptoErrorCode, TransportError, TransportErrorCode } from '../errors.js';
@@ -14,6 +15,7 @@ import {
   resolveTransportParameters,
   type TransportParameters,
 } from '../transport-params/index.js';
+import { AckFrequencySender } from './ack-frequency.js';
 import type { ConnectionCore } from './core.js';
 import { OneRttKeys } from './one-rtt-keys.js';
 import { startPmtud, syncPmtu } from './pmtu.js';
@@ -51,6 +53,7 @@ export function localTransportParameters(
   };
   if (s.disableActiveMigration) p.disableActiveMigration = true;
   if (s.maxDatagramFrameSize > 0) p.maxDatagramFrameSize = s.maxDatagramFrameSize;
+  if (s.minAckDelay > 0) p.minAckDelay = s.minAckDelay;
   if (c.role === 'server') {
     // RFC 9000 §7.3: the server always sends original_destination_connection_id, and
     // retry_source_connection_id after a Retry; stateless_reset_token for its handshake CID.
@@ -100,10 +103,20 @@ export function applyPeerTransportParameters(c: ConnectionCore, raw: Uint8Array)
   if (r.maxUdpPayloadSize < 1200) throw bad('max_udp_payload_size below 1200');
   if (r.ackDelayExponent > 20) throw bad('ack_delay_exponent above 20');
   if (r.maxAckDelay >= 2 ** 14) throw bad('max_ack_delay of 2^14 or more');
+  const supportsAckFrequency = c.settings.minAckDelay > 0 || c.ackFrequencyPolicy !== false;
+  // draft-ietf-quic-ack-frequency-14 §3: "Endpoints that support this extension MUST treat
+  // receipt of a min_ack_delay that is greater than the max_ack_delay as a connection error of
+  // type TRANSPORT_PARAMETER_ERROR" (microseconds against milliseconds).
+  if (supportsAckFrequency && r.minAckDelay !== undefined && r.minAckDelay > r.maxAckDelay * 1000) {
+    throw bad(`min_ack_delay ${r.minAckDelay} us above max_ack_delay ${r.maxAckDelay} ms`);
+  }
   c.localCids.setPeerLimit(r.activeConnectionIdLimit);
   c.peerParams = r;
   c.streams.setPeerParameters(r);
   c.rtt.maxAckDelay = r.maxAckDelay;
+  if (r.minAckDelay !== undefined && c.ackFrequencyPolicy !== false) {
+    c.ackFrequency = new AckFrequencySender(r.minAckDelay, r.maxAckDelay, c.ackFrequencyPolicy);
+  }
   c.applyPeerIdleTimeout(r.maxIdleTimeout);
   // RFC 9000 §14: the peer's max_udp_payload_size is "an additional limit on the maximum
   // datagram size": it caps PMTU discovery.

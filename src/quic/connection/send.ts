@@ -16,6 +16,7 @@ import { type AckFrame, type Frame, frameLength } from '../frames/index.js';
 import type { OwedResponse } from '../path/index.js';
 import { PacketSpace } from '../recovery/index.js';
 import type { StreamControlFrame } from '../streams/index.js';
+import { pollAckFrequency, sentAckFrequency } from './ack-frequency.js';
 import type { ConnectionCore } from './core.js';
 import { discardSpace } from './handshake.js';
 import type { BuiltPacket, DatagramBuilder, PacketHeaderSpec } from './packet-builder.js';
@@ -217,8 +218,15 @@ function fillPacket(
   if (allowEliciting) {
     fillCrypto(c, b, space, reserve);
     if (space === PacketSpace.ApplicationData) fillApplication(c, b, reserve, now);
-    if (s.probesOwed > 0 && !b.current?.ackEliciting && b.remaining() - reserve >= 1) {
-      b.add({ kind: 'PING' });
+    if (s.probesOwed > 0 && b.remaining() - reserve >= 1) {
+      // draft-ietf-quic-ack-frequency-14 §7: "When sending PTO packets, one can include an
+      // IMMEDIATE_ACK frame to elicit an immediate acknowledgment" (a peer that asked for fewer
+      // ACKs would otherwise hold its reply). Otherwise a PING if nothing else elicits an ACK.
+      if (space === PacketSpace.ApplicationData && c.ackFrequency !== undefined) {
+        b.add({ kind: 'IMMEDIATE_ACK' });
+      } else if (!b.current?.ackEliciting) {
+        b.add({ kind: 'PING' });
+      }
     }
   }
   if (ack !== undefined && (ackDue || b.payloadSize() > 0)) b.add(ack);
@@ -292,6 +300,11 @@ function fillApplication(
   if (c.handshakeDonePending && b.remaining() - reserve >= 1) {
     b.add({ kind: 'HANDSHAKE_DONE' }, { kind: 'handshake-done' });
     c.handshakeDonePending = false;
+  }
+  const af = pollAckFrequency(c, now);
+  if (af !== undefined && frameLength(af) <= b.remaining() - reserve) {
+    b.add(af, { kind: 'ack-frequency', seq: af.sequenceNumber });
+    sentAckFrequency(c, af, now);
   }
   // RFC 9000 §8.2.2: PATH_RESPONSE echoes the challenge, once, never retransmitted.
   while (c.responder.pending > 0 && b.remaining() - reserve >= 9) {

@@ -29,6 +29,8 @@ export type SentRecord =
   | { readonly kind: 'retire-cid'; readonly seq: number }
   | { readonly kind: 'handshake-done' }
   | { readonly kind: 'new-token'; readonly token: Uint8Array }
+  /** An ACK_FREQUENCY frame: a loss sends a fresh one (draft-ietf-quic-ack-frequency-14 §4). */
+  | { readonly kind: 'ack-frequency'; readonly seq: number }
   /** A PMTU probe's PING (RFC 9000 §14.4): its fate goes to the path's discovery, never resent. */
   | {
       readonly kind: 'pmtu-probe';

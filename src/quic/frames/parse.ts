@@ -5,9 +5,10 @@
  * - frame not allowed in this packet type, empty payload, or over-long frame type encoding:
  *   PROTOCOL_VIOLATION.
  */
-import { ByteReader } from '../../wire/index.js';
+import { ByteReader, varintLength } from '../../wire/index.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { parseAck } from './ack.js';
+import { parseAckFrequency } from './ack-frequency.js';
 import { parseConnectionClose } from './close.js';
 import { parseNewConnectionId, parseRetireConnectionId } from './connection-ids.js';
 import {
@@ -25,6 +26,7 @@ import { type Frame, FrameType, frameTypeInfo, type PacketType, PacketTypeBit } 
 
 const PING: Frame = Object.freeze({ kind: 'PING' });
 const HANDSHAKE_DONE: Frame = Object.freeze({ kind: 'HANDSHAKE_DONE' });
+const IMMEDIATE_ACK: Frame = Object.freeze({ kind: 'IMMEDIATE_ACK' });
 
 /**
  * Reads one frame at the reader's position, which must not be at the end. `packetType` decides
@@ -47,8 +49,9 @@ export function readFrame(r: ByteReader, packetType: PacketType): Frame {
     }
     // RFC 9000 §12.4: "a frame type MUST use the shortest possible encoding ... An endpoint MAY
     // treat the receipt of a frame type that uses a longer encoding than necessary as a
-    // connection error of type PROTOCOL_VIOLATION." Every known type fits in one byte.
-    if (typeLength !== 1) {
+    // connection error of type PROTOCOL_VIOLATION." RFC 9000's types take one byte, ACK_FREQUENCY
+    // (0xaf) two.
+    if (typeLength !== 1 && typeLength !== varintLength(type)) {
       throw new TransportError(
         TransportErrorCode.PROTOCOL_VIOLATION,
         `frame type 0x${type.toString(16)} encoded in ${typeLength} bytes`,
@@ -122,6 +125,10 @@ function readBody(r: ByteReader, type: number): Frame {
     case FrameType.DATAGRAM:
     case FrameType.DATAGRAM_LEN:
       return parseDatagram(r, type);
+    case FrameType.IMMEDIATE_ACK:
+      return IMMEDIATE_ACK;
+    case FrameType.ACK_FREQUENCY:
+      return parseAckFrequency(r);
     default:
       // STREAM 0x08..0x0f: the only remaining known types.
       return parseStream(r, type);

@@ -1,6 +1,7 @@
 /**
- * The one source list of QUIC frame types (RFC 9000 §12.4 Table 3, RFC 9221 §4) and the
- * discriminated union of decoded frames. Everything else in this folder is derived from here.
+ * The one source list of QUIC frame types (RFC 9000 §12.4 Table 3, RFC 9221 §4,
+ * draft-ietf-quic-ack-frequency-14 §4-§5) and the discriminated union of decoded frames.
+ * Everything else in this folder is derived from here.
  */
 
 /** Frame type values, named as in the RFC. STREAM covers 0x08..0x0f through {@link StreamFlag}. */
@@ -29,8 +30,12 @@ export const FrameType = {
   CONNECTION_CLOSE: 0x1c,
   CONNECTION_CLOSE_APP: 0x1d,
   HANDSHAKE_DONE: 0x1e,
+  /** draft-ietf-quic-ack-frequency-14 §5. */
+  IMMEDIATE_ACK: 0x1f,
   DATAGRAM: 0x30,
   DATAGRAM_LEN: 0x31,
+  /** draft-ietf-quic-ack-frequency-14 §4 (a two-byte varint on the wire). */
+  ACK_FREQUENCY: 0xaf,
 } as const;
 
 export type FrameTypeName = keyof typeof FrameType;
@@ -66,7 +71,9 @@ export type FrameKind =
   | 'PATH_RESPONSE'
   | 'CONNECTION_CLOSE'
   | 'HANDSHAKE_DONE'
-  | 'DATAGRAM';
+  | 'DATAGRAM'
+  | 'IMMEDIATE_ACK'
+  | 'ACK_FREQUENCY';
 
 /** What the RFC tables say about one frame type value. */
 export interface FrameTypeInfo {
@@ -116,9 +123,17 @@ const TABLE: ReadonlyArray<readonly [number, number, FrameKind, string, string]>
   // RFC 9221 §6: "MUST be protected either by 0-RTT or 1-RTT keys"; §5.2: ack-eliciting;
   // §5.4: congestion controlled.
   [0x30, 0x31, 'DATAGRAM', '01', ''],
+  // draft-ietf-quic-ack-frequency-14 §3: "ACK_FREQUENCY and IMMEDIATE_ACK frames cannot be sent in
+  // 0-RTT packets"; §4, §5: both ack-eliciting and congestion controlled. The draft names no
+  // other packet type restriction. We accept IMMEDIATE_ACK in any packet but 0-RTT (it only
+  // hurries an ACK), ACK_FREQUENCY in authenticated ones (Handshake, 1-RTT): one injected into
+  // an Initial would change how we acknowledge for the whole connection. We send both in 1-RTT
+  // packets only (drafts/ack-frequency.md).
+  [0x1f, 0x1f, 'IMMEDIATE_ACK', 'IH1', ''],
+  [0xaf, 0xaf, 'ACK_FREQUENCY', 'H1', ''],
 ];
 
-const INFO: (FrameTypeInfo | undefined)[] = new Array(0x32);
+const INFO: (FrameTypeInfo | undefined)[] = new Array(0xb0);
 for (const [first, last, kind, allowedIn, spec] of TABLE) {
   let packets = 0;
   for (const p of allowedIn) packets |= PacketTypeBit[p as PacketType];
@@ -346,6 +361,27 @@ export interface DatagramFrame {
   readonly implicitLength?: boolean;
 }
 
+/** draft-ietf-quic-ack-frequency-14 §5: asks the peer to acknowledge at once. No fields. */
+export interface ImmediateAckFrame {
+  readonly kind: 'IMMEDIATE_ACK';
+}
+
+/**
+ * draft-ietf-quic-ack-frequency-14 §4. Every field is a varint; values above 2^53 - 1 read as
+ * `Number.MAX_SAFE_INTEGER` (no sender needs more, and comparisons stay right).
+ */
+export interface AckFrequencyFrame {
+  readonly kind: 'ACK_FREQUENCY';
+  /** Increases with each frame sent; the receiver ignores any not above the largest seen. */
+  readonly sequenceNumber: number;
+  /** Ack-eliciting packets the receiver may take without acknowledging (RFC 9000's is 1). */
+  readonly ackElicitingThreshold: number;
+  /** The max_ack_delay the receiver is asked to use, in MICROseconds. */
+  readonly requestedMaxAckDelay: number;
+  /** Reordering that triggers an immediate ACK (§6.2); 0: never, 1: RFC 9000's rule. */
+  readonly reorderingThreshold: number;
+}
+
 export type Frame =
   | PaddingFrame
   | PingFrame
@@ -367,4 +403,6 @@ export type Frame =
   | PathResponseFrame
   | ConnectionCloseFrame
   | HandshakeDoneFrame
-  | DatagramFrame;
+  | DatagramFrame
+  | ImmediateAckFrame
+  | AckFrequencyFrame;

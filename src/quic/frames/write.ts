@@ -5,6 +5,7 @@
  */
 import { ByteWriter, CodecError } from '../../wire/index.js';
 import { ackLength, writeAck } from './ack.js';
+import { ackFrequencyLength, writeAckFrequency } from './ack-frequency.js';
 import { connectionCloseLength, writeConnectionClose } from './close.js';
 import {
   newConnectionIdLength,
@@ -49,6 +50,12 @@ export function writeFrame(w: ByteWriter, f: Frame): void {
       return;
     case 'PING':
       w.u8(FrameType.PING);
+      return;
+    case 'IMMEDIATE_ACK':
+      w.u8(FrameType.IMMEDIATE_ACK);
+      return;
+    case 'ACK_FREQUENCY':
+      writeAckFrequency(w, f);
       return;
     case 'ACK':
       writeAck(w, f);
@@ -109,7 +116,10 @@ export function frameLength(f: Frame): number {
       return f.length;
     case 'PING':
     case 'HANDSHAKE_DONE':
+    case 'IMMEDIATE_ACK':
       return 1;
+    case 'ACK_FREQUENCY':
+      return ackFrequencyLength(f);
     case 'ACK':
       return ackLength(f);
     case 'RESET_STREAM':

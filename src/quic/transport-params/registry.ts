@@ -1,6 +1,7 @@
 /**
  * One descriptor per known transport parameter: identifier, field, who may send it, and the
- * value codec with its validation (RFC 9000 §18.2, RFC 9221 §3, RFC 9287 §3).
+ * value codec with its validation (RFC 9000 §18.2, RFC 9221 §3, RFC 9287 §3,
+ * draft-ietf-quic-ack-frequency-14 §3).
  *
  * Decoders receive a reader over exactly the value bytes and throw `TransportError`
  * (TRANSPORT_PARAMETER_ERROR) for invalid values; encoders throw `CodecError('MALFORMED')` for
@@ -164,6 +165,9 @@ export const PARAMS: readonly ParamSpec[] = [
   spec(0x10, 'retry_source_connection_id', 'retrySourceConnectionId', cid, true),
   spec(0x20, 'max_datagram_frame_size', 'maxDatagramFrameSize', ANY),
   spec(0x2ab2, 'grease_quic_bit', 'greaseQuicBit', flag),
+  // draft-ietf-quic-ack-frequency-14 §3; "not greater than max_ack_delay" needs both values and
+  // is checked where the parameters are applied.
+  spec(0xff04de1b, 'min_ack_delay', 'minAckDelay', ANY),
 ];
 
 const BY_ID = new Map<bigint, ParamSpec>(PARAMS.map((p) => [BigInt(p.id), p]));

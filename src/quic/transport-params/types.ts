@@ -24,6 +24,8 @@ export const TransportParameterId = {
   retry_source_connection_id: 0x10,
   max_datagram_frame_size: 0x20,
   grease_quic_bit: 0x2ab2,
+  /** draft-ietf-quic-ack-frequency-14 §3 (provisional codepoint). */
+  min_ack_delay: 0xff04de1b,
 } as const;
 
 export type TransportParameterName = keyof typeof TransportParameterId;
@@ -97,6 +99,12 @@ export interface TransportParameters {
   maxDatagramFrameSize?: number;
   /** 0x2ab2 (RFC 9287 §3): zero-length parameter; `true` when present. */
   greaseQuicBit?: boolean;
+  /**
+   * 0xff04de1b (draft-ietf-quic-ack-frequency-14 §3): the least delay, in MICROseconds, the sender
+   * will delay an ACK by; its presence says it accepts ACK_FREQUENCY and IMMEDIATE_ACK frames.
+   * At most max_ack_delay (which is in milliseconds). No default: absent means no support.
+   */
+  minAckDelay?: number;
   /** Parameters unknown to this stack; the encoder writes them too. */
   unknown?: UnknownTransportParameter[];
 }

@@ -53,6 +53,14 @@ const streamLike = (kind: 'STREAM'): fc.Arbitrary<Frame> =>
 export const frameArbs: Record<Frame['kind'], fc.Arbitrary<Frame>> = {
   PADDING: fc.integer({ min: 1, max: 300 }).map((length) => ({ kind: 'PADDING', length })),
   PING: fc.constant({ kind: 'PING' }),
+  IMMEDIATE_ACK: fc.constant({ kind: 'IMMEDIATE_ACK' }),
+  ACK_FREQUENCY: fc.record({
+    kind: fc.constant('ACK_FREQUENCY' as const),
+    sequenceNumber: num(),
+    ackElicitingThreshold: num(),
+    requestedMaxAckDelay: num(),
+    reorderingThreshold: num(),
+  }),
   ACK: fc.record({
     kind: fc.constant('ACK' as const),
     ranges: ackRanges(),

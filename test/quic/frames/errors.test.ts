@@ -19,7 +19,8 @@ describe('RFC 9000 §12.4 payload rules', () => {
   });
 
   it('an unknown frame type is FRAME_ENCODING_ERROR naming the type', () => {
-    fails('1f', FRAME_ENCODING_ERROR, 0x1f);
+    fails('20', FRAME_ENCODING_ERROR, 0x20);
+    fails('40ae', FRAME_ENCODING_ERROR, 0xae);
     fails('01 21', FRAME_ENCODING_ERROR, 0x21);
     fails('402f', FRAME_ENCODING_ERROR, 0x2f);
     fails('7fff', FRAME_ENCODING_ERROR, 0x3fff);
@@ -31,6 +32,17 @@ describe('RFC 9000 §12.4 payload rules', () => {
     fails('4001', PROTOCOL_VIOLATION, 0x01);
     fails('80000006 00 01 aa', PROTOCOL_VIOLATION, 0x06);
     fails('c000000000000030', PROTOCOL_VIOLATION, 0x30);
+    // ACK_FREQUENCY's 0xaf needs two bytes (draft-ietf-quic-ack-frequency-14 §4); four is too many.
+    fails('800000af 00 01 02 03', PROTOCOL_VIOLATION, 0xaf);
+    expect(parseFrames(fromHex('40af 00 01 02 03'), '1')).toEqual([
+      {
+        kind: 'ACK_FREQUENCY',
+        sequenceNumber: 0,
+        ackElicitingThreshold: 1,
+        requestedMaxAckDelay: 2,
+        reorderingThreshold: 3,
+      },
+    ]);
   });
 
   it('a truncated frame type is FRAME_ENCODING_ERROR', () => {

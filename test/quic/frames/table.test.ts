@@ -17,7 +17,7 @@ import { transportError } from './helpers.js';
 
 const token16 = new Uint8Array(16);
 
-/** One valid frame per frame type value 0x00..0x1e, 0x30, 0x31. */
+/** One valid frame per frame type value 0x00..0x1f, 0x30, 0x31, 0xaf. */
 const SAMPLES: Frame[] = [
   { kind: 'PADDING', length: 1 },
   { kind: 'PING' },
@@ -70,23 +70,33 @@ const SAMPLES: Frame[] = [
     reason: new Uint8Array(0),
   },
   { kind: 'HANDSHAKE_DONE' },
+  { kind: 'IMMEDIATE_ACK' },
   { kind: 'DATAGRAM', data: Uint8Array.of(1), implicitLength: true },
   { kind: 'DATAGRAM', data: Uint8Array.of(1), implicitLength: false },
+  {
+    kind: 'ACK_FREQUENCY',
+    sequenceNumber: 0,
+    ackElicitingThreshold: 9,
+    requestedMaxAckDelay: 1000,
+    reorderingThreshold: 3,
+  },
 ];
 
-// Written out from RFC 9000 §12.4 Table 3 and §12.5, and RFC 9221 §4, independently of the source
-// table: the frame types allowed in each packet type.
+// Written out from RFC 9000 §12.4 Table 3 and §12.5, RFC 9221 §4 and draft-ietf-quic-ack-frequency-14
+// §3 (neither of its frames in 0-RTT; our reading for the rest is in drafts/ack-frequency.md),
+// independently of the source table: the frame types allowed in each packet type.
 const ALLOWED: Record<PacketType, number[]> = {
-  // §12.5: PADDING, PING, CRYPTO, ACK and CONNECTION_CLOSE 0x1c in Initial and Handshake.
-  I: [0x00, 0x01, 0x02, 0x03, 0x06, 0x1c],
-  H: [0x00, 0x01, 0x02, 0x03, 0x06, 0x1c],
+  // §12.5: PADDING, PING, CRYPTO, ACK and CONNECTION_CLOSE 0x1c in Initial and Handshake;
+  // IMMEDIATE_ACK (0x1f) in both, ACK_FREQUENCY (0xaf) in authenticated Handshake packets only.
+  I: [0x00, 0x01, 0x02, 0x03, 0x06, 0x1c, 0x1f],
+  H: [0x00, 0x01, 0x02, 0x03, 0x06, 0x1c, 0x1f, 0xaf],
   // Table 3 "0" column: everything except ACK, CRYPTO, NEW_TOKEN, PATH_RESPONSE, HANDSHAKE_DONE.
   '0': [
     0x00, 0x01, 0x04, 0x05, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13,
     0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1c, 0x1d, 0x30, 0x31,
   ],
   // "Note that all frames can appear in 1-RTT packets."
-  '1': [...Array.from({ length: 0x1f }, (_, i) => i), 0x30, 0x31],
+  '1': [...Array.from({ length: 0x20 }, (_, i) => i), 0x30, 0x31, 0xaf],
 };
 
 describe('RFC 9000 §12.4 Table 3: frames per packet type', () => {
@@ -147,6 +157,8 @@ describe('RFC 9002 §2: ack-eliciting and in-flight', () => {
       infoOf({ kind: 'STREAM', streamId: 0, offset: 0, data: new Uint8Array(0), fin: true }),
     ).toMatchObject({ kind: 'STREAM', flowControlled: true });
     expect(frameTypeInfo(FrameType.DATAGRAM_LEN + 1)).toBeUndefined();
-    expect(frameTypeInfo(0x1f)).toBeUndefined();
+    expect(frameTypeInfo(0x20)).toBeUndefined();
+    expect(frameTypeInfo(0xae)).toBeUndefined();
+    expect(frameTypeInfo(0xb0)).toBeUndefined();
   });
 });

@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TransportErrorCode } from '../../../src/quic/errors.js';
 import { encodeFrames, frameTypeOf, parseFrames } from '../../../src/quic/frames/index.js';
+import { varintLength } from '../../../src/wire/index.js';
 import { explicit, frameArbs } from './arbitraries.js';
 import { causeCode, transportError } from './helpers.js';
 
-// PADDING prefixes are shorter PADDING; PING and HANDSHAKE_DONE are one byte.
-const SKIP = new Set(['PADDING', 'PING', 'HANDSHAKE_DONE']);
+// PADDING prefixes are shorter PADDING; PING, HANDSHAKE_DONE and IMMEDIATE_ACK are one byte.
+const SKIP = new Set(['PADDING', 'PING', 'HANDSHAKE_DONE', 'IMMEDIATE_ACK']);
 
 describe('every proper prefix of a frame fails with FRAME_ENCODING_ERROR caused by TRUNCATED', () => {
   for (const [kind, arb] of Object.entries(frameArbs)) {
@@ -19,7 +20,9 @@ describe('every proper prefix of a frame fails with FRAME_ENCODING_ERROR caused 
           for (let n = 1; n < bytes.length; n++) {
             const err = transportError(() => parseFrames(bytes.subarray(0, n), '1'));
             expect(err.code).toBe(TransportErrorCode.FRAME_ENCODING_ERROR);
-            expect(err.frameType).toBe(frameTypeOf(f));
+            // A cut inside a two-byte type (ACK_FREQUENCY, 0xaf) leaves the type unknown: 0.
+            const type = frameTypeOf(f);
+            expect(err.frameType).toBe(n < varintLength(type) ? 0 : type);
             expect(causeCode(err)).toBe('TRUNCATED');
           }
         }),

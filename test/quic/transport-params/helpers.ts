@@ -35,6 +35,7 @@ export const clientParams = fc.record(
     initialSourceConnectionId: cid,
     maxDatagramFrameSize: num(),
     greaseQuicBit: fc.constant(true),
+    minAckDelay: num(),
   },
   { requiredKeys: [] },
 );

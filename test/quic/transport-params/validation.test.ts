@@ -123,6 +123,7 @@ describe('invalid values are TRANSPORT_PARAMETER_ERROR (RFC 9000 §7.4, §18.2)'
         [0x2ab2, ''],
         [0x0f, ''],
         [0x01, '4005'], // non-minimal varint inside a value is allowed (RFC 9000 §16)
+        [0xff04de1b, v(1000)], // draft-ietf-quic-ack-frequency-14 §3, an 8-byte identifier
       ),
       'client',
     );
@@ -136,6 +137,7 @@ describe('invalid values are TRANSPORT_PARAMETER_ERROR (RFC 9000 §7.4, §18.2)'
       greaseQuicBit: true,
       initialSourceConnectionId: new Uint8Array(0),
       maxIdleTimeout: 5,
+      minAckDelay: 1000,
     });
   });
 });
