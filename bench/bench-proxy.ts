@@ -4,7 +4,7 @@
  * come from 127.0.0.1).
  */
 import { pino } from 'pino';
-import { type RunningProxy, startProxy } from '../src/app/index.js';
+import { type RunningProxy, type StartProxyOptions, startProxy } from '../src/app/index.js';
 import { parseConfig } from '../src/config/index.js';
 import { type DevCert, generateDevCert } from '../src/tls/certs/index.js';
 
@@ -20,6 +20,7 @@ export const LIFTED_LIMITS = {
 export async function startBenchProxy(
   maxUdpPayload?: number,
   config: Record<string, unknown> = {},
+  options: StartProxyOptions = {},
 ): Promise<{ proxy: RunningProxy; cert: DevCert }> {
   const cert = generateDevCert();
   const proxy = await startProxy(
@@ -34,6 +35,7 @@ export async function startBenchProxy(
       keyPem: cert.keyPem,
       logger: pino({ level: 'silent' }),
       maxUdpPayload,
+      ...options,
     },
   );
   return { proxy, cert };

@@ -32,6 +32,7 @@ import type { UdpSocketFactory } from '../masque/proxy/udp-socket.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
 import type { CidSteering } from '../quic/cid/steering.js';
+import type { AckFrequencyPolicy } from '../quic/connection/index.js';
 import { H3Server } from '../runtime/server/server.js';
 import { listenTcp, type TcpListener } from '../runtime/tcp/tcp-listener.js';
 import { generateDevCert } from '../tls/certs/dev-cert.js';
@@ -60,6 +61,11 @@ export interface StartProxyOptions {
    * start at 1200 bytes and grow as the path allows.
    */
   maxUdpPayload?: number;
+  /**
+   * What the proxy asks of clients supporting the ACK frequency extension (default `{}`: fewer
+   * ACKs on busy tunnels; `false` asks nothing). See `src/quic/connection/ack-frequency.ts`.
+   */
+  ackFrequency?: AckFrequencyPolicy | false;
   /** Write one qlog file per QUIC connection into this directory (for qvis). */
   qlogDir?: string;
   /** Bind the UDP socket with SO_REUSEPORT: this process is one of several workers (workers.ts). */
@@ -319,6 +325,7 @@ export async function startProxy(
     // the status endpoint) instead of waiting for credit that never comes.
     transport: { initialMaxStreamsBidi: config.limits.tunnelsPerConnection + STREAM_HEADROOM },
     maxUdpPayload: options.maxUdpPayload,
+    ackFrequency: options.ackFrequency,
     qlogDir: options.qlogDir,
     statelessResetKey,
     connectionLimits: {

@@ -46,6 +46,7 @@ import {
   parseProxyQuicForwarding,
 } from '../masque/headers/proxy-quic-forwarding.js';
 import type { QuicCloseInfo } from '../quic/api.js';
+import type { AckFrequencyPolicy } from '../quic/connection/index.js';
 import {
   type ClientConnectOptions,
   H3Client,
@@ -110,6 +111,11 @@ export interface MasqueClientOptions {
    * tunnels survive the connection's idle timeout.
    */
   keepAlive?: number;
+  /**
+   * What the client asks of a proxy supporting the ACK frequency extension
+   * (draft-ietf-quic-ack-frequency-14); default `{}`, `false` asks nothing.
+   */
+  ackFrequency?: AckFrequencyPolicy | false;
   /**
    * How tunnel datagrams travel: `'auto'` (default) as QUIC DATAGRAM frames when both sides
    * negotiate HTTP/3 datagrams, else as DATAGRAM capsules; `'capsule'` never offers HTTP/3
@@ -330,6 +336,7 @@ export class MasqueClient {
       pinnedSha256: options.pinnedSha256,
       serverName: options.serverName,
       keepAlive: options.keepAlive ?? 15_000,
+      ackFrequency: options.ackFrequency,
       connectTimeout: timeout,
       logger: options.logger,
       keylogFile: options.keylogFile,

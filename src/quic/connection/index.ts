@@ -1,4 +1,5 @@
 /** The sans-IO QUIC connection (RFC 9000, RFC 9001, RFC 9002, RFC 9221). */
+export type { AckFrequencyPolicy } from './ack-frequency.js';
 export {
   type ClientConfig,
   type CommonConfig,

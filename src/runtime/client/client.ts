@@ -21,7 +21,7 @@ import {
 } from '../../http3/session/index.js';
 import type { QuicCloseInfo } from '../../quic/api.js';
 import type { TransportSettings } from '../../quic/connection/config.js';
-import type { QuicConnection } from '../../quic/connection/index.js';
+import type { AckFrequencyPolicy, QuicConnection } from '../../quic/connection/index.js';
 import { quicClientFactory } from '../../quic/endpoint/quic-factories.js';
 import type { StoredTicket } from '../../tls/handshake/index.js';
 import { type Random, systemRandom } from '../../util/random.js';
@@ -65,6 +65,8 @@ export interface H3ClientOptions {
   maxUdpPayload?: number;
   /** QUIC keep-alive interval in ms (default off): a quiet connection outlives its idle timeout. */
   keepAlive?: number;
+  /** What we ask of a server supporting ACK frequency (as for the server); `false`: nothing. */
+  ackFrequency?: AckFrequencyPolicy | false;
   /** A session ticket from an earlier connection (`client.sessionTicket`), to resume. */
   sessionTicket?: StoredTicket;
   /** Local address to bind (default the wildcard of the target's family, port 0). */
@@ -195,6 +197,7 @@ export class H3Client {
       },
       maxUdpPayload: options.maxUdpPayload ?? (tunnelled ? TUNNELLED_UDP_PAYLOAD : undefined),
       keepAlive: options.keepAlive,
+      ackFrequency: options.ackFrequency,
       tls: {
         serverName: options.serverName ?? t.host,
         verify: {

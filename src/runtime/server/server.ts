@@ -14,7 +14,7 @@ import { H3ErrorCode } from '../../http3/errors.js';
 import { type H3SessionOptions, H3UsageError, HeaderBudget } from '../../http3/session/index.js';
 import type { CidSteering } from '../../quic/cid/steering.js';
 import type { TransportSettings } from '../../quic/connection/config.js';
-import type { QuicConnection } from '../../quic/connection/index.js';
+import type { AckFrequencyPolicy, QuicConnection } from '../../quic/connection/index.js';
 import { quicServerFactory } from '../../quic/endpoint/quic-factories.js';
 import type { ClaimHook, RetryPolicy } from '../../quic/endpoint/types.js';
 import { loadServerCredential, type ServerCredential } from '../../tls/handshake/index.js';
@@ -83,6 +83,12 @@ export interface H3ServerOptions {
    * rides one QUIC DATAGRAM frame. 1200 turns discovery off. The client need not agree.
    */
   maxUdpPayload?: number;
+  /**
+   * What the server's connections ask of clients that support the ACK frequency extension
+   * (draft-ietf-quic-ack-frequency-14): default `{}` (fewer ACKs as the congestion window grows);
+   * `false` asks nothing. Clients' requests are honoured as long as `transport.minAckDelay` > 0.
+   */
+  ackFrequency?: AckFrequencyPolicy | false;
   /**
    * Session tickets for resumption (RFC 9846 §4.6.1): a 32-byte key shared by the servers that
    * should accept each other's tickets, or `false` to issue none. Default: a random key per
@@ -241,6 +247,7 @@ export class H3Server {
         },
         transport: { maxDatagramFrameSize: DEFAULT_MAX_DATAGRAM_FRAME_SIZE, ...options.transport },
         maxUdpPayload: options.maxUdpPayload,
+        ackFrequency: options.ackFrequency,
       }),
       onConnection: (conn) => {
         if (server !== undefined) server.#accept(conn, random, sessionOptions);
