@@ -61,6 +61,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<CliRes
       'ceiling of path MTU discovery for QUIC packets, 1200-65527 (default 1452); 1200 turns it off',
       parseUdpPayload,
     )
+    .option(
+      '--no-ack-frequency',
+      'never ask clients for fewer ACKs (draft-ietf-quic-ack-frequency; their requests are still honoured)',
+    )
     .action(async (flags) => {
       const cmd = await runProxy(flags, io);
       if (!('proxy' in cmd)) {

@@ -27,6 +27,8 @@ export interface ProxyFlags {
   qlogDir?: string;
   /** Worker processes sharing the UDP port (workers.ts). */
   workers?: number;
+  /** `--no-ack-frequency` sets false: the proxy never sends ACK_FREQUENCY. */
+  ackFrequency?: boolean;
 }
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
@@ -153,6 +155,7 @@ export async function runProxy(
     keyPem,
     logger: worker === undefined ? io.logger : io.logger?.child({ worker }),
     maxUdpPayload: flags.maxUdpPayload,
+    ackFrequency: flags.ackFrequency === false ? false : undefined,
     qlogDir: flags.qlogDir,
     reusePort: worker !== undefined,
     // Worker numbers are 1..N; the mark in CIDs is 0..N-1 (workers.ts attaches the program).

@@ -221,6 +221,62 @@ describe('masque udp-forward', () => {
     expect(bad.io.err).toContain('must be an integer from 1200 to 65527');
   });
 
+  it('--no-ack-frequency: the proxy never asks its clients for fewer ACKs (its qlog shows none sent)', async () => {
+    const echo = await echoServer();
+    running.push(() => echo.close());
+    /** Frame types the proxy sent, once every connection's qlog was closed. */
+    const sentFrames = async (flags: string[]): Promise<string> => {
+      const qlogDir = await mkdtemp(join(dir, 'qlog-'));
+      const p = await run([
+        '--listen',
+        '127.0.0.1:0',
+        '--allow-target',
+        '127.0.0.0/8',
+        '--qlog-dir',
+        qlogDir,
+        ...flags,
+      ]);
+      const template = /URI template: +(\S+)/.exec(p.io.out)?.[1] as string;
+      const f = await run([
+        'udp-forward',
+        '--proxy',
+        template,
+        '--listen',
+        '127.0.0.1:0',
+        '--target',
+        `127.0.0.1:${echo.port}`,
+        '--ca',
+        join(dir, 'cache', 'dev-cert.pem'),
+      ]);
+      const local = /udp-forward: (\S+) ->/.exec(f.io.out)?.[1] as string;
+      const a = await bindClient();
+      for (let i = 0; i < 20; i++) expect(await ask(a, local, `n${i}`)).toBe(`n${i}`);
+      if (!('running' in f.result) || !('running' in p.result)) throw new Error('not running');
+      await f.result.running.close();
+      await p.result.running.close();
+      const text = async (): Promise<string> => {
+        let all = '';
+        for (const file of readdirSync(qlogDir)) all += await readFile(join(qlogDir, file), 'utf8');
+        return all;
+      };
+      let content = '';
+      await waitFor(
+        async () => {
+          content = await text();
+          return content.includes('connection_closed');
+        },
+        { what: 'the qlog of the closed connection' },
+      );
+      return content;
+    };
+    const sentAckFrequency = (qlog: string): boolean =>
+      qlog
+        .split('\u001e')
+        .some((r) => r.includes('transport:packet_sent') && r.includes('"ack_frequency"'));
+    expect(sentAckFrequency(await sentFrames([]))).toBe(true);
+    expect(sentAckFrequency(await sentFrames(['--no-ack-frequency']))).toBe(false);
+  });
+
   it('udp-forward --datagrams capsule carries datagrams as capsules; a bad mode exits 1', async () => {
     const echo = await echoServer();
     running.push(() => echo.close());
