@@ -7,11 +7,21 @@
  * exported by the node binary), so nothing else is linked.
  *
  * Exports:
- *   new Aead(suite, key)                      suite 0x1301 AES-128-GCM, 0x1302 AES-256-GCM,
- *                                             0x1303 ChaCha20-Poly1305 (RFC 9001 §5.3)
+ *   new Aead(suite, key[, iv])                suite 0x1301 AES-128-GCM, 0x1302 AES-256-GCM,
+ *                                             0x1303 ChaCha20-Poly1305 (RFC 9001 §5.3); iv, 12
+ *                                             bytes, is the packet IV sealPacket/openPacket need
  *     .sealInto(nonce, aad, input, out, outOffset) -> input.length + 16
  *     .openInto(nonce, aad, input, out, outOffset) -> input.length - 16, or -1 when the tag does
  *                                             not verify (then `out` is left untouched)
+ *     .sealPacket(packet, pnOffset, pnLength, pn, payloadLength, hp) -> the packet's end: writes
+ *                                             the pn length bits and the truncated pn, seals the
+ *                                             payload in place and applies header protection with
+ *                                             `hp` (a HeaderProtection of the same suite), in one
+ *                                             call (see packet_seal)
+ *     .openPacket(packet, pnOffset, pnLength, pn) -> the plaintext length, or -1 when the tag
+ *                                             does not verify (packet untouched): the payload of a
+ *                                             packet whose header protection is removed, opened in
+ *                                             place (see packet_open)
  *   new HeaderProtection(suite, hpKey)        RFC 9001 §5.4.3 (AES-ECB) / §5.4.4 (ChaCha20)
  *     .mask(buf, sampleOffset, out, outOffset) writes the 5-byte mask of buf[sampleOffset..+16]
  *   new Scramble(key)                         draft-ietf-masque-quic-proxy scramble-dt (k1 = key[0..16]
@@ -101,7 +111,9 @@
 typedef struct {
   uint64_t id;
   int kind;
+  int has_iv;
   uint8_t key[32];
+  uint8_t iv[NONCE_LEN]; /* an Aead's packet IV (RFC 9001 §5.3), when has_iv */
 } Key;
 
 typedef Key Aead;
@@ -130,6 +142,13 @@ typedef struct {
 /* A valid pointer for zero-length inputs (a detached or empty view may report NULL). */
 static const uint8_t EMPTY[1] = {0};
 static const uint8_t ZEROS[MASK_LEN] = {0};
+
+/* The type tag (N-API 8) of HeaderProtection objects. sealPacket takes one as an argument and
+   checks the tag before unwrapping, so that another object (an Aead, a Scramble, anything
+   wrapped by another addon) throws a TypeError instead of being read as the wrong struct. A
+   method's receiver needs no tag: V8 refuses to call a class's method on an object its
+   constructor did not make ("Illegal invocation"). */
+static const napi_type_tag HP_TYPE_TAG = {0x6d61737175650a02ULL, 0x3c9e51d2a7f0846bULL};
 
 /* ---------------------------------------------------------------- argument helpers */
 
@@ -265,7 +284,7 @@ static int is_construct_call(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------- AEAD */
 
 static void key_free(Key *k) {
-  OPENSSL_cleanse(k->key, sizeof k->key);
+  OPENSSL_cleanse(k, sizeof *k); /* the key and the IV */
   free(k);
 }
 
@@ -300,19 +319,21 @@ static void hp_finalize(napi_env env, void *data, void *hint) {
 }
 
 /*
- * `new Aead(suite, key)` / `new HeaderProtection(suite, hpKey)`: the suite and the key's length
- * for `cipher_of` checked, the key copied into a new Key wrapped in `this`.
+ * `new Aead(suite, key[, iv])` / `new HeaderProtection(suite, hpKey)`: the suite and the key's
+ * length for `cipher_of` checked, the key (and with `takes_iv` an optional 12-byte IV) copied
+ * into a new Key wrapped in `this`, which is tagged with `tag` unless it is NULL.
  */
 static napi_value key_new(napi_env env, napi_callback_info info,
                           const EVP_CIPHER *(*cipher_of)(int kind), const char *key_msg,
-                          const char *length_msg, napi_finalize finalize) {
+                          const char *length_msg, napi_finalize finalize,
+                          const napi_type_tag *tag, int takes_iv) {
   if (!is_construct_call(env, info)) return NULL;
-  size_t argc = 2;
-  napi_value argv[2], self;
+  size_t argc = 3;
+  napi_value argv[3], self;
   if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
   int32_t suite;
-  uint8_t *key;
-  size_t key_len;
+  uint8_t *key, *iv = NULL;
+  size_t key_len, iv_len = 0;
   if (!get_suite(env, argv[0], &suite)) return NULL;
   if (!get_bytes(env, argv[1], key_msg, &key, &key_len)) return NULL;
   int kind = suite_kind(suite);
@@ -320,13 +341,29 @@ static napi_value key_new(napi_env env, napi_callback_info info,
     throw_range(env, length_msg);
     return NULL;
   }
+  if (takes_iv && argc >= 3) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[2], &t) != napi_ok) return NULL;
+    if (t != napi_undefined) {
+      if (!get_bytes(env, argv[2], "iv must be a Uint8Array", &iv, &iv_len)) return NULL;
+      if (iv_len != NONCE_LEN) {
+        throw_range(env, "iv must be 12 bytes");
+        return NULL;
+      }
+    }
+  }
   Instance *inst = get_instance(env);
   if (inst == NULL) return throw_openssl(env, "addon not initialised");
+  if (tag != NULL && napi_type_tag_object(env, self, tag) != napi_ok) return NULL;
   Key *k = calloc(1, sizeof(Key));
   if (k == NULL) return throw_openssl(env, "out of memory");
   k->id = ++inst->next_id;
   k->kind = kind;
   memcpy(k->key, key, key_len);
+  if (iv != NULL) {
+    memcpy(k->iv, iv, NONCE_LEN);
+    k->has_iv = 1;
+  }
   if (napi_wrap(env, self, k, finalize, NULL, NULL) != napi_ok) {
     key_free(k);
     return NULL;
@@ -338,7 +375,7 @@ static napi_value key_new(napi_env env, napi_callback_info info,
 
 static napi_value aead_new(napi_env env, napi_callback_info info) {
   return key_new(env, info, aead_cipher, "key must be a Uint8Array",
-                 "key length does not match the suite", aead_finalize);
+                 "key length does not match the suite", aead_finalize, NULL, 1);
 }
 
 /* The shared context of `a`'s suite and direction, keyed with `a`; packets then only set the
@@ -384,6 +421,71 @@ static int aead_args(napi_env env, napi_callback_info info, AeadCall *c) {
   return 1;
 }
 
+/*
+ * Seals in[0, len) with `nonce` and the AAD into dst as ciphertext | tag. The AAD is absorbed
+ * before anything is written, so it may overlap dst (the packet's header before its payload).
+ * NULL, or what failed (OpenSSL's error queue is then for throw_openssl to clear).
+ */
+static const char *aead_seal_to(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
+                                size_t aad_len, const uint8_t *in, size_t len, uint8_t *dst) {
+  int n = 0, fin = 0;
+  /* Per packet only the nonce changes (RFC 9001 §5.3); the key schedule stays. */
+  if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+      (aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)) {
+    return "AEAD seal failed";
+  }
+  /* EVP encrypts in place only when input and output coincide exactly; memmove handles any
+     other overlap (and is skipped for the in-place packet path). */
+  if (dst != in && len > 0) memmove(dst, in, len);
+  if ((len > 0 && EVP_EncryptUpdate(ctx, dst, &n, dst, (int)len) != 1) ||
+      EVP_EncryptFinal_ex(ctx, dst + n, &fin) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, dst + len) != 1) {
+    return "AEAD seal failed";
+  }
+  return NULL;
+}
+
+/* What aead_open_to returns besides 1 (opened) and 0 (the tag did not verify). */
+#define OPEN_OPENSSL_ERROR (-1)
+#define OPEN_NO_MEMORY (-2)
+
+/*
+ * Opens `in` (pt_len bytes of ciphertext, then the tag) with `nonce` and the AAD into `out`,
+ * which may alias `in` or the AAD: the plaintext goes to the instance's scratch buffer first and
+ * reaches `out` only once the tag verifies, so on failure `out` is untouched. RFC 9001 §5.3:
+ * AEAD_* decryption outputs either the plaintext or an error, never both.
+ */
+static int aead_open_to(Instance *inst, EVP_CIPHER_CTX *ctx, const uint8_t *nonce,
+                        const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t pt_len,
+                        uint8_t *out) {
+  uint8_t *plain;
+  if (pt_len <= SCRATCH_SIZE) {
+    if (inst->scratch == NULL && (inst->scratch = malloc(SCRATCH_SIZE)) == NULL) {
+      return OPEN_NO_MEMORY;
+    }
+    plain = inst->scratch;
+  } else if ((plain = malloc(pt_len)) == NULL) {
+    return OPEN_NO_MEMORY;
+  }
+  uint8_t tag[TAG_LEN];
+  memcpy(tag, in + pt_len, TAG_LEN);
+  int n = 0, fin = 0, result;
+  if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+      (aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, tag) != 1 ||
+      (pt_len > 0 && EVP_DecryptUpdate(ctx, plain, &n, in, (int)pt_len) != 1)) {
+    result = OPEN_OPENSSL_ERROR;
+  } else if (EVP_DecryptFinal_ex(ctx, plain + n, &fin) == 1) {
+    memcpy(out, plain, pt_len);
+    result = 1;
+  } else {
+    ERR_clear_error();
+    result = 0;
+  }
+  if (plain != inst->scratch) free(plain);
+  return result;
+}
+
 static napi_value aead_seal_into(napi_env env, napi_callback_info info) {
   AeadCall c;
   if (!aead_args(env, info, &c)) return NULL;
@@ -393,22 +495,9 @@ static napi_value aead_seal_into(napi_env env, napi_callback_info info) {
   }
   EVP_CIPHER_CTX *ctx = aead_ctx(c.inst, c.aead, 1);
   if (ctx == NULL) return throw_openssl(env, "could not create the AEAD context");
-  uint8_t *dst = c.out + c.out_offset;
-  int n = 0, fin = 0;
-  /* Per packet only the nonce changes (RFC 9001 §5.3); the key schedule stays. AAD first, so
-     an AAD that overlaps the output is read before anything is written. */
-  if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, c.nonce) != 1 ||
-      (c.aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &n, c.aad, (int)c.aad_len) != 1)) {
-    return throw_openssl(env, "AEAD seal failed");
-  }
-  /* EVP encrypts in place only when input and output coincide exactly; memmove handles any
-     other overlap (and is skipped for the in-place packet path). */
-  if (dst != c.in && c.in_len > 0) memmove(dst, c.in, c.in_len);
-  if ((c.in_len > 0 && EVP_EncryptUpdate(ctx, dst, &n, dst, (int)c.in_len) != 1) ||
-      EVP_EncryptFinal_ex(ctx, dst + n, &fin) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, dst + c.in_len) != 1) {
-    return throw_openssl(env, "AEAD seal failed");
-  }
+  const char *failed =
+      aead_seal_to(ctx, c.nonce, c.aad, c.aad_len, c.in, c.in_len, c.out + c.out_offset);
+  if (failed != NULL) return throw_openssl(env, failed);
   napi_value result;
   napi_create_int32(env, (int32_t)(c.in_len + TAG_LEN), &result);
   return result;
@@ -429,35 +518,10 @@ static napi_value aead_open_into(napi_env env, napi_callback_info info) {
   }
   EVP_CIPHER_CTX *ctx = aead_ctx(c.inst, c.aead, 0);
   if (ctx == NULL) return throw_openssl(env, "could not create the AEAD context");
-  Instance *inst = c.inst;
-  uint8_t *plain;
-  if (pt_len <= SCRATCH_SIZE) {
-    if (inst->scratch == NULL && (inst->scratch = malloc(SCRATCH_SIZE)) == NULL) {
-      return throw_openssl(env, "out of memory");
-    }
-    plain = inst->scratch;
-  } else if ((plain = malloc(pt_len)) == NULL) {
-    return throw_openssl(env, "out of memory");
-  }
-  uint8_t tag[TAG_LEN];
-  memcpy(tag, c.in + pt_len, TAG_LEN);
-  int n = 0, fin = 0, ok;
-  if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, c.nonce) != 1 ||
-      (c.aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &n, c.aad, (int)c.aad_len) != 1) ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, tag) != 1 ||
-      (pt_len > 0 && EVP_DecryptUpdate(ctx, plain, &n, c.in, (int)pt_len) != 1)) {
-    if (plain != inst->scratch) free(plain);
-    return throw_openssl(env, "AEAD open failed");
-  }
-  /* The plaintext is released only once the tag verifies: RFC 9001 §5.3 AEAD_*, whose
-     decryption outputs either the plaintext or an error, never both. */
-  ok = EVP_DecryptFinal_ex(ctx, plain + n, &fin) == 1;
-  if (ok) {
-    memcpy(c.out + c.out_offset, plain, pt_len);
-  } else {
-    ERR_clear_error();
-  }
-  if (plain != inst->scratch) free(plain);
+  int ok = aead_open_to(c.inst, ctx, c.nonce, c.aad, c.aad_len, c.in, pt_len,
+                        c.out + c.out_offset);
+  if (ok == OPEN_NO_MEMORY) return throw_openssl(env, "out of memory");
+  if (ok == OPEN_OPENSSL_ERROR) return throw_openssl(env, "AEAD open failed");
   napi_create_int32(env, ok ? (int32_t)pt_len : -1, &result);
   return result;
 }
@@ -466,7 +530,32 @@ static napi_value aead_open_into(napi_env env, napi_callback_info info) {
 
 static napi_value hp_new(napi_env env, napi_callback_info info) {
   return key_new(env, info, hp_cipher, "hpKey must be a Uint8Array",
-                 "hp key length does not match the suite", hp_finalize);
+                 "hp key length does not match the suite", hp_finalize, &HP_TYPE_TAG, 0);
+}
+
+/*
+ * The header protection mask of the 16-byte `sample` (its first MASK_LEN bytes are the mask)
+ * into `block`. NULL, or what failed (throw_openssl's message).
+ */
+static const char *hp_block(Instance *inst, HeaderProtection *h, const uint8_t *sample,
+                            uint8_t block[SAMPLE_LEN]) {
+  /* ECB keeps no state between blocks: the shared context serves every packet of its key. */
+  EVP_CIPHER_CTX *ctx =
+      shared_ctx(&inst->hp[h->kind], hp_cipher(h->kind), 1, h->id, h->key, 0);
+  if (ctx == NULL) return "could not create the header protection context";
+  int n = 0;
+  int ok;
+  if (h->kind == KIND_CHACHA20) {
+    /* RFC 9001 §5.4.4: counter = sample[0..4] little-endian, nonce = sample[4..16], mask =
+       ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}). OpenSSL's 16-byte ChaCha20 IV is exactly
+       that layout (32-bit LE counter then 96-bit nonce), so the sample is the IV. */
+    ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, sample) == 1 &&
+         EVP_EncryptUpdate(ctx, block, &n, ZEROS, MASK_LEN) == 1;
+  } else {
+    /* RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). */
+    ok = EVP_EncryptUpdate(ctx, block, &n, sample, SAMPLE_LEN) == 1 && n == SAMPLE_LEN;
+  }
+  return ok ? NULL : "header protection mask failed";
 }
 
 static napi_value hp_mask(napi_env env, napi_callback_info info) {
@@ -499,27 +588,195 @@ static napi_value hp_mask(napi_env env, napi_callback_info info) {
   }
   Instance *inst = get_instance(env);
   if (inst == NULL) return throw_openssl(env, "addon not initialised");
-  /* ECB keeps no state between blocks: the shared context serves every packet of its key. */
-  EVP_CIPHER_CTX *ctx =
-      shared_ctx(&inst->hp[h->kind], hp_cipher(h->kind), 1, h->id, h->key, 0);
-  if (ctx == NULL) return throw_openssl(env, "could not create the header protection context");
   uint8_t block[SAMPLE_LEN];
-  int n = 0;
-  int ok;
-  if (h->kind == KIND_CHACHA20) {
-    /* RFC 9001 §5.4.4: counter = sample[0..4] little-endian, nonce = sample[4..16], mask =
-       ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}). OpenSSL's 16-byte ChaCha20 IV is exactly
-       that layout (32-bit LE counter then 96-bit nonce), so the sample is the IV. */
-    ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, buf + sample_offset) == 1 &&
-         EVP_EncryptUpdate(ctx, block, &n, ZEROS, MASK_LEN) == 1;
-  } else {
-    /* RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). */
-    ok = EVP_EncryptUpdate(ctx, block, &n, buf + sample_offset, SAMPLE_LEN) == 1 &&
-         n == SAMPLE_LEN;
-  }
-  if (!ok) return throw_openssl(env, "header protection mask failed");
+  const char *failed = hp_block(inst, h, buf + sample_offset, block);
+  if (failed != NULL) return throw_openssl(env, failed);
   memcpy(out + out_offset, block, MASK_LEN);
   return NULL; /* undefined */
+}
+
+/* ---------------------------------------------------------------- packets in one call */
+
+/* Largest packet number a JavaScript number holds exactly (2^53 - 1); RFC 9000 §17.1 allows up
+   to 2^62 - 1, which no connection reaches (the AEAD limits force key updates long before). */
+#define MAX_PN 9007199254740991.0
+
+/* The Key wrapped in `v` if `v` is an object tagged `tag`, else a TypeError `msg`. */
+static Key *get_key(napi_env env, napi_value v, const napi_type_tag *tag, const char *msg) {
+  napi_valuetype t;
+  bool tagged = false;
+  void *wrapped = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_object ||
+      napi_check_object_type_tag(env, v, tag, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, v, &wrapped) != napi_ok || wrapped == NULL) {
+    throw_type(env, msg);
+    return NULL;
+  }
+  return (Key *)wrapped;
+}
+
+/* A packet number: an integer from 0 to MAX_PN. */
+static int get_pn(napi_env env, napi_value v, uint64_t *out) {
+  napi_valuetype t;
+  double d;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number ||
+      napi_get_value_double(env, v, &d) != napi_ok) {
+    return throw_type(env, "pn must be a number");
+  }
+  if (!(d >= 0 && d <= MAX_PN) || d != (double)(uint64_t)d) {
+    return throw_range(env, "pn must be an integer from 0 to 2^53 - 1");
+  }
+  *out = (uint64_t)d;
+  return 1;
+}
+
+/* nonce = iv XOR the packet number, left-padded to 12 bytes (RFC 9001 §5.3). */
+static void packet_nonce(const Aead *a, uint64_t pn, uint8_t nonce[NONCE_LEN]) {
+  memcpy(nonce, a->iv, NONCE_LEN);
+  for (int i = 0; i < 8; i++) nonce[NONCE_LEN - 1 - i] ^= (uint8_t)(pn >> (8 * i));
+}
+
+/* What sealPacket and openPacket share: receiver, packet, pnOffset, pnLength, pn, checked. */
+typedef struct {
+  Instance *inst;
+  Aead *aead;
+  uint8_t *packet;
+  size_t len, pn_offset, pn_length;
+  uint64_t pn;
+} PacketCall;
+
+static int packet_args(napi_env env, napi_value self, napi_value *argv, PacketCall *c) {
+  void *wrapped = NULL;
+  if (napi_unwrap(env, self, &wrapped) != napi_ok || wrapped == NULL) {
+    return throw_type(env, "not an Aead");
+  }
+  c->aead = (Aead *)wrapped;
+  if (!c->aead->has_iv) return throw_type(env, "this Aead was made without an IV");
+  c->inst = get_instance(env);
+  if (c->inst == NULL) {
+    throw_openssl(env, "addon not initialised");
+    return 0;
+  }
+  if (!get_bytes(env, argv[0], "packet must be a Uint8Array", &c->packet, &c->len) ||
+      !get_offset(env, argv[1], "pnOffset must be an integer within packet", c->len,
+                  &c->pn_offset) ||
+      !get_offset(env, argv[2], "pnLength must be an integer from 1 to 4", 4, &c->pn_length) ||
+      !get_pn(env, argv[3], &c->pn)) {
+    return 0;
+  }
+  if (c->pn_length == 0) return throw_range(env, "pnLength must be an integer from 1 to 4");
+  /* The header (the AAD) is at most INT_MAX bytes: EVP takes int lengths. */
+  if (c->pn_length > c->len - c->pn_offset || c->pn_offset + c->pn_length > INT_MAX) {
+    return throw_range(env, "the packet number does not fit the packet");
+  }
+  return 1;
+}
+
+/*
+ * sealPacket(packet, pnOffset, pnLength, pn, payloadLength, hp) -> pnOffset + pnLength +
+ * payloadLength + 16. On entry packet[0, pnOffset) is the header and the payload follows the
+ * packet number's pnLength bytes, with 16 bytes of room for the tag after it. Writes the Packet
+ * Number Length bits of packet[0] and the low pnLength bytes of pn (big-endian, RFC 9000
+ * §17.1), seals the payload in place with nonce = iv XOR pn and AAD = packet[0, pnOffset +
+ * pnLength) (RFC 9001 §5.3), then applies header protection (RFC 9001 §5.4.1): the mask of the
+ * 16-byte sample at pnOffset + 4 (§5.4.2) over the low 4 bits of packet[0] for a long header
+ * (0x80 set) or 5 for a short one, and over the packet number bytes. Every argument is checked
+ * before anything is written: pnOffset >= 1, pnLength 1-4, the packet within the buffer, and
+ * the sample within the packet (pnLength + payloadLength >= 4; RangeError otherwise).
+ */
+static napi_value packet_seal(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  PacketCall c;
+  size_t payload_len;
+  if (!packet_args(env, self, argv, &c) ||
+      !get_offset(env, argv[4], "payloadLength must be an integer within packet", c.len,
+                  &payload_len)) {
+    return NULL;
+  }
+  HeaderProtection *h = get_key(env, argv[5], &HP_TYPE_TAG, "hp must be a HeaderProtection");
+  if (h == NULL) return NULL;
+  if (h->kind != c.aead->kind) {
+    throw_range(env, "hp belongs to another cipher suite");
+    return NULL;
+  }
+  if (c.pn_offset == 0) {
+    throw_range(env, "pnOffset must be at least 1 (the first byte is the header's)");
+    return NULL;
+  }
+  const size_t payload_offset = c.pn_offset + c.pn_length;
+  /* Each term is at most len, so the sums do not wrap. */
+  if (payload_len > c.len - payload_offset || TAG_LEN > c.len - payload_offset - payload_len) {
+    throw_range(env, "packet has no room for the payload and the 16-byte tag");
+    return NULL;
+  }
+  const size_t end = payload_offset + payload_len + TAG_LEN;
+  if (end > INT_MAX) {
+    throw_range(env, "packet too long");
+    return NULL;
+  }
+  const size_t sample_offset = c.pn_offset + 4;
+  if (sample_offset + SAMPLE_LEN > end) {
+    throw_range(env, "pnLength + payloadLength must be at least 4 for the sample");
+    return NULL;
+  }
+  EVP_CIPHER_CTX *ctx = aead_ctx(c.inst, c.aead, 1);
+  if (ctx == NULL) return throw_openssl(env, "could not create the AEAD context");
+  uint8_t *p = c.packet;
+  p[0] = (uint8_t)((p[0] & 0xfc) | (c.pn_length - 1));
+  for (size_t i = 0; i < c.pn_length; i++) {
+    p[c.pn_offset + i] = (uint8_t)(c.pn >> (8 * (c.pn_length - 1 - i)));
+  }
+  uint8_t nonce[NONCE_LEN];
+  packet_nonce(c.aead, c.pn, nonce);
+  uint8_t *payload = p + payload_offset;
+  const char *failed = aead_seal_to(ctx, nonce, p, payload_offset, payload, payload_len, payload);
+  uint8_t mask[SAMPLE_LEN];
+  if (failed == NULL) failed = hp_block(c.inst, h, p + sample_offset, mask);
+  if (failed != NULL) return throw_openssl(env, failed);
+  p[0] ^= mask[0] & ((p[0] & 0x80) ? 0x0f : 0x1f);
+  for (size_t i = 0; i < c.pn_length; i++) p[c.pn_offset + i] ^= mask[1 + i];
+  napi_value result;
+  napi_create_int32(env, (int32_t)end, &result);
+  return result;
+}
+
+/*
+ * openPacket(packet, pnOffset, pnLength, pn) -> the plaintext length, or -1. `packet` is exactly
+ * one packet with its header protection removed: AAD = packet[0, pnOffset + pnLength), then
+ * ciphertext and tag to the end. Opens in place with nonce = iv XOR pn (RFC 9001 §5.3) through
+ * the scratch buffer: the plaintext replaces the ciphertext only when the tag verifies, and on
+ * -1 (a wrong tag, or fewer than 16 bytes after the packet number) the packet is untouched.
+ */
+static napi_value packet_open(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  PacketCall c;
+  if (!packet_args(env, self, argv, &c)) return NULL;
+  const size_t payload_offset = c.pn_offset + c.pn_length;
+  const size_t in_len = c.len - payload_offset;
+  napi_value result;
+  if (in_len < TAG_LEN) { /* cannot hold a tag: cannot authenticate */
+    napi_create_int32(env, -1, &result);
+    return result;
+  }
+  if (in_len > MAX_AEAD_INPUT) {
+    throw_range(env, "packet too long");
+    return NULL;
+  }
+  EVP_CIPHER_CTX *ctx = aead_ctx(c.inst, c.aead, 0);
+  if (ctx == NULL) return throw_openssl(env, "could not create the AEAD context");
+  uint8_t nonce[NONCE_LEN];
+  packet_nonce(c.aead, c.pn, nonce);
+  const size_t pt_len = in_len - TAG_LEN;
+  uint8_t *payload = c.packet + payload_offset;
+  int ok = aead_open_to(c.inst, ctx, nonce, c.packet, payload_offset, payload, pt_len, payload);
+  if (ok == OPEN_NO_MEMORY) return throw_openssl(env, "out of memory");
+  if (ok == OPEN_OPENSSL_ERROR) return throw_openssl(env, "AEAD open failed");
+  napi_create_int32(env, ok ? (int32_t)pt_len : -1, &result);
+  return result;
 }
 
 /* ---------------------------------------------------------------- scramble-dt transform */
@@ -1071,6 +1328,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor aead_methods[] = {
       {"sealInto", NULL, aead_seal_into, NULL, NULL, NULL, napi_default_method, NULL},
       {"openInto", NULL, aead_open_into, NULL, NULL, NULL, napi_default_method, NULL},
+      {"sealPacket", NULL, packet_seal, NULL, NULL, NULL, napi_default_method, NULL},
+      {"openPacket", NULL, packet_open, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_property_descriptor hp_methods[] = {
       {"mask", NULL, hp_mask, NULL, NULL, NULL, napi_default_method, NULL},
@@ -1079,7 +1338,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"apply", NULL, scramble_apply, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_value aead_class, hp_class, scramble_class, version;
-  if (napi_define_class(env, "Aead", NAPI_AUTO_LENGTH, aead_new, NULL, 2, aead_methods,
+  if (napi_define_class(env, "Aead", NAPI_AUTO_LENGTH, aead_new, NULL, 4, aead_methods,
                         &aead_class) != napi_ok ||
       napi_define_class(env, "HeaderProtection", NAPI_AUTO_LENGTH, hp_new, NULL, 1, hp_methods,
                         &hp_class) != napi_ok ||

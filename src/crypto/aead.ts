@@ -42,7 +42,9 @@
  * node:crypto. Measured (same bench, 3 runs, loaded VM): AES-128-GCM seal 1200 B 675-863 ns
  * against 5,900-7,400 for node:crypto, 50 B 412-415 against 3,800-4,900; ChaCha20-Poly1305 1200 B
  * 1,154-1,574 against 4,300-4,800. About 400 ns of each call is the N-API boundary. More in
- * bench/README.md ("Native accelerator").
+ * bench/README.md ("Native accelerator"). Made with the packet IV, its key also seals a whole
+ * packet (AEAD and header protection) or opens one in a single call: see
+ * {@link nativeAeadHandle} and packet-protector.ts.
  *
  * Failure policy: `open`/`openInto` THROW {@link AeadError} when authentication fails (they do
  * not return null), and never write unauthenticated plaintext to the output.
@@ -255,10 +257,15 @@ class NativeAead extends BaseAead {
   readonly suite: CipherSuite;
   readonly #ctx: NativeAeadHandle;
 
-  constructor(suite: CipherSuite, key: Uint8Array, binding: NativeBinding) {
+  constructor(suite: CipherSuite, key: Uint8Array, binding: NativeBinding, iv?: Uint8Array) {
     super();
     this.suite = suite;
-    this.#ctx = new binding.Aead(suite, key);
+    this.#ctx = iv === undefined ? new binding.Aead(suite, key) : new binding.Aead(suite, key, iv);
+  }
+
+  /** The addon's key object behind `aead`, or undefined when `aead` is not a NativeAead. */
+  static handleOf(aead: Aead): NativeAeadHandle | undefined {
+    return #ctx in aead ? aead.#ctx : undefined;
   }
 
   protected sealChecked(
@@ -286,12 +293,14 @@ class NativeAead extends BaseAead {
 
 /**
  * Creates the AEAD of `suite` keyed with `key` (16 bytes for 0x1301, 32 otherwise), on the
- * native addon when it is loaded (see native.ts), else on node:crypto.
+ * native addon when it is loaded (see native.ts), else on node:crypto. `iv`, the packet IV
+ * (12 bytes), is handed to the addon's key for its one-call packet methods (see
+ * {@link nativeAeadHandle}); the `Aead` methods take their nonce per call either way.
  */
-export function createAead(suite: CipherSuite, key: Uint8Array): Aead {
+export function createAead(suite: CipherSuite, key: Uint8Array, iv?: Uint8Array): Aead {
   const binding = nativeBinding();
   const id = checkKey(suite, key);
-  return binding === undefined ? new NodeAead(id, key) : new NativeAead(id, key, binding);
+  return binding === undefined ? new NodeAead(id, key) : new NativeAead(id, key, binding, iv);
 }
 
 /**
@@ -299,14 +308,27 @@ export function createAead(suite: CipherSuite, key: Uint8Array): Aead {
  * the two. Throws `CryptoError('INVALID_ARGUMENT')` when `'native'` is asked for and the addon
  * is not built.
  */
-export function createAeadOn(backend: CryptoBackend, suite: CipherSuite, key: Uint8Array): Aead {
+export function createAeadOn(
+  backend: CryptoBackend,
+  suite: CipherSuite,
+  key: Uint8Array,
+  iv?: Uint8Array,
+): Aead {
   const id = checkKey(suite, key);
   if (backend === 'node:crypto') return new NodeAead(id, key);
   const binding = loadNativeAddon();
   if (binding === undefined) {
     throw new CryptoError('INVALID_ARGUMENT', 'the native addon is not built');
   }
-  return new NativeAead(id, key, binding);
+  return new NativeAead(id, key, binding, iv);
+}
+
+/**
+ * The addon's key object behind an AEAD made on the native backend, for callers that protect a
+ * whole packet in one call into the addon (packet-protector.ts); undefined for node:crypto.
+ */
+export function nativeAeadHandle(aead: Aead): NativeAeadHandle | undefined {
+  return NativeAead.handleOf(aead);
 }
 
 function checkKey(suite: CipherSuite, key: Uint8Array): CipherSuite {

@@ -176,9 +176,24 @@ class NativeHeaderProtection extends BaseHeaderProtection {
     this.#ctx = new binding.HeaderProtection(suite, key);
   }
 
+  /** The addon's key object behind `hp`, or undefined when `hp` is not a NativeHeaderProtection. */
+  static handleOf(hp: HeaderProtection): NativeHeaderProtectionHandle | undefined {
+    return #ctx in hp ? hp.#ctx : undefined;
+  }
+
   protected computeMask(buf: Uint8Array, sampleOffset: number): void {
     this.#ctx.mask(buf, sampleOffset, MASK, 0);
   }
+}
+
+/**
+ * The addon's key object behind header protection made on the native backend, for the one-call
+ * packet seal (packet-protector.ts); undefined for the JavaScript and node:crypto classes.
+ */
+export function nativeHeaderProtectionHandle(
+  hp: HeaderProtection,
+): NativeHeaderProtectionHandle | undefined {
+  return NativeHeaderProtection.handleOf(hp);
 }
 
 /**

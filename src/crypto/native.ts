@@ -44,6 +44,32 @@ export interface NativeAeadHandle {
     out: Uint8Array,
     outOffset: number,
   ): number;
+  /**
+   * A whole packet in one call, for a key made with its IV (RFC 9001 §5.3-§5.4): writes the
+   * Packet Number Length bits of `packet[0]` and the low `pnLength` bytes of `pn` at `pnOffset`,
+   * seals `packet[pnOffset + pnLength, + payloadLength)` in place (nonce = IV XOR pn, AAD = the
+   * header through the packet number) with the tag after it, then applies header protection
+   * with `hp` (same suite). Returns the packet's end. Throws RangeError before writing anything
+   * when the packet does not fit, pnLength is not 1-4, pnOffset is 0 or the sample would not
+   * fit (pnLength + payloadLength < 4); TypeError for a key without an IV or an `hp` that is
+   * not the addon's HeaderProtection. Absent from an addon built before it.
+   */
+  sealPacket?(
+    packet: Uint8Array,
+    pnOffset: number,
+    pnLength: number,
+    pn: number,
+    payloadLength: number,
+    hp: NativeHeaderProtectionHandle,
+  ): number;
+  /**
+   * Opens in place a packet whose header protection is removed: AAD = `packet[0, pnOffset +
+   * pnLength)`, ciphertext and tag the rest of `packet`, nonce = IV XOR pn. Returns the
+   * plaintext length (the plaintext starts at pnOffset + pnLength), or -1 with the packet
+   * untouched when the tag does not verify or fewer than 16 bytes follow the packet number.
+   * Absent from an addon built before it.
+   */
+  openPacket?(packet: Uint8Array, pnOffset: number, pnLength: number, pn: number): number;
 }
 
 /** One header-protection key, run on a shared AES-ECB or ChaCha20 context like the AEADs'. */
@@ -60,7 +86,12 @@ export interface NativeScrambleHandle {
 
 /** What the addon exports. Bad arguments throw TypeError / RangeError, never crash. */
 export interface NativeBinding {
-  readonly Aead: new (suite: number, key: Uint8Array) => NativeAeadHandle;
+  /** `iv` (12 bytes) is needed by the packet calls only. */
+  readonly Aead: new (
+    suite: number,
+    key: Uint8Array,
+    iv?: Uint8Array,
+  ) => NativeAeadHandle;
   readonly HeaderProtection: new (suite: number, hpKey: Uint8Array) => NativeHeaderProtectionHandle;
   /** Absent from an addon built before it; callers then keep their own path. */
   readonly Scramble?: new (

@@ -9,19 +9,44 @@
  * Opening: header protection first, then the AEAD. Nothing allocates per packet beyond the
  * views node:crypto needs (AAD and payload subarrays) and the Buffers it returns.
  *
+ * On the native addon (AEAD and header protection both its key objects, the AEAD made with the
+ * IV) a packet costs one call into it: `sealPacket` writes the packet number, seals and applies
+ * header protection; `openPacket` builds the nonce and opens in place. No nonce is built in
+ * JavaScript and no view is made. Header protection removal stays a call of its own, since the
+ * 1-RTT path reads the key phase bit between it and the AEAD (RFC 9001 §6). Each N-API call has
+ * a fixed cost (argument unwrapping, typed-array lookups) that this halves for sealing. Measured
+ * against the two-call path (loaded 2-core VM, one process, interleaved): a 1200-byte seal +
+ * open 400-780 ns faster for AES-128/256-GCM (seal alone 200-560 ns), the in-memory endpoint
+ * echo 3-10 % less CPU. ChaCha20 keeps the two-call path on the default backend: its header
+ * protection is JavaScript (header-protection.ts), and moving it into the one call measured no
+ * gain (seal alone -23 to +29 ns).
+ *
  * Packet number policy: `open` takes `largestPn` (largest packet number successfully processed
  * in the space, -1 before any) and expands the truncated number with RFC 9000 A.3
  * (packet-number.ts). Packet numbers are `number`: exact up to 2^53 - 1, which no connection
  * reaches (the AES-GCM confidentiality limit forces a key update every 2^23 packets anyway).
  */
-import { AEAD_TAG_LENGTH, type Aead, createAead } from '../../crypto/aead.js';
+import {
+  AEAD_TAG_LENGTH,
+  type Aead,
+  createAead,
+  createAeadOn,
+  nativeAeadHandle,
+} from '../../crypto/aead.js';
 import { AeadError, CryptoError } from '../../crypto/errors.js';
 import {
   createHeaderProtection,
+  createHeaderProtectionOn,
   type HeaderProtection,
   HP_SAMPLE_LENGTH,
   HP_SAMPLE_OFFSET,
+  nativeHeaderProtectionHandle,
 } from '../../crypto/header-protection.js';
+import type {
+  CryptoBackend,
+  NativeAeadHandle,
+  NativeHeaderProtectionHandle,
+} from '../../crypto/native.js';
 import type { CipherSuite } from '../../crypto/suites.js';
 import { decodePacketNumber, type PacketNumberLength } from '../packet/packet-number.js';
 import { deriveKeys, nextSecret, type PacketKeys } from './keys.js';
@@ -34,6 +59,9 @@ const TWO_POW_32 = 0x1_0000_0000;
  * ArrayBuffer each, moved off the heap by the first native or node:crypto call (issue 10).
  */
 const NONCE = new Uint8Array(12);
+
+/** An addon key that has the one-call packet methods (an addon built before them has not). */
+type PacketAeadHandle = Required<Pick<NativeAeadHandle, 'sealPacket' | 'openPacket'>>;
 
 /** The packet number recovered by removing header protection. */
 export interface UnprotectedHeader {
@@ -60,6 +88,11 @@ export class PacketProtector {
   readonly #iv1: number;
   readonly #iv2: number;
   readonly #hp: HeaderProtection;
+  /** The addon keys of the one-call packet path, both or neither (null: the path above). */
+  readonly #packetAead: PacketAeadHandle | null;
+  readonly #packetHp: NativeHeaderProtectionHandle | null;
+  /** The backend asked for at creation (undefined: the process default), kept on key update. */
+  readonly #backend: CryptoBackend | undefined;
   /**
    * Traffic secret, kept for the key update until {@link nextKeyPhase} hands it on; null when
    * built from bare keys. An on-heap copy that node:crypto never sees (node moves the bytes of
@@ -70,18 +103,33 @@ export class PacketProtector {
   /**
    * Prefer {@link PacketProtector.fromSecret}. `hp` may be shared with the protector this one
    * replaces on a key update (RFC 9001 §6: "The header protection key is not updated").
+   * `backend` picks the AEAD's implementation whatever `MASQUE_NATIVE` says (tests and benches);
+   * by default the process's (native.ts).
    */
   constructor(
     suite: CipherSuite,
     keys: Pick<PacketKeys, 'key' | 'iv'>,
     hp: HeaderProtection,
     secret: Uint8Array | null = null,
+    backend?: CryptoBackend,
   ) {
     if (keys.iv.length !== 12) {
       throw new CryptoError('INVALID_ARGUMENT', `IV of ${keys.iv.length} bytes, need 12`);
     }
     this.suite = suite;
-    this.#aead = createAead(suite, keys.key);
+    this.#backend = backend;
+    this.#aead =
+      backend === undefined
+        ? createAead(suite, keys.key, keys.iv)
+        : createAeadOn(backend, suite, keys.key, keys.iv);
+    const packetAead = nativeAeadHandle(this.#aead);
+    const packetHp = nativeHeaderProtectionHandle(hp);
+    const onePacketCall =
+      typeof packetAead?.sealPacket === 'function' &&
+      typeof packetAead.openPacket === 'function' &&
+      packetHp !== undefined;
+    this.#packetAead = onePacketCall ? (packetAead as PacketAeadHandle) : null;
+    this.#packetHp = onePacketCall ? packetHp : null;
     const iv = keys.iv;
     this.#iv0 = (iv[0] << 24) | (iv[1] << 16) | (iv[2] << 8) | iv[3];
     this.#iv1 = (iv[4] << 24) | (iv[5] << 16) | (iv[6] << 8) | iv[7];
@@ -90,20 +138,48 @@ export class PacketProtector {
     this.#secret = secret === null ? null : Uint8Array.from(secret);
   }
 
-  /** Derives key, IV and HP key from a traffic secret (RFC 9001 §5.1). */
-  static fromSecret(suite: CipherSuite, secret: Uint8Array): PacketProtector {
+  /**
+   * Derives key, IV and HP key from a traffic secret (RFC 9001 §5.1). `backend` as in the
+   * constructor, for the header protection too (ChaCha20's on the addon included).
+   */
+  static fromSecret(
+    suite: CipherSuite,
+    secret: Uint8Array,
+    backend?: CryptoBackend,
+  ): PacketProtector {
     const keys = deriveKeys(secret, suite);
-    return new PacketProtector(suite, keys, createHeaderProtection(suite, keys.hp), secret);
+    return new PacketProtector(
+      suite,
+      keys,
+      headerProtectionOn(backend, suite, keys.hp),
+      secret,
+      backend,
+    );
   }
 
   /** From already derived keys (no key update possible: the secret is unknown). */
-  static fromKeys(suite: CipherSuite, keys: PacketKeys): PacketProtector {
-    return new PacketProtector(suite, keys, createHeaderProtection(suite, keys.hp));
+  static fromKeys(suite: CipherSuite, keys: PacketKeys, backend?: CryptoBackend): PacketProtector {
+    return new PacketProtector(
+      suite,
+      keys,
+      headerProtectionOn(backend, suite, keys.hp),
+      null,
+      backend,
+    );
   }
 
   /** The header protection, unchanged across key updates. */
   get headerProtection(): HeaderProtection {
     return this.#hp;
+  }
+
+  /**
+   * Whether {@link seal} and {@link decrypt} run as one call into the native addon each (both
+   * the AEAD and the header protection are its keys); false on the node:crypto path and for
+   * ChaCha20's header protection in JavaScript (header-protection.ts).
+   */
+  get onePacketCall(): boolean {
+    return this.#packetAead !== null;
   }
 
   /**
@@ -121,7 +197,7 @@ export class PacketProtector {
     const keys = deriveKeys(secret, this.suite);
     this.#secret.fill(0);
     this.#secret = null;
-    return new PacketProtector(this.suite, keys, this.#hp, secret);
+    return new PacketProtector(this.suite, keys, this.#hp, secret, this.#backend);
   }
 
   /**
@@ -167,6 +243,17 @@ export class PacketProtector {
       throw new CryptoError(
         'SAMPLE_TOO_SHORT',
         `pn (${pnLength}) + payload (${payloadLength}) must be at least 4 bytes`,
+      );
+    }
+    if (this.#packetAead !== null) {
+      // The same steps in the addon, the arguments above already checked.
+      return this.#packetAead.sealPacket(
+        packet,
+        pnOffset,
+        pnLength,
+        pn,
+        payloadLength,
+        this.#packetHp as NativeHeaderProtectionHandle,
       );
     }
     packet[0] = (packet[0] & 0xfc) | (pnLength - 1);
@@ -224,6 +311,23 @@ export class PacketProtector {
       throw new AeadError(`packet number ${pn} out of range`);
     }
     const payloadOffset = pnOffset + pnLength;
+    const packetAead = this.#packetAead;
+    if (
+      packetAead !== null &&
+      pnLength >= 1 &&
+      pnLength <= 4 &&
+      Number.isInteger(pnLength) &&
+      Number.isInteger(pnOffset) &&
+      pnOffset >= 0 &&
+      payloadOffset + AEAD_TAG_LENGTH <= packet.length
+    ) {
+      // -1: the tag did not verify, and the addon left the packet as it was.
+      const n = packetAead.openPacket(packet, pnOffset, pnLength, pn);
+      if (n < 0) throw new AeadError();
+      return n;
+    }
+    // Also the rest of the native path's calls (no room for a tag, odd arguments): the same
+    // errors as on node:crypto.
     return this.#aead.openInto(
       this.#makeNonce(pn),
       packet.subarray(0, payloadOffset),
@@ -256,6 +360,17 @@ export class PacketProtector {
     n[11] = w2;
     return n;
   }
+}
+
+/** The header protection of `backend`, or the process's when it is undefined. */
+function headerProtectionOn(
+  backend: CryptoBackend | undefined,
+  suite: CipherSuite,
+  hpKey: Uint8Array,
+): HeaderProtection {
+  return backend === undefined
+    ? createHeaderProtection(suite, hpKey)
+    : createHeaderProtectionOn(backend, suite, hpKey);
 }
 
 function readTruncated(packet: Uint8Array, pnOffset: number, pnLength: number): number {
